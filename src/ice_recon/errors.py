@@ -1,0 +1,88 @@
+"""The exceptions ice_recon raises and the :class:`Problem` record of an input problem.
+
+Every exception derives from :class:`IceReconError`; each subclass also inherits the builtin
+exception a caller would naturally catch (``ValueError`` for bad data, ``TypeError`` for a
+wrong argument type, ``LookupError`` for something not found), the way attrs' ``FrozenError``
+is an ``AttributeError``.
+
+Data problems in input rows are *data*: :func:`ice_recon.load` collects them as
+:class:`Problem` records (lenient mode) or raises them together as an ``ExceptionGroup`` of
+:class:`InputError` (``strict=True``).
+"""
+
+from __future__ import annotations
+
+import attrs
+
+__all__ = [
+    "IceReconError",
+    "InputError",
+    "MoneyTypeError",
+    "Problem",
+    "RuleNotFoundError",
+]
+
+
+@attrs.frozen(kw_only=True, order=False)
+class Problem:
+    """Describe one problem in the input files, at the cell, row or file it concerns.
+
+    ``str(problem)`` is the line that ``ice-recon validate`` prints::
+
+        FILE:LINE: column 'NAME': what was expected (got 'VALUE')
+
+    *line* is the physical line where the record starts (the header is line 1); *column* is
+    ``None`` for a problem about a whole row or file; *value* is ``None`` when there is no
+    single offending cell value to quote.
+
+    >>> str(Problem(file="rates.csv", line=3, column="rate",
+    ...             message="must be a decimal number", value="1e3"))
+    "rates.csv:3: column 'rate': must be a decimal number (got '1e3')"
+    >>> str(Problem(file="rates.csv", line=1, column=None, message="file is empty"))
+    'rates.csv:1: file is empty'
+    """
+
+    file: str
+    line: int
+    column: str | None = None
+    message: str
+    value: str | None = None
+
+    def sort_key(self) -> tuple[str, int, str, str]:
+        """Return the key problems are sorted by: file name, line, column, message."""
+        return (self.file, self.line, self.column or "", self.message)
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}: "
+        if self.column is not None:
+            where += f"column {self.column!r}: "
+        got = "" if self.value is None else f" (got {self.value!r})"
+        return f"{where}{self.message}{got}"
+
+
+class IceReconError(Exception):
+    """Root of every exception raised by ice_recon."""
+
+
+class InputError(IceReconError, ValueError):
+    """An input file, row or cell is not what DESIGN section 4 requires.
+
+    The structured fields of the :class:`Problem` are exposed as attributes (``file``,
+    ``line``, ``column``, ``value``) so that callers need not parse the message.
+    """
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
+        self.file = problem.file
+        self.line = problem.line
+        self.column = problem.column
+        self.value = problem.value
+
+
+class MoneyTypeError(IceReconError, TypeError):
+    """A value on the money path is not a ``Decimal`` (a ``float``, most often)."""
+
+
+class RuleNotFoundError(IceReconError, LookupError):
+    """No rate rule covers the requested (contract, CLIN, labor category, date)."""
