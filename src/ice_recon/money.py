@@ -63,7 +63,7 @@ _EXACT: Final = decimal.Context(
     traps=[decimal.InvalidOperation, decimal.Inexact, decimal.DivisionByZero, decimal.Overflow],
 )
 
-_POW10: Final = tuple(10**i for i in range(64))
+_POW10: Final[tuple[int, ...]] = tuple(10**i for i in range(64))
 
 
 def pow10(n: int) -> int:

@@ -1,0 +1,237 @@
+"""Columnar tables: the validated inputs as columns, the shape the core computes on.
+
+Strings stay ``str`` (identifiers are compared exactly), dates are ordinals (``int``), and
+decimals are :class:`DecimalColumn` — scaled integers with the scale each value was written
+with, so that nothing is lost and arithmetic is exact integer arithmetic. Record objects
+(:class:`~ice_recon.records.Trip`, :class:`~ice_recon.records.InvoiceLine` …) are built only
+when asked for, at the API edge.
+
+Small tables (rate rules, fuel rules and index, invoice headers) are kept as tuples of
+records: there are few of them and the index stage compiles them once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Generic, TypeVar
+
+import attrs
+
+from ice_recon.money import scaled_to_decimal
+from ice_recon.records import InvoiceLine, StaffAssignment, Trip, TripStatus
+
+T = TypeVar("T")
+
+__all__ = [
+    "DecimalColumn",
+    "InvoiceLineTable",
+    "ManifestTable",
+    "Sourced",
+    "StaffTable",
+]
+
+
+@attrs.define
+class DecimalColumn:
+    """A column of optional decimals as scaled integers: ``units[i] / 10**scales[i]``.
+
+    ``units[i] is None`` means the cell was empty (absent) or unreadable.
+
+    >>> col = DecimalColumn()
+    >>> col.append(1374, 1); col.append(None, 0)
+    >>> col.get(0), col.get(1), col.decimal(0)
+    ((1374, 1), None, Decimal('137.4'))
+    """
+
+    units: list[int | None] = attrs.field(factory=list)
+    scales: bytearray = attrs.field(factory=bytearray)
+
+    def append(self, units: int | None, scale: int) -> None:
+        """Append one value (``None`` for absent)."""
+        self.units.append(units)
+        self.scales.append(scale)
+
+    def get(self, i: int) -> tuple[int, int] | None:
+        """Return ``(units, scale)`` of row *i*, or ``None`` when absent."""
+        u = self.units[i]
+        return None if u is None else (u, self.scales[i])
+
+    def decimal(self, i: int) -> Decimal | None:
+        """Return row *i* as a ``Decimal`` with its written scale, or ``None``."""
+        u = self.units[i]
+        return None if u is None else scaled_to_decimal(u, self.scales[i])
+
+    def take(self, keep: list[int]) -> DecimalColumn:
+        """Return a new column with the rows at positions *keep*, in that order."""
+        units, scales = self.units, self.scales
+        return DecimalColumn([units[i] for i in keep], bytearray(scales[i] for i in keep))
+
+    def __len__(self) -> int:
+        return len(self.units)
+
+
+@attrs.frozen(kw_only=True)
+class Sourced(Generic[T]):
+    """A record with the file and physical line it was read from (for problems and evidence)."""
+
+    file: str
+    line: int
+    record: T
+
+
+@attrs.define(kw_only=True)
+class ManifestTable:
+    """The usable trips of ``manifests.csv`` as columns (rows with problems are left out).
+
+    ``trip_id`` is upper-cased; ``service_date`` holds date ordinals; ``measures`` has one
+    :class:`DecimalColumn` per measure column of the file (``None`` = not recorded).
+    """
+
+    file: str = "manifests.csv"
+    line: list[int] = attrs.field(factory=list)
+    trip_id: list[str] = attrs.field(factory=list)
+    contract_id: list[str] = attrs.field(factory=list)
+    service_date: list[int] = attrs.field(factory=list)
+    cancelled: bytearray = attrs.field(factory=bytearray)
+    origin: list[str | None] = attrs.field(factory=list)
+    destination: list[str | None] = attrs.field(factory=list)
+    cancel_notice_hours: DecimalColumn = attrs.field(factory=DecimalColumn)
+    measures: dict[str, DecimalColumn] = attrs.field(factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.trip_id)
+
+    def trip(self, i: int) -> Trip:
+        """Materialize row *i* as a :class:`~ice_recon.records.Trip`."""
+        return Trip(
+            trip_id=self.trip_id[i],
+            contract_id=self.contract_id[i],
+            service_date=dt.date.fromordinal(self.service_date[i]),
+            status=TripStatus.CANCELLED if self.cancelled[i] else TripStatus.COMPLETED,
+            origin=self.origin[i],
+            destination=self.destination[i],
+            cancel_notice_hours=self.cancel_notice_hours.decimal(i),
+            measures={name: col.decimal(i) for name, col in self.measures.items()},
+        )
+
+    def trips(self) -> Iterator[Trip]:
+        """Iterate over every usable trip as a record."""
+        return (self.trip(i) for i in range(len(self)))
+
+    def take(self, keep: list[int]) -> ManifestTable:
+        """Return a table of the rows at positions *keep*."""
+        return ManifestTable(
+            file=self.file,
+            line=[self.line[i] for i in keep],
+            trip_id=[self.trip_id[i] for i in keep],
+            contract_id=[self.contract_id[i] for i in keep],
+            service_date=[self.service_date[i] for i in keep],
+            cancelled=bytearray(self.cancelled[i] for i in keep),
+            origin=[self.origin[i] for i in keep],
+            destination=[self.destination[i] for i in keep],
+            cancel_notice_hours=self.cancel_notice_hours.take(keep),
+            measures={k: c.take(keep) for k, c in self.measures.items()},
+        )
+
+
+@attrs.define(kw_only=True)
+class StaffTable:
+    """The usable rows of ``staff.csv`` as columns (``trip_id`` upper-cased)."""
+
+    file: str = "staff.csv"
+    line: list[int] = attrs.field(factory=list)
+    trip_id: list[str] = attrs.field(factory=list)
+    contract_id: list[str] = attrs.field(factory=list)
+    person_id: list[str] = attrs.field(factory=list)
+    labor_category: list[str] = attrs.field(factory=list)
+    hours: DecimalColumn = attrs.field(factory=DecimalColumn)
+
+    def __len__(self) -> int:
+        return len(self.trip_id)
+
+    def assignment(self, i: int) -> StaffAssignment:
+        """Materialize row *i* as a :class:`~ice_recon.records.StaffAssignment`."""
+        hours = self.hours.decimal(i)
+        assert hours is not None  # required column; unusable rows are not stored
+        return StaffAssignment(
+            trip_id=self.trip_id[i],
+            contract_id=self.contract_id[i],
+            person_id=self.person_id[i],
+            labor_category=self.labor_category[i],
+            hours=hours,
+        )
+
+    def take(self, keep: list[int]) -> StaffTable:
+        """Return a table of the rows at positions *keep*."""
+        return StaffTable(
+            file=self.file,
+            line=[self.line[i] for i in keep],
+            trip_id=[self.trip_id[i] for i in keep],
+            contract_id=[self.contract_id[i] for i in keep],
+            person_id=[self.person_id[i] for i in keep],
+            labor_category=[self.labor_category[i] for i in keep],
+            hours=self.hours.take(keep),
+        )
+
+
+@attrs.define(kw_only=True)
+class InvoiceLineTable:
+    """Every row of ``invoice_lines.csv`` as columns, INVALID rows included (never dropped).
+
+    ``valid[i]`` is 0 for a row with any problem; such a row keeps its identifying text
+    (``contract_id``, ``invoice_id``, ``line_no_text``) so that it is reported as INVALID
+    under its own key. ``line_no[i]`` is ``None`` when the cell is not a positive integer.
+    Other columns of an INVALID row may be ``None``.
+    """
+
+    file: str = "invoice_lines.csv"
+    line: list[int] = attrs.field(factory=list)
+    valid: bytearray = attrs.field(factory=bytearray)
+    invoice_id: list[str] = attrs.field(factory=list)
+    line_no: list[int | None] = attrs.field(factory=list)
+    line_no_text: list[str] = attrs.field(factory=list)
+    contract_id: list[str] = attrs.field(factory=list)
+    clin: list[str | None] = attrs.field(factory=list)
+    service_date: list[int | None] = attrs.field(factory=list)
+    quantity: DecimalColumn = attrs.field(factory=DecimalColumn)
+    unit_price: DecimalColumn = attrs.field(factory=DecimalColumn)
+    amount: DecimalColumn = attrs.field(factory=DecimalColumn)
+    trip_ref: list[str | None] = attrs.field(factory=list)
+    labor_category: list[str | None] = attrs.field(factory=list)
+    person_id: list[str | None] = attrs.field(factory=list)
+    origin: list[str | None] = attrs.field(factory=list)
+    destination: list[str | None] = attrs.field(factory=list)
+    description: list[str | None] = attrs.field(factory=list)
+
+    def __len__(self) -> int:
+        return len(self.invoice_id)
+
+    def invoice_line(self, i: int) -> InvoiceLine | None:
+        """Materialize row *i* as an :class:`~ice_recon.records.InvoiceLine`, or ``None``.
+
+        ``None`` stands for an INVALID row, which has no record.
+        """
+        if not self.valid[i]:
+            return None
+        line_no, clin, date = self.line_no[i], self.clin[i], self.service_date[i]
+        q, p, a = self.quantity.decimal(i), self.unit_price.decimal(i), self.amount.decimal(i)
+        assert line_no is not None and clin is not None and date is not None
+        assert q is not None and p is not None and a is not None
+        return InvoiceLine(
+            invoice_id=self.invoice_id[i],
+            line_no=line_no,
+            contract_id=self.contract_id[i],
+            clin=clin,
+            service_date=dt.date.fromordinal(date),
+            quantity=q,
+            unit_price=p,
+            amount=a,
+            trip_ref=self.trip_ref[i],
+            labor_category=self.labor_category[i],
+            person_id=self.person_id[i],
+            origin=self.origin[i],
+            destination=self.destination[i],
+            description=self.description[i],
+        )
