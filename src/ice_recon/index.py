@@ -1,0 +1,370 @@
+"""Build the lookup structures the later stages use: rate windows, fuel index, trips, roster.
+
+The second stage of the pipeline. Rate rows are compiled into :class:`PricingRule` objects (a
+tier set becomes one rule) and indexed by (contract, CLIN, labor category) as sorted,
+non-overlapping windows, so that the rule for a service date is found by bisection — never
+by scanning. A rule without a labor category is stored under the empty category and applies
+to every category of its CLIN (validation guarantees it overlaps no categorized rule).
+
+>>> from datetime import date
+>>> from decimal import Decimal as D
+>>> from ice_recon.records import RateRule
+>>> rules = [RateRule(contract_id="C", clin="0001", basis="loaded_miles", rate=D("2.40"),
+...                   start=date(2020, 10, 1), end=date(2021, 9, 30)),
+...          RateRule(contract_id="C", clin="0001", basis="loaded_miles", rate=D("2.4575"),
+...                   start=date(2021, 10, 1), end=date(2022, 9, 30))]
+>>> rates = RateIndex(compile_rules(rules))
+>>> rates.find("C", "0001", date(2021, 9, 30)).rate, rates.find("C", "0001", date(2021, 10, 1)).rate
+(Decimal('2.40'), Decimal('2.4575'))
+>>> rates.find("C", "0001", date(2022, 10, 1)) is None
+True
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from ice_recon.load import Inputs, tier_set_key
+from ice_recon.money import IncrementRounding, Rounding
+from ice_recon.records import (
+    BASIS_LABOR_HOURS,
+    FuelIndexPoint,
+    FuelRule,
+    RateRule,
+    TierMode,
+    WeekRule,
+)
+from ice_recon.tables import DecimalColumn
+
+__all__ = [
+    "FuelIndex",
+    "FuelTerms",
+    "Index",
+    "PricingRule",
+    "RateIndex",
+    "Roster",
+    "Tier",
+    "TripIndex",
+    "build",
+    "compile_rules",
+]
+
+
+@attrs.frozen(kw_only=True)
+class Tier:
+    """One tier of a tier set: from *start* units (inclusive) on, the price is *rate*."""
+
+    start: Decimal
+    rate: Decimal
+
+
+@attrs.frozen(kw_only=True)
+class FuelTerms:
+    """The fuel-surcharge terms of a rule from ``fuel_rules.csv``."""
+
+    base_price: Decimal
+    mpg: Decimal
+    series: str
+    week_rule: WeekRule = WeekRule.SERVICE_WEEK
+    places: int = 2
+
+
+@attrs.frozen(kw_only=True, cache_hash=True)
+class PricingRule:
+    """A compiled rule: one ``rates.csv`` row, one whole tier set, or one fuel rule.
+
+    Exactly one of *rate* (a flat rate), *tiers* (a tier set, with *tier_mode*) and *fuel*
+    (a per-unit rate from the weekly fuel index) says how P(q) is computed.
+    """
+
+    rule_id: str
+    contract_id: str
+    clin: str
+    labor_category: str | None = None
+    basis: str
+    start: dt.date
+    end: dt.date
+    rate: Decimal | None = None
+    tiers: tuple[Tier, ...] = ()
+    tier_mode: TierMode | None = attrs.field(
+        default=None, converter=attrs.converters.optional(TierMode)
+    )
+    fuel: FuelTerms | None = None
+    minimum_amount: Decimal | None = None
+    minimum_quantity: Decimal | None = None
+    free_quantity: Decimal | None = None
+    increment: Decimal | None = None
+    increment_rounding: IncrementRounding = attrs.field(
+        default=IncrementRounding.DOWN, converter=IncrementRounding
+    )
+    rounding: Rounding | None = attrs.field(
+        default=None, converter=attrs.converters.optional(Rounding)
+    )
+    authority: str | None = None
+    description: str | None = None
+
+    @property
+    def window(self) -> str:
+        """Return the effective window as ``START..END``."""
+        return f"{self.start.isoformat()}..{self.end.isoformat()}"
+
+
+def default_rule_id(contract_id: str, clin: str, labor_category: str | None, start: dt.date) -> str:
+    """Return the default rule id ``contract_id/clin[/labor_category]/start``.
+
+    >>> default_rule_id("C1", "0004", "TO", dt.date(2021, 10, 1))
+    'C1/0004/TO/2021-10-01'
+    """
+    parts = [contract_id, clin]
+    if labor_category:
+        parts.append(labor_category)
+    parts.append(start.isoformat())
+    return "/".join(parts)
+
+
+def compile_rules(
+    rates: Iterable[RateRule], fuel_rules: Iterable[FuelRule] = ()
+) -> list[PricingRule]:
+    """Compile validated rate rows (grouping tier sets) and fuel rules into pricing rules."""
+    out: list[PricingRule] = []
+    sets: dict[tuple[Any, ...], list[RateRule]] = defaultdict(list)
+    for r in rates:
+        if r.tier_from is None:
+            out.append(_compile_rate(r, rate=r.rate))
+        else:
+            sets[tier_set_key(r)].append(r)
+    for members in sets.values():
+        ordered = sorted(members, key=lambda m: m.tier_from or Decimal(0))
+        tiers = tuple(Tier(start=m.tier_from or Decimal(0), rate=m.rate) for m in ordered)
+        out.append(_compile_rate(ordered[0], tiers=tiers, tier_mode=ordered[0].tier_mode))
+    for f in fuel_rules:
+        out.append(
+            PricingRule(
+                rule_id=f.rule_id or default_rule_id(f.contract_id, f.clin, None, f.start),
+                contract_id=f.contract_id,
+                clin=f.clin,
+                basis=f.basis,
+                start=f.start,
+                end=f.end,
+                fuel=FuelTerms(
+                    base_price=f.base_price,
+                    mpg=f.mpg,
+                    series=f.series,
+                    week_rule=f.week_rule,
+                    places=f.places,
+                ),
+                rounding=f.rounding,
+                authority=f.authority,
+            )
+        )
+    return out
+
+
+def _compile_rate(r: RateRule, **how: Any) -> PricingRule:
+    return PricingRule(
+        rule_id=r.rule_id or default_rule_id(r.contract_id, r.clin, r.labor_category, r.start),
+        contract_id=r.contract_id,
+        clin=r.clin,
+        labor_category=r.labor_category,
+        basis=r.basis,
+        start=r.start,
+        end=r.end,
+        minimum_amount=r.minimum_amount,
+        minimum_quantity=r.minimum_quantity,
+        free_quantity=r.free_quantity,
+        increment=r.increment,
+        increment_rounding=r.increment_rounding or IncrementRounding.DOWN,
+        rounding=r.rounding,
+        authority=r.authority,
+        description=r.description,
+        **how,
+    )
+
+
+class RateIndex:
+    """Effective-dated rules by (contract, CLIN, labor category), found by bisection.
+
+    Windows of one key never overlap (validation leaves overlapping rules out), so the rule
+    for a date is the last window starting on or before it, if that window has not ended.
+    """
+
+    def __init__(self, rules: Iterable[PricingRule]) -> None:
+        grouped: dict[tuple[str, str, str], list[PricingRule]] = defaultdict(list)
+        bases: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for rule in rules:
+            grouped[(rule.contract_id, rule.clin, rule.labor_category or "")].append(rule)
+            bases[(rule.contract_id, rule.clin)].add(rule.basis)
+        self._windows: dict[tuple[str, str, str], tuple[list[int], list[int], list[PricingRule]]]
+        self._windows = {}
+        for key, group in grouped.items():
+            group.sort(key=lambda r: r.start)
+            self._windows[key] = (
+                [r.start.toordinal() for r in group],
+                [r.end.toordinal() for r in group],
+                group,
+            )
+        self._bases = {key: frozenset(v) for key, v in bases.items()}
+
+    def find(
+        self, contract_id: str, clin: str, on: dt.date | int, labor_category: str | None = None
+    ) -> PricingRule | None:
+        """Return the rule of (contract, CLIN, labor category) in force on *on*, or ``None``.
+
+        *on* is a date or a date ordinal. A rule without a category applies to any category;
+        with *labor_category* ``None``, only such rules are found.
+        """
+        day = on if isinstance(on, int) else on.toordinal()
+        rule = self._find((contract_id, clin, ""), day)
+        if rule is None and labor_category:
+            rule = self._find((contract_id, clin, labor_category), day)
+        return rule
+
+    def _find(self, key: tuple[str, str, str], day: int) -> PricingRule | None:
+        entry = self._windows.get(key)
+        if entry is None:
+            return None
+        starts, ends, rules = entry
+        i = bisect.bisect_right(starts, day) - 1
+        if i >= 0 and ends[i] >= day:
+            return rules[i]
+        return None
+
+    def bases(self, contract_id: str, clin: str) -> frozenset[str]:
+        """Return the bases the CLIN's rules use (empty if the CLIN has no rule)."""
+        return self._bases.get((contract_id, clin), frozenset())
+
+    def is_labor(self, contract_id: str, clin: str) -> bool:
+        """Return whether the CLIN is priced on ``labor_hours``."""
+        return BASIS_LABOR_HOURS in self.bases(contract_id, clin)
+
+
+class FuelIndex:
+    """Weekly fuel prices by (series, Monday of the week)."""
+
+    def __init__(self, points: Iterable[FuelIndexPoint]) -> None:
+        self._prices = {(p.series, p.week.toordinal()): p.price for p in points}
+
+    def price(self, series: str, week: dt.date | int) -> Decimal | None:
+        """Return the index price of *series* for the week starting on Monday *week*."""
+        day = week if isinstance(week, int) else week.toordinal()
+        return self._prices.get((series, day))
+
+    @staticmethod
+    def week_for(service_date: dt.date | int, rule: WeekRule) -> int:
+        """Return the ordinal of the Monday of the index week that prices *service_date*.
+
+        >>> dt.date.fromordinal(FuelIndex.week_for(dt.date(2021, 10, 7), WeekRule.SERVICE_WEEK))
+        datetime.date(2021, 10, 4)
+        >>> dt.date.fromordinal(FuelIndex.week_for(dt.date(2021, 10, 7), WeekRule.PRIOR_WEEK))
+        datetime.date(2021, 9, 27)
+        """
+        day = service_date if isinstance(service_date, int) else service_date.toordinal()
+        monday = day - dt.date.fromordinal(day).weekday()
+        return monday - 7 if rule is WeekRule.PRIOR_WEEK else monday
+
+
+class TripIndex:
+    """Trips by (contract, upper-cased trip id) → row of the manifest table."""
+
+    def __init__(self, contract_ids: list[str], trip_ids: list[str]) -> None:
+        self._rows = {key: i for i, key in enumerate(zip(contract_ids, trip_ids, strict=True))}
+
+    def row(self, contract_id: str, trip_id: str) -> int | None:
+        """Return the manifest row of the trip, or ``None`` if the contract has no such trip."""
+        return self._rows.get((contract_id, trip_id.upper()))
+
+
+class Roster:
+    """The staff roster: hours and labor category per person per trip.
+
+    Hours of repeated rows of one person (same category) on one trip are summed.
+    """
+
+    def __init__(
+        self,
+        contract_ids: list[str],
+        trip_ids: list[str],
+        person_ids: list[str],
+        categories: list[str],
+        hours: DecimalColumn,
+    ) -> None:
+        self._category: dict[tuple[str, str, str], str] = {}
+        self._hours: dict[tuple[str, str, str], tuple[int, int]] = {}
+        self._people: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for i, key in enumerate(zip(contract_ids, trip_ids, person_ids, strict=True)):
+            value = hours.get(i)
+            assert value is not None  # required column; unusable rows are not stored
+            if key not in self._category:
+                self._category[key] = categories[i]
+                self._people[(key[0], key[1])].append(key[2])
+                self._hours[key] = value
+            else:
+                self._hours[key] = _add(self._hours[key], value)
+
+    def category(self, contract_id: str, trip_id: str, person_id: str) -> str | None:
+        """Return the person's labor category on the trip, or ``None`` if not on its roster."""
+        return self._category.get((contract_id, trip_id, person_id))
+
+    def hours(self, contract_id: str, trip_id: str, person_id: str) -> tuple[int, int] | None:
+        """Return the person's hours on the trip as ``(units, scale)``, or ``None``."""
+        return self._hours.get((contract_id, trip_id, person_id))
+
+    def people(
+        self, contract_id: str, trip_id: str, labor_category: str | None = None
+    ) -> list[str]:
+        """Return the persons on the trip's roster (of *labor_category*, if given), sorted."""
+        people = self._people.get((contract_id, trip_id), [])
+        if labor_category is not None:
+            people = [
+                p for p in people if self._category[(contract_id, trip_id, p)] == labor_category
+            ]
+        return sorted(people)
+
+    def total_hours(
+        self, contract_id: str, trip_id: str, persons: Iterable[str]
+    ) -> tuple[int, int] | None:
+        """Return the summed hours of *persons* on the trip, or ``None`` if there are none."""
+        total: tuple[int, int] | None = None
+        for p in persons:
+            h = self._hours.get((contract_id, trip_id, p))
+            if h is not None:
+                total = h if total is None else _add(total, h)
+        return total
+
+
+def _add(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
+    scale = max(a[1], b[1])
+    return a[0] * 10 ** (scale - a[1]) + b[0] * 10 ** (scale - b[1]), scale
+
+
+@attrs.frozen(kw_only=True)
+class Index:
+    """Everything the matching and pricing stages look things up in."""
+
+    rates: RateIndex
+    fuel: FuelIndex
+    trips: TripIndex
+    roster: Roster
+    rules: tuple[PricingRule, ...]
+
+
+def build(inputs: Inputs) -> Index:
+    """Build the indexes of the pipeline from validated inputs."""
+    rules = compile_rules((s.record for s in inputs.rates), (s.record for s in inputs.fuel_rules))
+    staff = inputs.staff
+    return Index(
+        rates=RateIndex(rules),
+        fuel=FuelIndex(s.record for s in inputs.fuel_index),
+        trips=TripIndex(inputs.manifests.contract_id, inputs.manifests.trip_id),
+        roster=Roster(
+            staff.contract_id, staff.trip_id, staff.person_id, staff.labor_category, staff.hours
+        ),
+        rules=tuple(rules),
+    )

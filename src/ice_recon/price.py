@@ -1,0 +1,428 @@
+"""Price a quantity under a rule: billable quantity, P(q), the expected amount, evidence.
+
+The pricing stage. For one priced line the order of operations is (DESIGN section 4.1)::
+
+    free quantity -> increment -> minimum quantity -> P(q), rounded once -> minimum amount
+
+P(q) is the rule's flat rate times q, or its tier set (``all_units``: the whole quantity at
+the reached tier's rate; ``graduated``: each slice at its own rate, the exact slice amounts
+summed), rounded **once** to cents with the rule's rounding mode (else the policy default).
+A fuel rule's per-unit rate is ``max(0, (index - base_price) / mpg)``, an exact fraction
+rounded once to the rule's places.
+
+Everything is computed on scaled integers (see :mod:`ice_recon.money`); the public functions
+take and return ``Decimal``.
+
+Worked examples (each is also a table-driven test):
+
+>>> from datetime import date
+>>> from decimal import Decimal as D
+>>> from ice_recon.index import PricingRule, Tier
+>>> miles = PricingRule(rule_id="r", contract_id="C", clin="0001", basis="loaded_miles",
+...                     start=date(2021, 10, 1), end=date(2022, 9, 30), rate=D("2.4575"),
+...                     minimum_amount=D("150.00"))
+>>> price(miles, D("137.4")).expected       # 337.6605 -> 337.66
+Decimal('337.66')
+>>> price(miles, D("41.2")).expected        # 101.249 -> 101.25, under the 150.00 minimum
+Decimal('150.00')
+>>> wait = PricingRule(rule_id="w", contract_id="C", clin="0002", basis="wait_hours",
+...                    start=date(2021, 10, 1), end=date(2022, 9, 30), rate=D("55.00"),
+...                    free_quantity=D("1.00"), increment=D("0.25"))
+>>> p = price(wait, D("2.33"))              # 2.33 - 1.00 = 1.33 -> 1.25 h x 55.00
+>>> p.billable_quantity, p.expected
+(Decimal('1.25'), Decimal('68.75'))
+>>> tiers = (Tier(start=D("0"), rate=D("4.00")), Tier(start=D("100"), rate=D("3.00")),
+...          Tier(start=D("250"), rate=D("2.50")))
+>>> grad = PricingRule(rule_id="g", contract_id="C", clin="0003", basis="loaded_miles",
+...                    start=date(2021, 10, 1), end=date(2022, 9, 30), tiers=tiers,
+...                    tier_mode="graduated")
+>>> price(grad, D("300.0")).expected        # 400.00 + 450.00 + 125.00
+Decimal('975.00')
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import functools
+from decimal import Decimal
+
+import attrs
+
+from ice_recon.index import FuelIndex, PricingRule
+from ice_recon.money import (
+    Rounding,
+    cents_to_decimal,
+    check_decimal,
+    decimal_to_scaled,
+    pow10,
+    round_div,
+    round_to_multiple,
+    scaled_to_decimal,
+)
+from ice_recon.records import (
+    BASIS_CANCELLATION,
+    BASIS_LABOR_HOURS,
+    BASIS_TRIP,
+    TierMode,
+    Trip,
+)
+
+__all__ = [
+    "Compiled",
+    "MissingEvidence",
+    "Pricing",
+    "Tariff",
+    "compiled",
+    "price",
+    "price_trip",
+]
+
+Scaled = tuple[int, int]
+
+
+# ------------------------------------------------------------------------- the integer core
+
+
+class Tariff:
+    """How P(q) is computed for one rule on one date: a flat rate or a tier set, in integers.
+
+    Flat: ``rate`` is ``(units, scale)``. Tiers: ``froms`` are the tier starts at the common
+    scale ``from_scale``, ``rates`` the tier rates at the common scale ``rate_scale``.
+    """
+
+    __slots__ = ("from_scale", "froms", "graduated", "rate", "rate_scale", "rates")
+
+    def __init__(
+        self,
+        rate: Scaled | None = None,
+        froms: list[int] | None = None,
+        from_scale: int = 0,
+        rates: list[int] | None = None,
+        rate_scale: int = 0,
+        graduated: bool = False,
+    ) -> None:
+        self.rate = rate
+        self.froms = froms or []
+        self.from_scale = from_scale
+        self.rates = rates or []
+        self.rate_scale = rate_scale
+        self.graduated = graduated
+
+    def tier_rate(self, q: Scaled) -> Scaled:
+        """Return the rate of the tier that quantity *q* reaches."""
+        return self.rates[self._tier(q)], self.rate_scale
+
+    def _tier(self, q: Scaled) -> int:
+        units, scale = q
+        if scale >= self.from_scale:
+            shift = pow10(scale - self.from_scale)
+            return bisect.bisect_right([f * shift for f in self.froms], units) - 1
+        # q written with fewer places than the tier starts: compare at the tier scale.
+        return bisect.bisect_right(self.froms, units * pow10(self.from_scale - scale)) - 1
+
+    def effective_rate(self, q: Scaled) -> Scaled | None:
+        """Return the single per-unit rate for *q*: flat, or the reached ``all_units`` tier's.
+
+        ``graduated`` tier sets have no single rate (``None``).
+        """
+        if self.rate is not None:
+            return self.rate
+        if self.graduated:
+            return None
+        return self.tier_rate(q)
+
+    def price_cents(self, q: Scaled, mode: Rounding) -> int:
+        """Return P(q) in cents: the exact amount for *q* units rounded once with *mode*."""
+        units, scale = q
+        if self.rate is not None:
+            return _to_cents(units * self.rate[0], scale + self.rate[1], mode)
+        if not self.graduated:
+            r = self.rates[self._tier(q)]
+            return _to_cents(units * r, scale + self.rate_scale, mode)
+        # Graduated: sum the exact slice amounts at a common scale, then round once.
+        s = max(scale, self.from_scale)
+        qa = units * pow10(s - scale)
+        shift = pow10(s - self.from_scale)
+        froms = [f * shift for f in self.froms]
+        total = 0
+        for i, start in enumerate(froms):
+            if qa <= start:
+                break
+            stop = froms[i + 1] if i + 1 < len(froms) else qa
+            total += (min(qa, stop) - start) * self.rates[i]
+        return _to_cents(total, s + self.rate_scale, mode)
+
+
+def _to_cents(units: int, scale: int, mode: Rounding) -> int:
+    """Round ``units / 10**scale`` to cents with *mode*."""
+    if scale <= 2:
+        return units * pow10(2 - scale)
+    return round_div(units, pow10(scale - 2), mode)
+
+
+def _align(a: Scaled, b: Scaled) -> tuple[int, int, int]:
+    """Return the units of *a* and *b* at their common (larger) scale, and that scale."""
+    s = max(a[1], b[1])
+    return a[0] * pow10(s - a[1]), b[0] * pow10(s - b[1]), s
+
+
+class Compiled:
+    """A :class:`~ice_recon.index.PricingRule` with its numbers as scaled integers."""
+
+    __slots__ = (
+        "free",
+        "fuel_base",
+        "fuel_mpg",
+        "increment",
+        "increment_mode",
+        "min_amount",
+        "min_quantity",
+        "rule",
+        "tariff",
+    )
+
+    def __init__(self, rule: PricingRule) -> None:
+        self.rule = rule
+        self.free = _scaled(rule.free_quantity)
+        self.increment = _scaled(rule.increment)
+        self.increment_mode = rule.increment_rounding
+        self.min_quantity = _scaled(rule.minimum_quantity)
+        self.min_amount = None if rule.minimum_amount is None else _cents_of(rule.minimum_amount)
+        self.tariff: Tariff | None = None
+        self.fuel_base: Scaled | None = None
+        self.fuel_mpg: Scaled | None = None
+        if rule.rate is not None:
+            self.tariff = Tariff(rate=decimal_to_scaled(rule.rate))
+        elif rule.tiers:
+            starts = [decimal_to_scaled(t.start) for t in rule.tiers]
+            rates = [decimal_to_scaled(t.rate) for t in rule.tiers]
+            fs = max(s for _, s in starts)
+            rs = max(s for _, s in rates)
+            self.tariff = Tariff(
+                froms=[u * pow10(fs - s) for u, s in starts],
+                from_scale=fs,
+                rates=[u * pow10(rs - s) for u, s in rates],
+                rate_scale=rs,
+                graduated=rule.tier_mode == TierMode.GRADUATED,
+            )
+        elif rule.fuel is not None:
+            self.fuel_base = decimal_to_scaled(rule.fuel.base_price)
+            self.fuel_mpg = decimal_to_scaled(rule.fuel.mpg)
+
+    def billable(self, q: Scaled) -> Scaled:
+        """Return the billable quantity: free quantity, then increment, then minimum quantity.
+
+        >>> from datetime import date
+        >>> from decimal import Decimal as D
+        >>> rule = PricingRule(rule_id="w", contract_id="C", clin="2", basis="wait_hours",
+        ...                    start=date(2021, 1, 1), end=date(2021, 12, 31), rate=D("55.00"),
+        ...                    free_quantity=D("1.00"), increment=D("0.25"))
+        >>> Compiled(rule).billable((233, 2))
+        (125, 2)
+        """
+        units, scale = q
+        if self.free is not None:
+            u, f, scale = _align((units, scale), self.free)
+            units = max(0, u - f)
+        if self.increment is not None:
+            u, step, scale = _align((units, scale), self.increment)
+            units = round_to_multiple(u, step, self.increment_mode)
+        if self.min_quantity is not None and units > 0:
+            u, m, scale = _align((units, scale), self.min_quantity)
+            units = max(u, m)
+        return units, scale
+
+    def fuel_rate(self, index_price: Scaled, mode: Rounding) -> Scaled:
+        """Return ``max(0, (index - base) / mpg)`` rounded once to the rule's places.
+
+        (5.157 - 2.500) / 6.0 = 0.44283... -> 0.44:
+
+        >>> from datetime import date
+        >>> from decimal import Decimal as D
+        >>> from ice_recon.index import FuelTerms
+        >>> rule = PricingRule(rule_id="f", contract_id="C", clin="9", basis="loaded_miles",
+        ...                    start=date(2021, 1, 1), end=date(2021, 12, 31),
+        ...                    fuel=FuelTerms(base_price=D("2.500"), mpg=D("6.0"), series="S"))
+        >>> Compiled(rule).fuel_rate((5157, 3), Rounding.HALF_UP)
+        (44, 2)
+        """
+        assert self.fuel_base is not None and self.fuel_mpg is not None and self.rule.fuel
+        places = self.rule.fuel.places
+        idx, base, s = _align(index_price, self.fuel_base)
+        diff = idx - base
+        if diff <= 0:
+            return 0, places
+        mpg_units, mpg_scale = self.fuel_mpg
+        # diff/10^s / (mpg_units/10^mpg_scale), at `places` decimals.
+        num = diff * pow10(mpg_scale + places)
+        den = mpg_units * pow10(s)
+        return round_div(num, den, mode), places
+
+    def expected_cents(self, billable: Scaled, price_cents: int) -> int:
+        """Apply the minimum amount: ``max(minimum_amount, P(q))`` when ``q > 0``."""
+        if self.min_amount is not None and billable[0] > 0:
+            return max(self.min_amount, price_cents)
+        return price_cents
+
+
+def _scaled(value: Decimal | None) -> Scaled | None:
+    return None if value is None else decimal_to_scaled(value)
+
+
+def _cents_of(value: Decimal) -> int:
+    units, scale = decimal_to_scaled(value)
+    return _to_cents(units, scale, Rounding.HALF_UP)  # money has <= 2 places: exact
+
+
+@functools.lru_cache(maxsize=4096)
+def compiled(rule: PricingRule) -> Compiled:
+    """Return the integer form of *rule* (cached: rules are few and immutable)."""
+    return Compiled(rule)
+
+
+# --------------------------------------------------------------------------- the public edge
+
+
+@attrs.frozen(kw_only=True)
+class Pricing:
+    """The price of a quantity under a rule, with the evidence behind it.
+
+    Attributes:
+        rule: the rule applied (its ``rule_id``, ``authority`` and window are the evidence).
+        quantity: the measured quantity before free quantity, increment and minimum.
+        billable_quantity: the quantity after them (``qe`` in the decomposition).
+        rate: the effective per-unit rate (flat, the reached ``all_units`` tier's, the fuel
+            rate, or the cancellation fee); ``None`` for ``graduated`` tier sets.
+        price: P(billable quantity), rounded once to cents.
+        expected: the expected amount, after the minimum amount.
+        rounding: the rounding mode used.
+        index_week, index_price: the fuel index week (its Monday) and price, for fuel rules.
+    """
+
+    rule: PricingRule
+    quantity: Decimal
+    billable_quantity: Decimal
+    rate: Decimal | None
+    price: Decimal
+    expected: Decimal
+    rounding: Rounding
+    index_week: dt.date | None = None
+    index_price: Decimal | None = None
+
+
+@attrs.frozen(kw_only=True)
+class MissingEvidence:
+    """The rule needs something the trip did not record: never priced as zero.
+
+    *what* names it, e.g. ``measure 'wait_hours' not recorded on trip T1``.
+    """
+
+    rule: PricingRule
+    what: str
+
+
+def price(
+    rule: PricingRule,
+    quantity: Decimal,
+    *,
+    service_date: dt.date | None = None,
+    cancel_notice_hours: Decimal | None = None,
+    fuel_index: FuelIndex | None = None,
+    rounding: Rounding = Rounding.HALF_UP,
+) -> Pricing | MissingEvidence:
+    """Price *quantity* measured units under *rule*.
+
+    Args:
+        quantity: the measured quantity (for ``trip`` and ``cancellation`` bases, 1).
+        service_date: the date that prices a fuel rule (its index week).
+        cancel_notice_hours: picks the tier of a ``cancellation`` tier set.
+        fuel_index: the weekly prices a fuel rule needs.
+        rounding: the default mode for a rule without its own ``rounding`` (the policy's).
+
+    Returns:
+        :class:`Pricing`, or :class:`MissingEvidence` when a fuel index week or the notice
+        hours a tiered cancellation fee needs are missing.
+
+    Raises:
+        MoneyTypeError: *quantity* is not a ``Decimal`` (a ``float``, say).
+    """
+    check_decimal(quantity, "quantity")
+    if quantity < 0:
+        raise ValueError(f"quantity must not be negative (got {quantity})")
+    c = compiled(rule)
+    mode = rule.rounding or rounding
+    q = decimal_to_scaled(quantity)
+    tariff = c.tariff
+    index_week: int | None = None
+    index_price: Decimal | None = None
+    if rule.fuel is not None:
+        if service_date is None or fuel_index is None:
+            raise TypeError("a fuel rule needs service_date and fuel_index to be priced")
+        index_week = FuelIndex.week_for(service_date, rule.fuel.week_rule)
+        index_price = fuel_index.price(rule.fuel.series, index_week)
+        if index_price is None:
+            week = dt.date.fromordinal(index_week).isoformat()
+            return MissingEvidence(
+                rule=rule, what=f"fuel index {rule.fuel.series!r} has no week {week}"
+            )
+        tariff = Tariff(rate=c.fuel_rate(decimal_to_scaled(index_price), mode))
+    assert tariff is not None
+    if rule.basis == BASIS_CANCELLATION and tariff.rate is None:
+        if cancel_notice_hours is None:
+            return MissingEvidence(rule=rule, what="cancel_notice_hours not recorded")
+        # The tier is chosen by the notice given; its rate is the flat fee.
+        tariff = Tariff(rate=tariff.tier_rate(decimal_to_scaled(cancel_notice_hours)))
+    qe = c.billable(q)
+    p = tariff.price_cents(qe, mode)
+    rate = tariff.effective_rate(qe)
+    return Pricing(
+        rule=rule,
+        quantity=quantity,
+        billable_quantity=scaled_to_decimal(*qe),
+        rate=None if rate is None else scaled_to_decimal(*rate),
+        price=cents_to_decimal(p),
+        expected=cents_to_decimal(c.expected_cents(qe, p)),
+        rounding=mode,
+        index_week=None if index_week is None else dt.date.fromordinal(index_week),
+        index_price=index_price,
+    )
+
+
+def price_trip(
+    rule: PricingRule,
+    trip: Trip,
+    *,
+    labor_hours: Decimal | None = None,
+    fuel_index: FuelIndex | None = None,
+    rounding: Rounding = Rounding.HALF_UP,
+) -> Pricing | MissingEvidence:
+    """Price what *trip* recorded under *rule*, taking the quantity its basis names.
+
+    ``trip`` and ``cancellation`` bases price one unit; a measure basis takes the trip's
+    measure; ``labor_hours`` takes *labor_hours* (the roster hours the caller selected). A
+    measure or roster hours the trip did not record is :class:`MissingEvidence`, never zero.
+    The trip's service date governs fuel rules.
+    """
+    basis = rule.basis
+    quantity: Decimal | None
+    if basis in (BASIS_TRIP, BASIS_CANCELLATION):
+        quantity = Decimal(1)
+    elif basis == BASIS_LABOR_HOURS:
+        quantity = labor_hours
+        if quantity is None:
+            return MissingEvidence(rule=rule, what=f"no roster hours on trip {trip.trip_id}")
+    else:
+        quantity = trip.measure(basis)
+        if quantity is None:
+            return MissingEvidence(
+                rule=rule, what=f"measure {basis!r} not recorded on trip {trip.trip_id}"
+            )
+    return price(
+        rule,
+        quantity,
+        service_date=trip.service_date,
+        cancel_notice_hours=trip.cancel_notice_hours,
+        fuel_index=fuel_index,
+        rounding=rounding,
+    )
