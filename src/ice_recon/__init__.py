@@ -1,5 +1,71 @@
-"""Reconcile billed transport trips against trip manifests and contract rate schedules."""
+"""Reconcile billed transport trips against trip manifests and contract rate schedules.
+
+The supported API is what this module exports; everything else may change.
+
+>>> import ice_recon
+>>> ice_recon.Status.MATCHED == "MATCHED"
+True
+"""
 
 from ice_recon._version import __version__
+from ice_recon.errors import IceReconError, InputError, MoneyTypeError, Problem, RuleNotFoundError
+from ice_recon.index import FuelTerms, Index, PricingRule, RateIndex, Tier, build
+from ice_recon.load import Inputs, load, load_files, validate
+from ice_recon.money import IncrementRounding, Rounding
+from ice_recon.policy import Policy, Tolerance
+from ice_recon.price import MissingEvidence, Pricing, price, price_trip
+from ice_recon.records import (
+    Finding,
+    FuelIndexPoint,
+    FuelRule,
+    InvoiceHeader,
+    InvoiceLine,
+    InvoiceStatus,
+    RateRule,
+    StaffAssignment,
+    Status,
+    TierMode,
+    Trip,
+    TripStatus,
+    WeekRule,
+)
 
-__all__ = ["__version__"]
+__all__ = [
+    "Finding",
+    "FuelIndexPoint",
+    "FuelRule",
+    "FuelTerms",
+    "IceReconError",
+    "IncrementRounding",
+    "Index",
+    "InputError",
+    "Inputs",
+    "InvoiceHeader",
+    "InvoiceLine",
+    "InvoiceStatus",
+    "MissingEvidence",
+    "MoneyTypeError",
+    "Policy",
+    "Pricing",
+    "PricingRule",
+    "Problem",
+    "RateIndex",
+    "RateRule",
+    "Rounding",
+    "RuleNotFoundError",
+    "StaffAssignment",
+    "Status",
+    "Tier",
+    "TierMode",
+    "Tolerance",
+    "Trip",
+    "TripStatus",
+    "WeekRule",
+    "__version__",
+    "build",
+    "load",
+    "load_files",
+    "price",
+    "price_trip",
+    "validate",
+]

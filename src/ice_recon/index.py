@@ -211,6 +211,9 @@ class RateIndex:
                 group,
             )
         self._bases = {key: frozenset(v) for key, v in bases.items()}
+        self._categories: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for contract_id, clin, category in sorted(self._windows):
+            self._categories[(contract_id, clin)].append(category)
 
     def find(
         self, contract_id: str, clin: str, on: dt.date | int, labor_category: str | None = None
@@ -225,6 +228,19 @@ class RateIndex:
         if rule is None and labor_category:
             rule = self._find((contract_id, clin, labor_category), day)
         return rule
+
+    def find_any(self, contract_id: str, clin: str, on: dt.date | int) -> PricingRule | None:
+        """Return a rule of the CLIN in force on *on* in any labor category, or ``None``.
+
+        This is how "no rate" is judged on the CLIN alone when a line's category cannot be
+        known; categories are tried in sorted order, so the answer is deterministic.
+        """
+        day = on if isinstance(on, int) else on.toordinal()
+        for category in self._categories.get((contract_id, clin), ()):
+            rule = self._find((contract_id, clin, category), day)
+            if rule is not None:
+                return rule
+        return None
 
     def _find(self, key: tuple[str, str, str], day: int) -> PricingRule | None:
         entry = self._windows.get(key)

@@ -49,7 +49,8 @@ from decimal import Decimal
 
 import attrs
 
-from ice_recon.index import FuelIndex, PricingRule
+from ice_recon.index import FuelIndex, Index, PricingRule
+from ice_recon.load import Inputs
 from ice_recon.money import (
     Rounding,
     cents_to_decimal,
@@ -60,6 +61,7 @@ from ice_recon.money import (
     round_to_multiple,
     scaled_to_decimal,
 )
+from ice_recon.policy import Policy
 from ice_recon.records import (
     BASIS_CANCELLATION,
     BASIS_LABOR_HOURS,
@@ -70,11 +72,13 @@ from ice_recon.records import (
 
 __all__ = [
     "Compiled",
+    "LinePricing",
     "MissingEvidence",
     "Pricing",
     "Tariff",
     "compiled",
     "price",
+    "price_line",
     "price_trip",
 ]
 
@@ -259,6 +263,39 @@ class Compiled:
         den = mpg_units * pow10(s)
         return round_div(num, den, mode), places
 
+    def tariff_on(
+        self,
+        day: int | None,
+        notice: Scaled | None,
+        fuel_index: FuelIndex | None,
+        mode: Rounding,
+    ) -> tuple[Tariff, int | None, Decimal | None] | str:
+        """Return how P(q) is computed on date ordinal *day*, or what evidence is missing.
+
+        A fuel rule's rate comes from the index week of *day*; a ``cancellation`` tier set
+        becomes the flat fee of the tier that the notice hours reach. The result is the
+        tariff, the index week (ordinal) and the index price used (fuel rules only).
+        """
+        rule = self.rule
+        if rule.fuel is not None:
+            if day is None or fuel_index is None:
+                return "a fuel index and service date"
+            week = FuelIndex.week_for(day, rule.fuel.week_rule)
+            index_price = fuel_index.price(rule.fuel.series, week)
+            if index_price is None:
+                monday = dt.date.fromordinal(week).isoformat()
+                return f"fuel index {rule.fuel.series!r} has no week {monday}"
+            rate = self.fuel_rate(decimal_to_scaled(index_price), mode)
+            return Tariff(rate=rate), week, index_price
+        tariff = self.tariff
+        assert tariff is not None
+        if rule.basis == BASIS_CANCELLATION and tariff.rate is None:
+            if notice is None:
+                return "cancel_notice_hours not recorded"
+            # The tier is chosen by the notice given; its rate is the flat fee.
+            tariff = Tariff(rate=tariff.tier_rate(notice))
+        return tariff, None, None
+
     def expected_cents(self, billable: Scaled, price_cents: int) -> int:
         """Apply the minimum amount: ``max(minimum_amount, P(q))`` when ``q > 0``."""
         if self.min_amount is not None and billable[0] > 0:
@@ -350,42 +387,15 @@ def price(
     check_decimal(quantity, "quantity")
     if quantity < 0:
         raise ValueError(f"quantity must not be negative (got {quantity})")
-    c = compiled(rule)
-    mode = rule.rounding or rounding
-    q = decimal_to_scaled(quantity)
-    tariff = c.tariff
-    index_week: int | None = None
-    index_price: Decimal | None = None
-    if rule.fuel is not None:
-        if service_date is None or fuel_index is None:
-            raise TypeError("a fuel rule needs service_date and fuel_index to be priced")
-        index_week = FuelIndex.week_for(service_date, rule.fuel.week_rule)
-        index_price = fuel_index.price(rule.fuel.series, index_week)
-        if index_price is None:
-            week = dt.date.fromordinal(index_week).isoformat()
-            return MissingEvidence(
-                rule=rule, what=f"fuel index {rule.fuel.series!r} has no week {week}"
-            )
-        tariff = Tariff(rate=c.fuel_rate(decimal_to_scaled(index_price), mode))
-    assert tariff is not None
-    if rule.basis == BASIS_CANCELLATION and tariff.rate is None:
-        if cancel_notice_hours is None:
-            return MissingEvidence(rule=rule, what="cancel_notice_hours not recorded")
-        # The tier is chosen by the notice given; its rate is the flat fee.
-        tariff = Tariff(rate=tariff.tier_rate(decimal_to_scaled(cancel_notice_hours)))
-    qe = c.billable(q)
-    p = tariff.price_cents(qe, mode)
-    rate = tariff.effective_rate(qe)
-    return Pricing(
-        rule=rule,
-        quantity=quantity,
-        billable_quantity=scaled_to_decimal(*qe),
-        rate=None if rate is None else scaled_to_decimal(*rate),
-        price=cents_to_decimal(p),
-        expected=cents_to_decimal(c.expected_cents(qe, p)),
-        rounding=mode,
-        index_week=None if index_week is None else dt.date.fromordinal(index_week),
-        index_price=index_price,
+    if rule.fuel is not None and (service_date is None or fuel_index is None):
+        raise TypeError("a fuel rule needs service_date and fuel_index to be priced")
+    return _price_scaled(
+        rule,
+        decimal_to_scaled(quantity),
+        None if service_date is None else service_date.toordinal(),
+        None if cancel_notice_hours is None else decimal_to_scaled(cancel_notice_hours),
+        fuel_index,
+        rounding,
     )
 
 
@@ -425,4 +435,142 @@ def price_trip(
         cancel_notice_hours=trip.cancel_notice_hours,
         fuel_index=fuel_index,
         rounding=rounding,
+    )
+
+
+# ------------------------------------------------------------------ pricing a billed line
+
+
+@attrs.frozen(kw_only=True)
+class LinePricing:
+    """The expected price of one invoice line against the trip it is matched to.
+
+    Attributes:
+        rule: the rule in force on the trip's date, or ``None`` (no rate: NO_RATE).
+        pricing: the price with its evidence, :class:`MissingEvidence`, or ``None`` when
+            there is no rule.
+        labor_category: for ``labor_hours`` CLINs, the category priced — the roster's
+            category of the named person when known, else the billed one.
+        category_mismatch: the named person's roster category differs from the billed one.
+        persons: the roster persons the charge covers (``labor_hours`` CLINs).
+    """
+
+    rule: PricingRule | None
+    pricing: Pricing | MissingEvidence | None
+    labor_category: str | None = None
+    category_mismatch: bool = False
+    persons: tuple[str, ...] = ()
+
+
+def price_line(
+    inputs: Inputs,
+    index: Index,
+    line: int,
+    trip: int,
+    *,
+    policy: Policy | None = None,
+) -> LinePricing:
+    """Price invoice line number *line* (a row of ``inputs.invoice_lines``) against *trip*.
+
+    *trip* is a row of ``inputs.manifests``; its service date governs the rule (DESIGN
+    section 5). For ``labor_hours`` CLINs the category and hours come from the roster as
+    DESIGN section 4.1 describes.
+    """
+    policy = policy or Policy()
+    lines, trips = inputs.invoice_lines, inputs.manifests
+    contract, clin = lines.contract_id[line], lines.clin[line]
+    assert clin is not None, "INVALID lines are not priced"
+    trip_id, day = trips.trip_id[trip], trips.service_date[trip]
+    category: str | None = lines.labor_category[line]
+    persons: tuple[str, ...] = ()
+    mismatch = False
+    quantity: Scaled | None
+    if index.rates.is_labor(contract, clin):
+        roster = index.roster
+        person = lines.person_id[line]
+        billed = category
+        if person is not None:
+            on_roster = roster.category(contract, trip_id, person)
+            if on_roster is not None:
+                mismatch = billed is not None and on_roster != billed
+                category = on_roster
+            persons = (person,)
+        else:
+            persons = tuple(roster.people(contract, trip_id, category))
+        rule = index.rates.find(contract, clin, day, category)
+        if category is None and rule is None:
+            # The category cannot be known: NO_RATE is judged on the CLIN alone.
+            rule = index.rates.find_any(contract, clin, day)
+            if rule is not None:
+                what = f"no labor category for the line on trip {trip_id}"
+                return LinePricing(rule=rule, pricing=MissingEvidence(rule=rule, what=what))
+        quantity = roster.total_hours(contract, trip_id, persons)
+    else:
+        rule = index.rates.find(contract, clin, day, category)
+        quantity = None
+    if rule is None:
+        return LinePricing(
+            rule=None,
+            pricing=None,
+            labor_category=category,
+            category_mismatch=mismatch,
+            persons=persons,
+        )
+    basis = rule.basis
+    missing: str | None = None
+    if basis in (BASIS_TRIP, BASIS_CANCELLATION):
+        quantity = (1, 0)
+    elif basis == BASIS_LABOR_HOURS:
+        if quantity is None:
+            missing = f"no roster hours on trip {trip_id} for " + (
+                ", ".join(persons) if persons else f"labor category {category or 'any'}"
+            )
+    else:
+        column = trips.measures.get(basis)
+        quantity = None if column is None else column.get(trip)
+        if quantity is None:
+            missing = f"measure {basis!r} not recorded on trip {trip_id}"
+    found: Pricing | MissingEvidence
+    if missing is not None or quantity is None:
+        found = MissingEvidence(rule=rule, what=missing or "no quantity")
+    else:
+        found = _price_scaled(
+            rule, quantity, day, trips.cancel_notice_hours.get(trip), index.fuel, policy.rounding
+        )
+    return LinePricing(
+        rule=rule,
+        pricing=found,
+        labor_category=category,
+        category_mismatch=mismatch,
+        persons=persons,
+    )
+
+
+def _price_scaled(
+    rule: PricingRule,
+    q: Scaled,
+    day: int | None,
+    notice: Scaled | None,
+    fuel_index: FuelIndex | None,
+    rounding: Rounding,
+) -> Pricing | MissingEvidence:
+    c = compiled(rule)
+    mode = rule.rounding or rounding
+    terms = c.tariff_on(day, notice, fuel_index, mode)
+    if isinstance(terms, str):
+        return MissingEvidence(rule=rule, what=terms)
+    tariff, index_week, index_price = terms
+    qe = c.billable(q)
+    p = tariff.price_cents(qe, mode)
+    rate = tariff.effective_rate(qe)
+    return Pricing(
+        rule=rule,
+        quantity=scaled_to_decimal(*q),
+        billable_quantity=scaled_to_decimal(*qe),
+        rate=None if rate is None else scaled_to_decimal(*rate),
+        price=cents_to_decimal(p),
+        expected=cents_to_decimal(c.expected_cents(qe, p)),
+        rounding=mode,
+        index_week=None if index_week is None else dt.date.fromordinal(index_week),
+        index_price=index_price,
     )

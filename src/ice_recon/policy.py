@@ -1,0 +1,75 @@
+"""The reconciliation policy: tolerances, the inference window, the default rounding mode."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from ice_recon.money import Rounding, check_decimal, parse_decimal
+
+__all__ = ["Policy", "Tolerance"]
+
+_TOLERANCE = re.compile(r"\s*([^=\s]+)\s*=\s*([0-9.\-]+)\s*(%?)\s*")
+
+
+@attrs.frozen(kw_only=True)
+class Tolerance:
+    """How far a billed quantity may be from the billable quantity and still be accepted.
+
+    *value* is absolute (in units of the basis) or, with *percent*, a percentage of the
+    billable quantity.
+
+    >>> Tolerance.parse("loaded_miles=2%")
+    ('loaded_miles', Tolerance(value=Decimal('2'), percent=True))
+    >>> Tolerance.parse("wait_hours=0.25")
+    ('wait_hours', Tolerance(value=Decimal('0.25'), percent=False))
+    """
+
+    value: Decimal = attrs.field()
+    percent: bool = False
+
+    @value.validator
+    def _check(self, attribute: attrs.Attribute[Any], value: object) -> None:
+        d = check_decimal(value, "tolerance")
+        if d < 0:
+            raise ValueError(f"a tolerance must not be negative (got {d})")
+
+    @classmethod
+    def parse(cls, text: str) -> tuple[str, Tolerance]:
+        """Parse ``BASIS=VALUE`` or ``BASIS=PERCENT%`` (the CLI's ``--tolerance``)."""
+        m = _TOLERANCE.fullmatch(text)
+        if m is None:
+            raise ValueError(f"expected BASIS=VALUE or BASIS=PERCENT% (got {text!r})")
+        basis, number, percent = m.groups()
+        try:
+            value = parse_decimal(number)
+        except ValueError as exc:
+            raise ValueError(f"tolerance for {basis!r}: {exc} (got {number!r})") from None
+        return basis, cls(value=value, percent=bool(percent))
+
+
+def _tolerances(value: Mapping[str, Tolerance]) -> Mapping[str, Tolerance]:
+    return dict(sorted(value.items()))
+
+
+@attrs.frozen(kw_only=True)
+class Policy:
+    """Options of a reconciliation run (DESIGN section 5).
+
+    Attributes:
+        tolerances: per rule basis (a measure name or ``labor_hours``); default none.
+        window_days: how many days a line's date may be from a trip's for inference (±).
+        rounding: the mode for rules without their own ``rounding`` column value.
+    """
+
+    tolerances: Mapping[str, Tolerance] = attrs.field(
+        factory=dict, converter=_tolerances, hash=False
+    )
+    window_days: int = attrs.field(
+        default=1, validator=[attrs.validators.instance_of(int), attrs.validators.ge(0)]
+    )
+    rounding: Rounding = attrs.field(default=Rounding.HALF_UP, converter=Rounding)
