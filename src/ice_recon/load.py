@@ -315,6 +315,7 @@ class _Reader:
         self.digest: str | None = None
         self.rows_read = 0
         self.extra_names: list[str] = []
+        self.header_ok = False
 
     def problem(
         self, line: int, message: str, column: str | None = None, value: str | None = None
@@ -404,6 +405,7 @@ class _Reader:
         if layout is None:
             return
         positions, extras = layout
+        self.header_ok = True
         self.extra_names = [name for name, _ in extras]
         width = len(header_cells)
         cols = self.spec.columns
@@ -604,7 +606,7 @@ class _Loader:
 
     # -- manifests ---------------------------------------------------------------------------
 
-    def manifests(self, source: Source | None) -> tuple[ManifestTable, tuple[str, ...]]:
+    def manifests(self, source: Source | None) -> tuple[ManifestTable, tuple[str, ...], bool]:
         reader, rows = self.rows(MANIFESTS, source)
         table = ManifestTable(file=reader.file)
         for row in rows:
@@ -648,7 +650,7 @@ class _Loader:
                 bad.update((i, j))
         if bad:
             table = table.take([i for i in range(len(table)) if i not in bad])
-        return table, tuple(measure_names)
+        return table, tuple(measure_names), reader.header_ok
 
     # -- staff -------------------------------------------------------------------------------
 
@@ -1111,8 +1113,10 @@ def load_files(
         TypeError: a source is neither a path nor an iterable of mappings or records.
     """
     loader = _Loader()
-    trips, measures = loader.manifests(manifests)
-    bases = None if manifests is None else frozenset(_BASES_NOT_MEASURES + measures)
+    trips, measures, header_ok = loader.manifests(manifests)
+    # Without a usable manifests header the measures are unknown: checking bases against
+    # them would only repeat that one problem on every rate row.
+    bases = frozenset(_BASES_NOT_MEASURES + measures) if header_ok else None
     rate_rows = loader.rates(rates, bases)
     fuel_rows = loader.fuel_rules(fuel_rules, bases)
     rate_rules, fuel_rule_rows = loader.check_rules(rate_rows, fuel_rows)
