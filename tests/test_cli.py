@@ -1,0 +1,91 @@
+"""Tests of the ``ice-recon`` command line (validate, price, demo)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ice_recon.cli import main, sample_dir
+
+
+def _copy_sample(tmp_path: Path) -> Path:
+    folder = tmp_path / "in"
+    shutil.copytree(sample_dir(), folder)
+    return folder
+
+
+class TestValidate:
+    def test_valid_folder_prints_one_ok_line_and_exits_0(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A valid folder prints a single OK line and exits 0."""
+        status = main(["validate", str(sample_dir())])
+
+        out = capsys.readouterr().out
+        assert status == 0
+        assert out.startswith("OK: ")
+        assert len(out.splitlines()) == 1
+
+    def test_every_problem_is_printed_and_exit_is_1(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Two independent bad cells in two files are both printed, sorted by file, and exit 1."""
+        folder = _copy_sample(tmp_path)
+        rates = (folder / "rates.csv").read_text(encoding="utf-8").splitlines()
+        header = rates[0].split(",")
+        cells = rates[1].split(",")
+        cells[header.index("rate")] = "1e3"
+        rates[1] = ",".join(cells)
+        (folder / "rates.csv").write_text("\n".join(rates) + "\n", encoding="utf-8")
+        lines = (folder / "invoice_lines.csv").read_text(encoding="utf-8").splitlines()
+        head = lines[0].split(",")
+        cells = lines[2].split(",")
+        cells[head.index("amount")] = "1,234.50"
+        lines[2] = ",".join(f'"{c}"' for c in cells)
+        (folder / "invoice_lines.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+        status = main(["validate", str(folder)])
+
+        out = capsys.readouterr().out.splitlines()
+        assert status == 1
+        assert out == [
+            "invoice_lines.csv:3: column 'amount': must be a decimal number like 123.45 "
+            "(no exponent, sign, separator or symbol) (got '1,234.50')",
+            "rates.csv:2: column 'rate': must be a decimal number like 123.45 "
+            "(no exponent, sign, separator or symbol) (got '1e3')",
+        ]
+
+    def test_missing_folder_exits_2(self, tmp_path: Path) -> None:
+        """A folder that does not exist is a usage error (exit 2), not a crash."""
+        assert main(["validate", str(tmp_path / "nope")]) == 2
+
+
+class TestPriceAndDemo:
+    def test_demo_prices_the_sample(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """The demo validates the sample and prints one row per invoice line."""
+        status = main(["demo"])
+
+        out = capsys.readouterr().out
+        assert status == 0
+        assert "validate: OK" in out
+        n_lines = len((sample_dir() / "invoice_lines.csv").read_text().splitlines()) - 1
+        table = out[out.index("contract ") :].splitlines()
+        assert len(table) == 1 + n_lines
+
+    def test_console_script_runs(self) -> None:
+        """``python -m ice_recon.cli --version`` prints the version."""
+        done = subprocess.run(
+            [sys.executable, "-m", "ice_recon.cli", "--version"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+        import ice_recon
+
+        assert done.returncode == 0
+        assert done.stdout.strip() == f"ice-recon {ice_recon.__version__}"
