@@ -46,6 +46,7 @@ __all__ = [
     "round_div",
     "round_to_multiple",
     "scaled_to_decimal",
+    "to_cents",
 ]
 
 #: The grammar of a decimal cell (DESIGN section 4): ASCII digits, an optional leading minus
@@ -228,6 +229,19 @@ def round_div(num: int, den: int, mode: Rounding) -> int:
     if mode is Rounding.HALF_DOWN:
         return q if num >= 0 else q + 1
     return q if q % 2 == 0 else q + 1
+
+
+def to_cents(units: int, scale: int, mode: Rounding) -> int:
+    """Return ``units / 10**scale`` rounded to a whole number of cents with *mode*.
+
+    >>> to_cents(112125, 3, Rounding.HALF_UP), to_cents(112125, 3, Rounding.HALF_EVEN)
+    (11213, 11212)
+    >>> to_cents(7, 0, Rounding.HALF_UP)
+    700
+    """
+    if scale <= 2:
+        return units * pow10(2 - scale)
+    return round_div(units, pow10(scale - 2), mode)
 
 
 def rescale(units: int, scale: int, new_scale: int, mode: Rounding = Rounding.HALF_UP) -> int:

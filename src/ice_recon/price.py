@@ -60,6 +60,7 @@ from ice_recon.money import (
     round_div,
     round_to_multiple,
     scaled_to_decimal,
+    to_cents,
 )
 from ice_recon.policy import Policy
 from ice_recon.records import (
@@ -140,10 +141,10 @@ class Tariff:
         """Return P(q) in cents: the exact amount for *q* units rounded once with *mode*."""
         units, scale = q
         if self.rate is not None:
-            return _to_cents(units * self.rate[0], scale + self.rate[1], mode)
+            return to_cents(units * self.rate[0], scale + self.rate[1], mode)
         if not self.graduated:
             r = self.rates[self._tier(q)]
-            return _to_cents(units * r, scale + self.rate_scale, mode)
+            return to_cents(units * r, scale + self.rate_scale, mode)
         # Graduated: sum the exact slice amounts at a common scale, then round once.
         s = max(scale, self.from_scale)
         qa = units * pow10(s - scale)
@@ -155,14 +156,7 @@ class Tariff:
                 break
             stop = froms[i + 1] if i + 1 < len(froms) else qa
             total += (min(qa, stop) - start) * self.rates[i]
-        return _to_cents(total, s + self.rate_scale, mode)
-
-
-def _to_cents(units: int, scale: int, mode: Rounding) -> int:
-    """Round ``units / 10**scale`` to cents with *mode*."""
-    if scale <= 2:
-        return units * pow10(2 - scale)
-    return round_div(units, pow10(scale - 2), mode)
+        return to_cents(total, s + self.rate_scale, mode)
 
 
 def _align(a: Scaled, b: Scaled) -> tuple[int, int, int]:
@@ -309,7 +303,7 @@ def _scaled(value: Decimal | None) -> Scaled | None:
 
 def _cents_of(value: Decimal) -> int:
     units, scale = decimal_to_scaled(value)
-    return _to_cents(units, scale, Rounding.HALF_UP)  # money has <= 2 places: exact
+    return to_cents(units, scale, Rounding.HALF_UP)  # money has <= 2 places: exact
 
 
 @functools.lru_cache(maxsize=4096)
@@ -446,9 +440,10 @@ class LinePricing:
     """The expected price of one invoice line against the trip it is matched to.
 
     Attributes:
-        rule: the rule in force on the trip's date, or ``None`` (no rate: NO_RATE).
+        rule: the rule in force on the trip's date (the line's, without a trip), or ``None``
+            (no rate: NO_RATE).
         pricing: the price with its evidence, :class:`MissingEvidence`, or ``None`` when
-            there is no rule.
+            there is no rule or no trip.
         labor_category: for ``labor_hours`` CLINs, the category priced — the roster's
             category of the named person when known, else the billed one.
         category_mismatch: the named person's roster category differs from the billed one.
@@ -466,25 +461,30 @@ def price_line(
     inputs: Inputs,
     index: Index,
     line: int,
-    trip: int,
+    trip: int | None,
     *,
     policy: Policy | None = None,
 ) -> LinePricing:
     """Price invoice line number *line* (a row of ``inputs.invoice_lines``) against *trip*.
 
     *trip* is a row of ``inputs.manifests``; its service date governs the rule (DESIGN
-    section 5). For ``labor_hours`` CLINs the category and hours come from the roster as
-    DESIGN section 4.1 describes.
+    section 5). With *trip* ``None`` (no trip supports the line) only the rule is looked
+    up, on the line's own date, and nothing is priced. For ``labor_hours`` CLINs the
+    category and hours come from the roster as DESIGN section 4.1 describes.
     """
     policy = policy or Policy()
     lines, trips = inputs.invoice_lines, inputs.manifests
     contract, clin = lines.contract_id[line], lines.clin[line]
     assert clin is not None, "INVALID lines are not priced"
-    trip_id, day = trips.trip_id[trip], trips.service_date[trip]
+    if trip is None:
+        trip_id, day = "", lines.service_date[line]
+        assert day is not None
+    else:
+        trip_id, day = trips.trip_id[trip], trips.service_date[trip]
     category: str | None = lines.labor_category[line]
     persons: tuple[str, ...] = ()
     mismatch = False
-    quantity: Scaled | None
+    quantity: Scaled | None = None
     if index.rates.is_labor(contract, clin):
         roster = index.roster
         person = lines.person_id[line]
@@ -495,22 +495,24 @@ def price_line(
                 mismatch = billed is not None and on_roster != billed
                 category = on_roster
             persons = (person,)
-        else:
+        elif trip is not None:
             persons = tuple(roster.people(contract, trip_id, category))
         rule = index.rates.find(contract, clin, day, category)
         if category is None and rule is None:
             # The category cannot be known: NO_RATE is judged on the CLIN alone.
             rule = index.rates.find_any(contract, clin, day)
-            if rule is not None:
+            if rule is not None and trip is not None:
                 what = f"no labor category for the line on trip {trip_id}"
-                return LinePricing(rule=rule, pricing=MissingEvidence(rule=rule, what=what))
-        quantity = roster.total_hours(contract, trip_id, persons)
+                return LinePricing(
+                    rule=rule, pricing=MissingEvidence(rule=rule, what=what), persons=persons
+                )
+        if trip is not None:
+            quantity = roster.total_hours(contract, trip_id, persons)
     else:
         rule = index.rates.find(contract, clin, day, category)
-        quantity = None
-    if rule is None:
+    if rule is None or trip is None:
         return LinePricing(
-            rule=None,
+            rule=rule,
             pricing=None,
             labor_category=category,
             category_mismatch=mismatch,
@@ -535,7 +537,12 @@ def price_line(
         found = MissingEvidence(rule=rule, what=missing or "no quantity")
     else:
         found = _price_scaled(
-            rule, quantity, day, trips.cancel_notice_hours.get(trip), index.fuel, policy.rounding
+            rule,
+            quantity,
+            day,
+            trips.cancel_notice_hours.get(trip),
+            index.fuel,
+            policy.rounding,
         )
     return LinePricing(
         rule=rule,

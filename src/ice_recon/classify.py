@@ -1,0 +1,366 @@
+"""Give every invoice line one status, its findings, the variance decomposition and ledgers.
+
+The fifth stage (DESIGN section 5, "Status"). The status is the first row of the table
+that applies; findings list every condition of rows 8-14 that holds, then the
+informational codes. For priced lines (rows 7-14) the variance ``A - E`` is decomposed
+exactly into four parts — with billed quantity qb, billed price pb, billable quantity qe,
+R the rounding to cents with the rule's mode and P(q) the rule's price for q units::
+
+    extension = A - R(qb*pb)      price = R(qb*pb) - P(qb)
+    quantity  = P(qb) - P(qe)     minimum = P(qe) - E
+
+which add up to the variance by construction. A positive variance is *erroneous*, a
+negative one *underbilled*; lines without support are *unsupported*; so on every line
+``variance = erroneous + unsupported - underbilled``.
+
+Worked example (the OIG pattern "flight hours overcharged", here miles): billed
+152.0 miles x 2.4575 = 373.54 where the trip recorded 137.4 -> 337.66: variance 35.88, all
+of it the quantity part: R(152.0 x 2.4575) = 373.54 = P(152.0), P(137.4) = 337.66.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Final
+
+import attrs
+
+from ice_recon.index import Index, PricingRule
+from ice_recon.load import Inputs
+from ice_recon.match import INFERRED, Matching, within_tolerance
+from ice_recon.money import (
+    Rounding,
+    decimal_to_scaled,
+    format_cents,
+    format_scaled,
+    pow10,
+    to_cents,
+)
+from ice_recon.policy import Policy
+from ice_recon.price import MissingEvidence, Pricing, compiled
+from ice_recon.records import BASIS_CANCELLATION, Finding, Status
+
+__all__ = ["Classified", "classify"]
+
+_MODES: Final = tuple(Rounding)
+_PARTS: Final = ("extension", "price", "quantity", "minimum")
+_S = Status
+
+
+@attrs.define(kw_only=True)
+class Classified:
+    """The classify stage's result, as columns indexed by invoice-line row.
+
+    Money columns are integers of cents (``None`` for INVALID lines); ``decomposition``
+    holds (extension, price, quantity, minimum) in cents for priced lines (rows 7-14).
+    """
+
+    status: list[Status]
+    findings: list[tuple[str, ...]]
+    billed: list[int | None]
+    expected: list[int | None]
+    erroneous: list[int]
+    unsupported: list[int]
+    underbilled: list[int]
+    decomposition: list[tuple[int, int, int, int] | None]
+    rule: list[PricingRule | None]
+    explanation: list[str]
+
+
+def _eq(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    s = max(a[1], b[1])
+    return a[0] * pow10(s - a[1]) == b[0] * pow10(s - b[1])
+
+
+def _money(cents: int) -> str:
+    return format_cents(cents)
+
+
+def _signed(cents: int) -> str:
+    return ("+" if cents > 0 else "") + format_cents(cents)
+
+
+def classify(
+    inputs: Inputs, index: Index, matching: Matching, policy: Policy | None = None
+) -> Classified:
+    """Classify every invoice line (DESIGN section 5) from the match stage's result."""
+    policy = policy or Policy()
+    lines = inputs.invoice_lines
+    n = len(lines)
+    out = Classified(
+        status=[_S.INVALID] * n,
+        findings=[()] * n,
+        billed=[None] * n,
+        expected=[None] * n,
+        erroneous=[0] * n,
+        unsupported=[0] * n,
+        underbilled=[0] * n,
+        decomposition=[None] * n,
+        rule=[None] * n,
+        explanation=[""] * n,
+    )
+    bad_columns = _problem_columns(inputs)
+    for i in range(n):
+        if not lines.valid[i]:
+            out.findings[i] = (_S.INVALID.value,)
+            cols = bad_columns.get(lines.line[i], ())
+            where = f" (problems in: {', '.join(cols)})" if cols else ""
+            out.explanation[i] = f"invalid input row{where}; not reconciled"
+            continue
+        _classify_line(inputs, index, matching, policy, out, i)
+    return out
+
+
+def _problem_columns(inputs: Inputs) -> dict[int, tuple[str, ...]]:
+    found: dict[int, list[str]] = {}
+    for p in inputs.problems:
+        if p.file == inputs.invoice_lines.file:
+            cols = found.setdefault(p.line, [])
+            name = p.column or "row"
+            if name not in cols:
+                cols.append(name)
+    return {line: tuple(cols) for line, cols in found.items()}
+
+
+def _line_key(inputs: Inputs, i: int) -> str:
+    t = inputs.invoice_lines
+    return f"invoice {t.invoice_id[i]} line {t.line_no_text[i]}"
+
+
+def _classify_line(
+    inputs: Inputs,
+    index: Index,
+    m: Matching,
+    policy: Policy,
+    out: Classified,
+    i: int,
+) -> None:
+    lines, manifest = inputs.invoice_lines, inputs.manifests
+    amount = lines.amount.get(i)
+    qb = lines.quantity.get(i)
+    pb = lines.unit_price.get(i)
+    day = lines.service_date[i]
+    clin = lines.clin[i]
+    assert amount is not None and qb is not None and pb is not None
+    assert day is not None and clin is not None
+    a = to_cents(amount[0], amount[1], Rounding.HALF_UP)  # money: <= 2 places, exact
+    out.billed[i] = a
+    priced = m.priced[i]
+    rule = None if priced is None else priced.rule
+    out.rule[i] = rule
+    trip = m.trip[i]
+    contract = lines.contract_id[i]
+    billed_text = (
+        f"billed {format_scaled(*qb)}"
+        + (f" {rule.basis}" if rule is not None else "")
+        + f" x {format_scaled(*pb)} = {_money(a)}"
+    )
+
+    info: list[str] = []
+    notes: list[str] = []
+    if m.kind[i] == INFERRED:
+        info.append(Finding.INFERRED_MATCH.value)
+    if i in m.ambiguous:
+        info.append(Finding.AMBIGUOUS_MATCH.value)
+        names = ", ".join(manifest.trip_id[r] for r in m.ambiguous[i])
+        notes.append(f"ambiguous: trips {names} fit equally well")
+    if trip >= 0 and manifest.service_date[trip] != day:
+        info.append(Finding.SERVICE_DATE_MISMATCH.value)
+        notes.append(
+            f"line dated {_iso(day)} but trip {manifest.trip_id[trip]} ran on "
+            f"{_iso(manifest.service_date[trip])}"
+        )
+    candidate_of = m.duplicate_of.get(i) if trip < 0 else None
+
+    def finish(status: Status, expected: int, codes: list[str], text: str) -> None:
+        variance = a - expected
+        if status is _S.UNSUPPORTED:
+            out.unsupported[i] = a
+        elif variance > 0:
+            out.erroneous[i] = variance
+        elif variance < 0:
+            out.underbilled[i] = -variance
+        all_info = list(info)
+        if candidate_of is not None:
+            all_info.append(Finding.DUPLICATE_CANDIDATE.value)
+            notes.append(f"looks like {_line_key(inputs, candidate_of)}, already matched")
+        out.status[i] = status
+        out.expected[i] = expected
+        out.findings[i] = (*codes, *_ordered_info(all_info))
+        out.explanation[i] = "; ".join([text, *notes])
+
+    # Row 2: no rule covers the date.
+    if rule is None:
+        on = _iso(manifest.service_date[trip]) if trip >= 0 else _iso(day)
+        cat = lines.labor_category[i]
+        what = f"CLIN {clin}" + (f" labor category {cat}" if cat else "")
+        finish(
+            _S.NO_RATE,
+            0,
+            [_S.NO_RATE.value],
+            f"{billed_text}; no rate for {what} of contract {contract} on {on}; "
+            f"erroneous {_money(a)}",
+        )
+        return
+    # Row 3: no trip supports the line.
+    if trip < 0:
+        ref = lines.trip_ref[i]
+        if ref is None:
+            why = "the line names no trip"
+        else:
+            why = f"trip_ref {ref} is not a trip of contract {contract}"
+        if i not in m.ambiguous:
+            why += " and no trip could be inferred"
+        finish(
+            _S.UNSUPPORTED,
+            0,
+            [_S.UNSUPPORTED.value],
+            f"{billed_text}; {why}; unsupported {_money(a)}",
+        )
+        return
+    trip_id = manifest.trip_id[trip]
+    cancelled = bool(manifest.cancelled[trip])
+    # Row 4: the trip was not performed as billed.
+    if cancelled != (rule.basis == BASIS_CANCELLATION):
+        why = (
+            f"trip {trip_id} was cancelled; CLIN {clin} ({rule.basis}) is not a cancellation fee"
+            if cancelled
+            else f"trip {trip_id} was completed; CLIN {clin} is a cancellation fee"
+        )
+        finish(
+            _S.NOT_PERFORMED,
+            0,
+            [_S.NOT_PERFORMED.value],
+            f"{billed_text}; {why}; erroneous {_money(a)}",
+        )
+        return
+    # Row 5: the charge was claimed by an earlier line.
+    if m.duplicate[i]:
+        first = m.duplicate_of.get(i)
+        by = _line_key(inputs, first) if first is not None else "an earlier line"
+        finish(
+            _S.DUPLICATE,
+            0,
+            [_S.DUPLICATE.value],
+            f"{billed_text}; trip {trip_id} CLIN {clin} was already billed by {by}; "
+            f"erroneous {_money(a)}",
+        )
+        return
+    assert priced is not None
+    pricing = priced.pricing
+    # Row 6: the trip did not record what the rule needs.
+    if not isinstance(pricing, Pricing):
+        what = pricing.what if isinstance(pricing, MissingEvidence) else "no quantity"
+        finish(
+            _S.UNSUPPORTED,
+            0,
+            [_S.UNSUPPORTED.value, Finding.MISSING_MEASURE.value],
+            f"{billed_text}; missing evidence: {what} ({_cite(rule)}); unsupported {_money(a)}",
+        )
+        return
+
+    # Rows 7-14: priced.
+    mode = pricing.rounding
+    c = compiled(rule)
+    notice = manifest.cancel_notice_hours.get(trip)
+    terms = c.tariff_on(manifest.service_date[trip], notice, index.fuel, mode)
+    assert not isinstance(terms, str)  # the same call priced the line
+    tariff = terms[0]
+    qe = decimal_to_scaled(pricing.billable_quantity)
+    tolerance = policy.tolerances.get(rule.basis)
+    qty_equal = _eq(qb, qe)
+    within = not qty_equal and within_tolerance(qb, qe, tolerance)
+    q_used = qb if within else qe
+    p_qb = tariff.price_cents(qb, mode)
+    p_qe = tariff.price_cents(q_used, mode)
+    expected = c.expected_cents(q_used, p_qe)
+    product = (qb[0] * pb[0], qb[1] + pb[1])
+    ext = {md: to_cents(product[0], product[1], md) for md in _MODES}
+    r_qb_pb = ext[mode]
+    parts = (a - r_qb_pb, r_qb_pb - p_qb, p_qb - p_qe, p_qe - expected)
+    out.decomposition[i] = parts
+    rate = tariff.effective_rate(q_used)
+    other_modes = {ext[md] for md in _MODES if md is not mode}
+    quantity_mismatch = not qty_equal and not within
+    price_right = (r_qb_pb == p_qb) if rate is None else _eq(pb, rate)
+    conditions = [
+        (_S.LABOR_CATEGORY_MISMATCH, priced.category_mismatch),
+        (
+            _S.MINIMUM_MISAPPLIED,
+            a != expected
+            and rule.minimum_amount is not None
+            and parts[1] == 0
+            and parts[2] == 0
+            and (parts[3] != 0 or a == c.min_amount),
+        ),
+        (_S.EXTENSION_ERROR, a != r_qb_pb and a not in other_modes),
+        (_S.QUANTITY_MISMATCH, quantity_mismatch),
+        (_S.RATE_MISMATCH, rate is not None and not _eq(pb, rate)),
+        (
+            _S.ROUNDING_DIFF,
+            not quantity_mismatch
+            and price_right
+            and a != r_qb_pb
+            and a in other_modes
+            and abs(a - expected) == 1,
+        ),
+        (_S.AMOUNT_MISMATCH, a != expected),
+    ]
+    holding = [s for s, holds in conditions if holds]
+    status = _S.MATCHED if a == expected else holding[0]
+    codes = [] if status is _S.MATCHED else [status.value]
+    codes += [s.value for s in holding if s is not status]
+    if within:
+        info.append(Finding.WITHIN_TOLERANCE.value)
+        notes.append(f"billed quantity {format_scaled(*qb)} is within tolerance; accepted")
+    recorded = format_scaled(*decimal_to_scaled(pricing.quantity))
+    measured = f"trip {trip_id} recorded {recorded}"
+    if not _eq(decimal_to_scaled(pricing.quantity), q_used):
+        measured += f" (billable {format_scaled(*q_used)})"
+    if priced.persons and rule.basis == "labor_hours":
+        measured += f" for {', '.join(priced.persons)}"
+    if priced.category_mismatch:
+        measured += f" in roster category {priced.labor_category}"
+    if rate is not None and rule.rate is None:
+        measured += f" at {format_scaled(*rate)}"
+    text = f"{billed_text}; {measured} -> {_money(expected)} ({_cite(rule, pricing)})"
+    if status is _S.MATCHED:
+        text += "; matches"
+    else:
+        variance = a - expected
+        shown = ", ".join(
+            f"{part} {_signed(v)}" for part, v in zip(_PARTS, parts, strict=True) if v
+        )
+        direction = "over" if variance > 0 else "under"
+        text += f"; {direction} by {_money(abs(variance))} ({shown})"
+    finish(status, expected, codes, text)
+
+
+def _ordered_info(codes: list[str]) -> list[str]:
+    order = (
+        Finding.INFERRED_MATCH.value,
+        Finding.AMBIGUOUS_MATCH.value,
+        Finding.SERVICE_DATE_MISMATCH.value,
+        Finding.WITHIN_TOLERANCE.value,
+        Finding.DUPLICATE_CANDIDATE.value,
+    )
+    return [c for c in order if c in codes]
+
+
+def _cite(rule: PricingRule, pricing: Pricing | None = None) -> str:
+    parts = [f"CLIN {rule.clin}"]
+    if rule.labor_category:
+        parts.append(rule.labor_category)
+    parts.append(rule.window)
+    if rule.authority:
+        parts.append(rule.authority)
+    if pricing is not None and pricing.index_week is not None and rule.fuel is not None:
+        parts.append(
+            f"fuel index {rule.fuel.series} week {pricing.index_week.isoformat()} "
+            f"at {pricing.index_price}"
+        )
+    return ", ".join(parts)
+
+
+def _iso(ordinal: int) -> str:
+    return dt.date.fromordinal(ordinal).isoformat()

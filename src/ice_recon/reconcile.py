@@ -1,0 +1,37 @@
+"""Run the pipeline: load → index → match → price → classify → report, and nothing else."""
+
+from __future__ import annotations
+
+import os
+
+from ice_recon.classify import classify
+from ice_recon.index import build
+from ice_recon.load import Inputs, load
+from ice_recon.match import match
+from ice_recon.policy import Policy
+from ice_recon.report import Report, report
+
+__all__ = ["reconcile"]
+
+
+def reconcile(inputs: Inputs | str | os.PathLike[str], *, policy: Policy | None = None) -> Report:
+    """Reconcile every invoice line of *inputs* against the manifests and rate rules.
+
+    *inputs* is an :class:`~ice_recon.load.Inputs` (from :func:`~ice_recon.load.load` or
+    :func:`~ice_recon.load.load_files`) or a folder of input files, loaded leniently:
+    malformed invoice lines become INVALID results and the problems are in
+    :attr:`Report.problems`. Pricing happens inside the match stage (a line is priced
+    against the trip it is matched to, and inference compares candidates' prices).
+
+    >>> from ice_recon.cli import sample_dir
+    >>> report = reconcile(sample_dir())
+    >>> report.counts["MATCHED"] > 0, len(report.lines) == sum(report.counts.values())
+    (True, True)
+    """
+    if not isinstance(inputs, Inputs):
+        inputs = load(inputs)
+    policy = policy or Policy()
+    index = build(inputs)
+    matching = match(inputs, index, policy)
+    classified = classify(inputs, index, matching, policy)
+    return report(inputs, matching, classified)

@@ -1,0 +1,453 @@
+"""The reconciliation report: per-line results, unbilled trips, invoice findings, ledgers.
+
+The last stage. :func:`report` turns the columns of the earlier stages into a
+:class:`Report`; its records (:class:`LineResult` …) are built lazily, when asked for.
+:meth:`Report.write` writes the four output files of DESIGN section 6 — UTF-8 without BOM,
+``\\n`` line ends, money with exactly 2 places, empty cells for absent values — the same
+bytes for the same inputs.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Final, overload
+
+import attrs
+
+from ice_recon._version import __version__
+from ice_recon.classify import Classified
+from ice_recon.load import Inputs
+from ice_recon.match import Matching
+from ice_recon.money import Rounding, cents_to_decimal, decimal_to_scaled, format_cents, to_cents
+from ice_recon.records import Finding, Status
+
+__all__ = [
+    "RESULT_COLUMNS",
+    "InvoiceFinding",
+    "Ledgers",
+    "LineResult",
+    "Report",
+    "UnbilledTrip",
+    "report",
+]
+
+#: The columns of ``results.csv`` (DESIGN section 6), in order.
+RESULT_COLUMNS: Final = (
+    "contract_id",
+    "invoice_id",
+    "line_no",
+    "status",
+    "findings",
+    "billed",
+    "expected",
+    "variance",
+    "erroneous",
+    "unsupported",
+    "underbilled",
+    "trip_id",
+    "match",
+    "rule_id",
+    "rate_authority",
+    "explanation",
+)
+
+
+@attrs.frozen(kw_only=True)
+class LineResult:
+    """The reconciliation of one invoice line.
+
+    Money attributes are ``Decimal`` with 2 places, ``None`` for an INVALID line. *line_no*
+    is ``None`` when the line number itself was unreadable; *line_no_text* is always the
+    text as written. *decomposition* is ``(extension, price, quantity, minimum)`` for lines
+    with an expected price (statuses of rows 7-14), else ``None``.
+    """
+
+    contract_id: str
+    invoice_id: str
+    line_no: int | None
+    line_no_text: str
+    status: Status
+    findings: tuple[str, ...]
+    billed: Decimal | None
+    expected: Decimal | None
+    variance: Decimal | None
+    erroneous: Decimal | None
+    unsupported: Decimal | None
+    underbilled: Decimal | None
+    trip_id: str | None
+    match: str
+    rule_id: str | None
+    rate_authority: str | None
+    explanation: str
+    decomposition: tuple[Decimal, Decimal, Decimal, Decimal] | None = None
+
+    @property
+    def key(self) -> tuple[str, str, int | None]:
+        """Return ``(contract_id, invoice_id, line_no)``."""
+        return (self.contract_id, self.invoice_id, self.line_no)
+
+
+@attrs.frozen(kw_only=True)
+class Ledgers:
+    """Totals of billed, expected and classified amounts (exact sums of rounded lines).
+
+    ``questioned = erroneous + unsupported``; ``variance = erroneous + unsupported -
+    underbilled``. INVALID lines are in no ledger.
+    """
+
+    billed: Decimal = Decimal("0.00")
+    expected: Decimal = Decimal("0.00")
+    variance: Decimal = Decimal("0.00")
+    erroneous: Decimal = Decimal("0.00")
+    unsupported: Decimal = Decimal("0.00")
+    questioned: Decimal = Decimal("0.00")
+    underbilled: Decimal = Decimal("0.00")
+
+    def as_strings(self) -> dict[str, str]:
+        """Return the ledgers as 2-place strings, in the order of summary.json."""
+        return {f.name: _text(getattr(self, f.name)) for f in attrs.fields(Ledgers)}
+
+
+@attrs.frozen(kw_only=True)
+class UnbilledTrip:
+    """A manifest trip that no valid invoice line was matched to."""
+
+    contract_id: str
+    trip_id: str
+    service_date: dt.date
+    status: str
+
+
+@attrs.frozen(kw_only=True)
+class InvoiceFinding:
+    """An invoice-level finding: ``FOOTING_ERROR`` or ``DUPLICATE_INVOICE``."""
+
+    contract_id: str
+    invoice_id: str
+    finding: Finding
+    header_total: Decimal | None
+    lines_total: Decimal
+    difference: Decimal | None
+
+
+def _text(value: Decimal | None) -> str:
+    if value is None:
+        return ""
+    units, scale = decimal_to_scaled(value)
+    return format_cents(to_cents(units, scale, Rounding.HALF_UP))
+
+
+class _Totals:
+    __slots__ = ("billed", "erroneous", "expected", "underbilled", "unsupported")
+
+    def __init__(self) -> None:
+        self.billed = self.expected = self.erroneous = self.unsupported = self.underbilled = 0
+
+    def ledgers(self) -> Ledgers:
+        d = cents_to_decimal
+        return Ledgers(
+            billed=d(self.billed),
+            expected=d(self.expected),
+            variance=d(self.billed - self.expected),
+            erroneous=d(self.erroneous),
+            unsupported=d(self.unsupported),
+            questioned=d(self.erroneous + self.unsupported),
+            underbilled=d(self.underbilled),
+        )
+
+
+class _Lines(Sequence[LineResult]):
+    """The line results in processing order, built one by one when accessed."""
+
+    def __init__(self, build: Any, order: list[int]) -> None:
+        self._build = build
+        self._order = order
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    @overload
+    def __getitem__(self, i: int) -> LineResult: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[LineResult]: ...
+    def __getitem__(self, i: int | slice) -> LineResult | list[LineResult]:
+        if isinstance(i, slice):
+            return [self._build(r) for r in self._order[i]]
+        result: LineResult = self._build(self._order[i])
+        return result
+
+    def __iter__(self) -> Iterator[LineResult]:
+        return (self._build(r) for r in self._order)
+
+
+@attrs.frozen(kw_only=True)
+class ContractSummary:
+    """Counts by status and ledgers of one contract."""
+
+    counts: Mapping[Status, int]
+    ledgers: Ledgers
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class Report:
+    """The result of :func:`ice_recon.reconcile`.
+
+    Attributes:
+        lines: one :class:`LineResult` per invoice line, in processing order.
+        counts: lines per status, every status present (zeros included).
+        ledgers: the overall :class:`Ledgers`.
+        contracts: per contract id, its counts and ledgers.
+        unbilled: trips no valid line was matched to, sorted.
+        invoices: invoice-level findings, sorted.
+        problems: the input problems (INVALID lines and left-out rows come from these).
+        digests: sha256 of each input file read.
+        stats: figures about the run (e.g. ``candidate_pairs`` examined by inference).
+    """
+
+    lines: Sequence[LineResult]
+    counts: Mapping[Status, int]
+    ledgers: Ledgers
+    contracts: Mapping[str, ContractSummary]
+    unbilled: tuple[UnbilledTrip, ...]
+    invoices: tuple[InvoiceFinding, ...]
+    problems: tuple[Any, ...]
+    digests: Mapping[str, str]
+    stats: Mapping[str, int]
+    _rows: Any = attrs.field(alias="rows", repr=False)
+
+    @property
+    def questioned(self) -> Decimal:
+        """Return the questioned cost (erroneous + unsupported) of the whole run."""
+        return self.ledgers.questioned
+
+    def summary(self) -> dict[str, Any]:
+        """Return the content of ``summary.json`` as a dict (DESIGN section 6)."""
+        return {
+            "version": __version__,
+            "inputs": dict(self.digests),
+            "counts": {s.value: self.counts[s] for s in Status},
+            "ledgers": self.ledgers.as_strings(),
+            "contracts": {
+                cid: {
+                    "counts": {s.value: c.counts[s] for s in Status},
+                    "ledgers": c.ledgers.as_strings(),
+                }
+                for cid, c in self.contracts.items()
+            },
+        }
+
+    def write(self, out_dir: str | os.PathLike[str]) -> None:
+        """Write ``results.csv``, ``unbilled.csv``, ``invoices.csv`` and ``summary.json``."""
+        folder = Path(out_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_csv(folder / "results.csv", RESULT_COLUMNS, self._rows())
+        _write_csv(
+            folder / "unbilled.csv",
+            ("contract_id", "trip_id", "service_date", "status"),
+            (
+                (u.contract_id, u.trip_id, u.service_date.isoformat(), u.status)
+                for u in self.unbilled
+            ),
+        )
+        _write_csv(
+            folder / "invoices.csv",
+            ("contract_id", "invoice_id", "finding", "header_total", "lines_total", "difference"),
+            (
+                (
+                    f.contract_id,
+                    f.invoice_id,
+                    f.finding.value,
+                    _text(f.header_total),
+                    _text(f.lines_total),
+                    _text(f.difference),
+                )
+                for f in self.invoices
+            ),
+        )
+        text = json.dumps(self.summary(), indent=2, ensure_ascii=False) + "\n"
+        (folder / "summary.json").write_bytes(text.encode("utf-8"))
+
+
+def _write_csv(path: Path, header: Sequence[str], rows: Any) -> None:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    path.write_bytes(buffer.getvalue().encode("utf-8"))
+
+
+def report(inputs: Inputs, matching: Matching, classified: Classified) -> Report:
+    """Assemble the :class:`Report` from the outputs of the match and classify stages."""
+    lines, trips = inputs.invoice_lines, inputs.manifests
+    c = classified
+    counts = dict.fromkeys(Status, 0)
+    total = _Totals()
+    per_contract: dict[str, tuple[dict[Status, int], _Totals]] = {}
+    sums: dict[tuple[str, str], int] = {}
+    for i in matching.order:
+        contract = lines.contract_id[i]
+        status = c.status[i]
+        counts[status] += 1
+        entry = per_contract.setdefault(contract, (dict.fromkeys(Status, 0), _Totals()))
+        entry[0][status] += 1
+        key = (contract, lines.invoice_id[i])
+        sums.setdefault(key, 0)
+        billed, expected = c.billed[i], c.expected[i]
+        if billed is None or expected is None:
+            continue
+        sums[key] += billed
+        for t in (total, entry[1]):
+            t.billed += billed
+            t.expected += expected
+            t.erroneous += c.erroneous[i]
+            t.unsupported += c.unsupported[i]
+            t.underbilled += c.underbilled[i]
+
+    def build(i: int) -> LineResult:
+        billed, expected = c.billed[i], c.expected[i]
+        trip = matching.trip[i]
+        rule = c.rule[i]
+        money = None if billed is None or expected is None else billed - expected
+        d = cents_to_decimal
+        parts = c.decomposition[i]
+        return LineResult(
+            contract_id=lines.contract_id[i],
+            invoice_id=lines.invoice_id[i],
+            line_no=lines.line_no[i],
+            line_no_text=lines.line_no_text[i],
+            status=c.status[i],
+            findings=c.findings[i],
+            billed=None if billed is None else d(billed),
+            expected=None if expected is None else d(expected),
+            variance=None if money is None else d(money),
+            erroneous=None if billed is None else d(c.erroneous[i]),
+            unsupported=None if billed is None else d(c.unsupported[i]),
+            underbilled=None if billed is None else d(c.underbilled[i]),
+            trip_id=trips.trip_id[trip] if trip >= 0 else None,
+            match=matching.kind[i],
+            rule_id=None if rule is None else rule.rule_id,
+            rate_authority=None if rule is None else rule.authority,
+            explanation=c.explanation[i],
+            decomposition=None
+            if parts is None
+            else (d(parts[0]), d(parts[1]), d(parts[2]), d(parts[3])),
+        )
+
+    def rows() -> Iterator[tuple[str, ...]]:
+        f = format_cents
+        for i in matching.order:
+            billed, expected = c.billed[i], c.expected[i]
+            trip = matching.trip[i]
+            rule = c.rule[i]
+            valid = billed is not None and expected is not None
+            money: tuple[str, ...] = ("", "", "", "", "", "")
+            if billed is not None and expected is not None:
+                money = (
+                    f(billed),
+                    f(expected),
+                    f(billed - expected),
+                    f(c.erroneous[i]),
+                    f(c.unsupported[i]),
+                    f(c.underbilled[i]),
+                )
+            yield (
+                lines.contract_id[i],
+                lines.invoice_id[i],
+                lines.line_no_text[i],
+                c.status[i].value,
+                ";".join(c.findings[i]),
+                *money,
+                trips.trip_id[trip] if trip >= 0 and valid else "",
+                matching.kind[i],
+                "" if rule is None else rule.rule_id,
+                "" if rule is None or rule.authority is None else rule.authority,
+                c.explanation[i],
+            )
+
+    unbilled = tuple(
+        sorted(
+            (
+                UnbilledTrip(
+                    contract_id=trips.contract_id[r],
+                    trip_id=trips.trip_id[r],
+                    service_date=dt.date.fromordinal(trips.service_date[r]),
+                    status="cancelled" if trips.cancelled[r] else "completed",
+                )
+                for r in range(len(trips))
+                if not matching.claimed[r]
+            ),
+            key=lambda u: (u.contract_id, u.trip_id, u.service_date.isoformat(), u.status),
+        )
+    )
+    return Report(
+        lines=_Lines(build, matching.order),
+        counts=counts,
+        ledgers=total.ledgers(),
+        contracts={
+            cid: ContractSummary(counts=cnt, ledgers=t.ledgers())
+            for cid, (cnt, t) in sorted(per_contract.items())
+        },
+        unbilled=unbilled,
+        invoices=_invoice_findings(inputs, sums),
+        problems=inputs.problems,
+        digests=inputs.digests,
+        stats={"candidate_pairs": matching.pairs_considered},
+        rows=rows,
+    )
+
+
+def _invoice_findings(
+    inputs: Inputs, sums: Mapping[tuple[str, str], int]
+) -> tuple[InvoiceFinding, ...]:
+    headers: dict[tuple[str, str], list[int | None]] = {}
+    for h in inputs.invoices:
+        header_total = h.record.total
+        cents = (
+            None
+            if header_total is None
+            else to_cents(*decimal_to_scaled(header_total), Rounding.HALF_UP)
+        )
+        headers.setdefault((h.record.contract_id, h.record.invoice_id), []).append(cents)
+    found: list[InvoiceFinding] = []
+    d = cents_to_decimal
+    for key, totals in headers.items():
+        lines_total = sums.get(key, 0)
+        if len(totals) > 1:
+            found.append(
+                InvoiceFinding(
+                    contract_id=key[0],
+                    invoice_id=key[1],
+                    finding=Finding.DUPLICATE_INVOICE,
+                    header_total=None,
+                    lines_total=d(lines_total),
+                    difference=None,
+                )
+            )
+        for total in sorted({t for t in totals if t is not None}):
+            if total != lines_total:
+                found.append(
+                    InvoiceFinding(
+                        contract_id=key[0],
+                        invoice_id=key[1],
+                        finding=Finding.FOOTING_ERROR,
+                        header_total=d(total),
+                        lines_total=d(lines_total),
+                        difference=d(total - lines_total),
+                    )
+                )
+    found.sort(
+        key=lambda f: (
+            f.contract_id,
+            f.invoice_id,
+            f.finding.value,
+            Decimal(-1) if f.header_total is None else f.header_total,
+        )
+    )
+    return tuple(found)
