@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/ice-recon demo
+	$(BIN)/ice-recon demo --out out/demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

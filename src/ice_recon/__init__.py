@@ -13,7 +13,8 @@ from ice_recon.index import FuelTerms, Index, PricingRule, RateIndex, Tier, buil
 from ice_recon.load import Inputs, load, load_files, validate
 from ice_recon.money import IncrementRounding, Rounding
 from ice_recon.policy import Policy, Tolerance
-from ice_recon.price import MissingEvidence, Pricing, price, price_trip
+from ice_recon.price import LinePricing, MissingEvidence, Pricing, price, price_line, price_trip
+from ice_recon.reconcile import reconcile
 from ice_recon.records import (
     Finding,
     FuelIndexPoint,
@@ -29,8 +30,17 @@ from ice_recon.records import (
     TripStatus,
     WeekRule,
 )
+from ice_recon.report import (
+    ContractSummary,
+    InvoiceFinding,
+    Ledgers,
+    LineResult,
+    Report,
+    UnbilledTrip,
+)
 
 __all__ = [
+    "ContractSummary",
     "Finding",
     "FuelIndexPoint",
     "FuelRule",
@@ -40,9 +50,13 @@ __all__ = [
     "Index",
     "InputError",
     "Inputs",
+    "InvoiceFinding",
     "InvoiceHeader",
     "InvoiceLine",
     "InvoiceStatus",
+    "Ledgers",
+    "LinePricing",
+    "LineResult",
     "MissingEvidence",
     "MoneyTypeError",
     "Policy",
@@ -51,6 +65,7 @@ __all__ = [
     "Problem",
     "RateIndex",
     "RateRule",
+    "Report",
     "Rounding",
     "RuleNotFoundError",
     "StaffAssignment",
@@ -60,12 +75,15 @@ __all__ = [
     "Tolerance",
     "Trip",
     "TripStatus",
+    "UnbilledTrip",
     "WeekRule",
     "__version__",
     "build",
     "load",
     "load_files",
     "price",
+    "price_line",
     "price_trip",
+    "reconcile",
     "validate",
 ]

@@ -1,7 +1,8 @@
-"""The ``ice-recon`` command: validate input folders and price invoice lines.
+"""The ``ice-recon`` command: validate, price and reconcile input folders.
 
-Exit status: 0 on success, 1 when the inputs have problems (``validate``), 2 on a usage
-error or an input folder that cannot be read.
+Exit status: 0 on success; 1 when ``validate`` finds problems, or when ``reconcile
+--fail-on`` finds what it was told to fail on; 2 on a usage error, an input folder that
+cannot be read, or input problems under ``reconcile --strict``.
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ from ice_recon import __version__
 from ice_recon.index import build
 from ice_recon.load import Inputs, load
 from ice_recon.money import format_scaled
-from ice_recon.policy import Policy
+from ice_recon.policy import Policy, Tolerance
 from ice_recon.price import MissingEvidence, price_line
+from ice_recon.reconcile import reconcile
+from ice_recon.records import Status
+from ice_recon.report import Report
 
 __all__ = ["main", "sample_dir"]
 
@@ -112,8 +116,88 @@ def _table(header: tuple[str, ...], rows: list[tuple[str, ...]], out: TextIO) ->
         print("  ".join(cells).rstrip(), file=out)
 
 
+#: Show stage progress on stderr from this many invoice lines on (or with --progress).
+PROGRESS_LINES = 20_000
+
+
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    """Reconcile the input folder, write the output files and print a summary."""
+    try:
+        policy = Policy(
+            tolerances=dict(Tolerance.parse(t) for t in args.tolerance),
+            window_days=args.window_days,
+        )
+    except (ValueError, TypeError) as exc:
+        print(f"ice-recon reconcile: {exc}", file=sys.stderr)
+        return 2
+    show = not args.quiet
+
+    def progress(stage: str, seconds: float) -> None:
+        print(f"ice-recon: {stage} done in {seconds:.2f} s", file=sys.stderr, flush=True)
+
+    inputs = load(args.input_dir)
+    if inputs.problems:
+        _report_problems(inputs, sys.stderr)
+        n = len(inputs.problems)
+        if args.strict:
+            print(
+                f"ice-recon: {n} input problem(s); nothing reconciled (--strict)", file=sys.stderr
+            )
+            return 2
+        print(
+            f"ice-recon: {n} input problem(s); malformed invoice lines are INVALID, other "
+            "bad rows are left out",
+            file=sys.stderr,
+        )
+    long_run = args.progress or len(inputs.invoice_lines) >= PROGRESS_LINES
+    result = reconcile(inputs, policy=policy, progress=progress if long_run and show else None)
+    result.write(args.out)
+    if show:
+        print_summary(result, sys.stdout, out_dir=args.out)
+    if "questioned" in args.fail_on and result.ledgers.questioned > 0:
+        return 1
+    if "problems" in args.fail_on and result.problems:
+        return 1
+    return 0
+
+
+def print_summary(result: Report, out: TextIO, *, out_dir: str | None = None, top: int = 5) -> None:
+    """Print the human summary of a reconciliation: counts, ledgers, top invoices."""
+    n = len(result.lines)
+    print(f"Reconciled {n} invoice line{'s' if n != 1 else ''}.", file=out)
+    print("\nLines by status:", file=out)
+    for status in Status:
+        count = result.counts[status]
+        if count:
+            print(f"  {status.value:24} {count:>8}", file=out)
+    print("\nLedgers:", file=out)
+    for name, value in result.ledgers.as_strings().items():
+        print(f"  {name:24} {value:>14}", file=out)
+    questioned = sorted(
+        (
+            (ledgers.questioned, key)
+            for key, ledgers in result.by_invoice.items()
+            if ledgers.questioned > 0
+        ),
+        key=lambda item: (-item[0], item[1]),
+    )[:top]
+    if questioned:
+        print("\nTop invoices by questioned amount:", file=out)
+        for amount, (contract, invoice) in questioned:
+            print(f"  {contract}  {invoice:16} {amount:>14}", file=out)
+    if result.invoices:
+        print("\nInvoice findings:", file=out)
+        for f in result.invoices:
+            detail = "" if f.difference is None else f" (header - lines = {f.difference})"
+            print(f"  {f.contract_id}  {f.invoice_id}  {f.finding.value}{detail}", file=out)
+    print(f"\nUnbilled trips: {len(result.unbilled)}", file=out)
+    print(f"Inference examined {result.stats['candidate_pairs']} candidate pair(s).", file=out)
+    if out_dir is not None:
+        print(f"Wrote results.csv, unbilled.csv, invoices.csv, summary.json to {out_dir}", file=out)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Validate the bundled sample data and price its invoice lines."""
+    """Validate and reconcile the bundled sample data; print the summary."""
     folder = sample_dir()
     print(f"ice_recon {__version__} demo on the bundled sample data: {folder}\n")
     inputs = load(folder)
@@ -121,9 +205,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
         _report_problems(inputs, sys.stdout)
         return 1
     print(f"validate: OK ({_summary(inputs)})\n")
-    print("Expected amounts of the invoice lines that name a trip (full reconciliation of")
-    print("every line, with statuses and ledgers, is `ice-recon reconcile`, coming next):\n")
-    return _price(folder, sys.stdout)
+    result = reconcile(inputs)
+    result.write(args.out)
+    print_summary(result, sys.stdout, out_dir=args.out)
+    print("\nNot MATCHED, with the statement of difference:", file=sys.stdout)
+    for line in result.lines:
+        if line.status is not Status.MATCHED:
+            print(
+                f"  {line.invoice_id} line {line.line_no_text}: {line.status.value}\n"
+                f"      {line.explanation}"
+            )
+    return 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -140,7 +232,41 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("price", help="print the expected amount of each invoice line")
     p.add_argument("input_dir", metavar="INPUT_DIR", help="folder with the input CSV files")
     p.set_defaults(func=cmd_price)
-    p = sub.add_parser("demo", help="run on the sample data shipped with ice_recon")
+    p = sub.add_parser(
+        "reconcile", help="reconcile every invoice line and write the results to OUT_DIR"
+    )
+    p.add_argument("input_dir", metavar="INPUT_DIR", help="folder with the input CSV files")
+    p.add_argument("--out", required=True, metavar="OUT_DIR", help="folder for the outputs")
+    p.add_argument(
+        "--tolerance",
+        action="append",
+        default=[],
+        metavar="BASIS=VALUE",
+        help="accept billed quantities within VALUE (or PERCENT%%) of the billable quantity "
+        "for rules on BASIS (repeatable), e.g. loaded_miles=0.5 or wait_hours=5%%",
+    )
+    p.add_argument(
+        "--window-days",
+        type=int,
+        default=1,
+        metavar="N",
+        help="inference matches trips within N days of the line's date (default 1)",
+    )
+    p.add_argument("--strict", action="store_true", help="stop with exit 2 on any input problem")
+    p.add_argument(
+        "--fail-on",
+        action="append",
+        default=[],
+        choices=["questioned", "problems"],
+        help="exit 1 when anything is questioned, or when the inputs have problems",
+    )
+    p.add_argument("--progress", action="store_true", help="always show stage progress")
+    p.add_argument("--quiet", action="store_true", help="print nothing on success")
+    p.set_defaults(func=cmd_reconcile)
+    p = sub.add_parser("demo", help="reconcile the sample data shipped with ice_recon")
+    p.add_argument(
+        "--out", default="ice-recon-demo", metavar="OUT_DIR", help="where to write the outputs"
+    )
     p.set_defaults(func=cmd_demo)
     return parser
 
@@ -153,7 +279,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if folder is not None and not Path(folder).is_dir():
         print(f"ice-recon: {folder}: not a folder of input files", file=sys.stderr)
         return 2
-    status: int = args.func(args)
+    try:
+        status: int = args.func(args)
+    except BrokenPipeError:  # e.g. `ice-recon demo | head`: not an error of ours
+        sys.stderr.close()
+        return 0
     return status
 
 

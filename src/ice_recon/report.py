@@ -30,6 +30,7 @@ from ice_recon.records import Finding, Status
 
 __all__ = [
     "RESULT_COLUMNS",
+    "ContractSummary",
     "InvoiceFinding",
     "Ledgers",
     "LineResult",
@@ -209,6 +210,7 @@ class Report:
         problems: the input problems (INVALID lines and left-out rows come from these).
         digests: sha256 of each input file read.
         stats: figures about the run (e.g. ``candidate_pairs`` examined by inference).
+        by_invoice: the ledgers of each invoice, by (contract_id, invoice_id).
     """
 
     lines: Sequence[LineResult]
@@ -220,6 +222,7 @@ class Report:
     problems: tuple[Any, ...]
     digests: Mapping[str, str]
     stats: Mapping[str, int]
+    by_invoice: Mapping[tuple[str, str], Ledgers]
     _rows: Any = attrs.field(alias="rows", repr=False)
 
     @property
@@ -291,6 +294,7 @@ def report(inputs: Inputs, matching: Matching, classified: Classified) -> Report
     total = _Totals()
     per_contract: dict[str, tuple[dict[Status, int], _Totals]] = {}
     sums: dict[tuple[str, str], int] = {}
+    invoice_totals: dict[tuple[str, str], _Totals] = {}
     for i in matching.order:
         contract = lines.contract_id[i]
         status = c.status[i]
@@ -303,7 +307,10 @@ def report(inputs: Inputs, matching: Matching, classified: Classified) -> Report
         if billed is None or expected is None:
             continue
         sums[key] += billed
-        for t in (total, entry[1]):
+        per_invoice = invoice_totals.get(key)
+        if per_invoice is None:
+            per_invoice = invoice_totals[key] = _Totals()
+        for t in (total, entry[1], per_invoice):
             t.billed += billed
             t.expected += expected
             t.erroneous += c.erroneous[i]
@@ -399,6 +406,7 @@ def report(inputs: Inputs, matching: Matching, classified: Classified) -> Report
         problems=inputs.problems,
         digests=inputs.digests,
         stats={"candidate_pairs": matching.pairs_considered},
+        by_invoice={key: t.ledgers() for key, t in sorted(invoice_totals.items())},
         rows=rows,
     )
 
