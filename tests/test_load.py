@@ -44,6 +44,16 @@ FUEL_INDEX_HEADER = "series,week,price"
 FUEL_RULES_HEADER = "contract_id,clin,start,end,base_price,mpg,series"
 INVOICES_HEADER = "invoice_id,contract_id,invoice_date,total"
 
+SEVEN_FILES = (
+    "fuel_index.csv",
+    "fuel_rules.csv",
+    "invoice_lines.csv",
+    "invoices.csv",
+    "manifests.csv",
+    "rates.csv",
+    "staff.csv",
+)
+
 #: What every ``str(problem)`` must look like (DESIGN section 4).
 PROBLEM_LINE = re.compile(r"^[a-z_]+\.csv:\d+: (column '[a-z_]+': )?.+")
 
@@ -79,13 +89,17 @@ def where(problems: Any) -> list[tuple[str, int, str | None]]:
     return [(p.file, p.line, p.column) for p in problems]
 
 
-def report(problems: Any, says: str) -> list[tuple[str, int, str | None, str]]:
-    """Return (file, line, column, message) of each problem, the message shortened to *says*.
+def report(problems: Any, *says: str) -> list[tuple[str, int, str | None, str]]:
+    """Return (file, line, column, message) of each problem, the message cut to what it *says*.
 
-    A message that contains *says* is replaced by it, so that a table can state the fragment
-    it expects while a failure still shows the whole message.
+    A message that contains one of the fragments *says* is replaced by the first such
+    fragment, so that a test can state what it expects while a failure still shows the whole
+    message.
     """
-    return [(p.file, p.line, p.column, says if says in p.message else p.message) for p in problems]
+    return [
+        (p.file, p.line, p.column, next((s for s in says if s in p.message), p.message))
+        for p in problems
+    ]
 
 
 def in_file(problems: Any, name: str) -> list[Problem]:
@@ -114,7 +128,8 @@ class TestValidFolder:
         """The three required files with one row each validate clean."""
         actual = ice_recon.validate(folder(tmp_path))
 
-        assert [] == actual
+        expected = []
+        assert expected == actual
 
     def test_minimal_folder_loads_every_table(self, tmp_path: Path) -> None:
         """Each required table holds its one row, read with the scale it was written with."""
@@ -159,7 +174,8 @@ class TestValidFolder:
 
         actual = ice_recon.validate(path)
 
-        assert [] == actual
+        expected = []
+        assert expected == actual
 
 
 class TestEncodingAndLayout:
@@ -193,7 +209,9 @@ class TestEncodingAndLayout:
     def test_line_is_where_the_record_starts(self, tmp_path: Path) -> None:
         """A record after a multi-line quoted cell is reported at its own physical line."""
         second = LINE_ROW.replace("INV-1,1", "INV-1,2").replace("337.66", "337.661")
-        lines = text(LINES_HEADER + ",description", LINE_ROW + ',"one', "two", 'three"', second + ",x")
+        lines = text(
+            LINES_HEADER + ",description", LINE_ROW + ',"one', "two", 'three"', second + ",x"
+        )
         expected = ([("invoice_lines.csv", 5, "amount")], [2, 5])
 
         inputs = ice_recon.load(folder(tmp_path, invoice_lines=lines))
@@ -211,7 +229,8 @@ class TestEncodingAndLayout:
 
         actual = where(ice_recon.validate(folder(tmp_path, invoice_lines=lines)))
 
-        assert [("invoice_lines.csv", 4, "line_no")] == actual
+        expected = [("invoice_lines.csv", 4, "line_no")]
+        assert expected == actual
 
     def test_cells_are_stripped(self, tmp_path: Path) -> None:
         """Surrounding whitespace of every cell (header included) is removed before reading."""
@@ -254,7 +273,8 @@ class TestEncodingAndLayout:
         inputs = ice_recon.load(folder(tmp_path, rates=rates))
 
         actual = [(s.record.contract_id, s.record.clin) for s in inputs.rates]
-        assert [("c1", "0001a")] == actual
+        expected = [("c1", "0001a")]
+        assert expected == actual
 
 
 # ----------------------------------------------------------------------------------- headers
@@ -273,10 +293,9 @@ class TestColumns:
 
         problems = ice_recon.validate(path)
 
-        actual = [
-            (p.file, p.line, p.column, next((s for s in ss if s in p.message), p.message))
-            for p, ss in zip(problems, [[e[3]] for e in expected], strict=False)
-        ]
+        actual = report(
+            problems, "unknown column; did you mean 'rate'?", "required column is missing"
+        )
         assert expected == actual
 
     @pytest.mark.parametrize(
@@ -307,6 +326,18 @@ class TestColumns:
         problems = in_file(ice_recon.validate(path), f"{table}.csv")
 
         actual = report(problems, "required column is missing")
+        assert expected == actual
+
+    @pytest.mark.parametrize("manifests", [text("trip_id,service_date,loaded_miles"), b"", None])
+    def test_unusable_manifests_header_is_one_problem(
+        self, tmp_path: Path, manifests: str | bytes | None
+    ) -> None:
+        """Without a usable manifests header, rate bases are not checked against it."""
+        path = folder(tmp_path, manifests=manifests)
+
+        actual = [(p.file, p.line) for p in ice_recon.validate(path)]
+
+        expected = [("manifests.csv", 1)]
         assert expected == actual
 
     def test_unknown_column_rows_are_still_read(self, tmp_path: Path) -> None:
@@ -352,7 +383,8 @@ class TestColumns:
 
         actual = where(ice_recon.validate(folder(tmp_path, manifests=manifests)))
 
-        assert [("manifests.csv", 1, name)] == actual
+        expected = [("manifests.csv", 1, name)]
+        assert expected == actual
 
     def test_column_twice_in_header(self, tmp_path: Path) -> None:
         """A column named twice in the header is reported at line 1."""
@@ -360,7 +392,8 @@ class TestColumns:
 
         actual = report(ice_recon.validate(path), "twice")
 
-        assert [("rates.csv", 1, "rate", "twice")] == actual
+        expected = [("rates.csv", 1, "rate", "twice")]
+        assert expected == actual
 
 
 # ------------------------------------------------------------------------------------- cells
@@ -437,7 +470,8 @@ class TestDates:
 
         actual = ice_recon.validate(folder(tmp_path, rates=rates))
 
-        assert [] == actual
+        expected = []
+        assert expected == actual
 
     def test_end_before_start(self, tmp_path: Path) -> None:
         """An end before its start is reported at the end cell and the rule is left out."""
@@ -459,7 +493,8 @@ class TestDates:
 
         actual = ice_recon.validate(folder(tmp_path, rates=rates))
 
-        assert [] == actual
+        expected = []
+        assert expected == actual
 
     def test_fuel_rule_end_before_start(self, tmp_path: Path) -> None:
         """fuel_rules.csv windows are checked like rates.csv windows."""
@@ -472,9 +507,9 @@ class TestDates:
         assert expected == actual
 
 
-def case(id: str, files: dict[str, str], at: tuple[str, int, str | None], says: str) -> Any:
+def case(name: str, files: dict[str, str], at: tuple[str, int, str | None], says: str) -> Any:
     """Return one row of the CELL_CASES table."""
-    return pytest.param(files, (*at, says), id=id)
+    return pytest.param(files, (*at, says), id=name)
 
 
 CELL_CASES = [
@@ -683,7 +718,8 @@ class TestCellChecks:
         problems = ice_recon.validate(folder(tmp_path, **files))
 
         actual = report(problems, expected[3])
-        assert [expected] == actual
+        expected = [expected]
+        assert expected == actual
 
     def test_all_empty_row_is_ignored(self, tmp_path: Path) -> None:
         """A row whose cells are all empty is reported and is not an invoice line."""
@@ -707,7 +743,9 @@ class TestCellChecks:
 
         inputs = ice_recon.load(folder(tmp_path, staff=staff))
 
-        assert ["P2"] == inputs.staff.person_id
+        actual = inputs.staff.person_id
+        expected = ["P2"]
+        assert expected == actual
 
     def test_same_person_on_two_trips_in_two_categories_is_fine(self, tmp_path: Path) -> None:
         """One category per person *per trip*: another trip may use another category."""
@@ -715,7 +753,8 @@ class TestCellChecks:
 
         actual = ice_recon.validate(folder(tmp_path, staff=staff))
 
-        assert [] == actual
+        expected = []
+        assert expected == actual
 
     def test_duplicate_fuel_week_leaves_both_out(self, tmp_path: Path) -> None:
         """A repeated (series, week) is reported at the later row naming the earlier."""
@@ -785,7 +824,8 @@ class TestNonUtf8:
         inputs = ice_recon.load(folder(tmp_path, invoice_lines=lines))
 
         actual = (inputs.problems, inputs.invoice_lines.description)
-        assert ((), ["Café run — 2 pax"]) == actual
+        expected = ((), ["Café run — 2 pax"])
+        assert expected == actual
 
     @pytest.mark.xfail(
         strict=True,
@@ -835,7 +875,8 @@ class TestFiles:
 
         actual = report(ice_recon.validate(path), "file is empty")
 
-        assert [("invoice_lines.csv", 1, None, "file is empty")] == actual
+        expected = [("invoice_lines.csv", 1, None, "file is empty")]
+        assert expected == actual
 
     @pytest.mark.parametrize(
         ("table", "header"),
@@ -845,7 +886,7 @@ class TestFiles:
         """A required file with a header and no data rows is a problem at its line 1."""
         expected = [(f"{table}.csv", 1, None, "no data rows")]
 
-        problems = in_file(ice_recon.validate(folder(tmp_path, **{table: text(header)})), table)
+        problems = ice_recon.validate(folder(tmp_path, **{table: text(header)}))
 
         actual = report(in_file(problems, f"{table}.csv"), "no data rows")
         assert expected == actual
@@ -863,7 +904,8 @@ class TestFiles:
         """An optional file with only a header is fine."""
         actual = ice_recon.validate(folder(tmp_path, **{table: text(header)}))
 
-        assert [] == actual
+        expected = []
+        assert expected == actual
 
     @pytest.mark.parametrize("table", ["rates", "manifests", "invoice_lines"])
     def test_missing_required_file(self, tmp_path: Path, table: str) -> None:
@@ -905,7 +947,8 @@ class TestFiles:
         problems = ice_recon.validate(folder(tmp_path, invoice_lines=lines))
 
         actual = [(p.file, p.line) for p in problems]
-        assert [("invoice_lines.csv", 2)] == actual
+        expected = [("invoice_lines.csv", 2)]
+        assert expected == actual
 
 
 # ------------------------------------------------------------------------------ rule windows
@@ -988,7 +1031,8 @@ class TestOverlappingWindows:
 
         actual = ice_recon.validate(folder(tmp_path, rates=rates))
 
-        assert [] == actual
+        expected = []
+        assert expected == actual
 
     def test_rule_without_category_overlaps_categorized_rule(self, tmp_path: Path) -> None:
         """A rule without labor_category overlaps every category of its CLIN."""
@@ -1056,7 +1100,8 @@ class TestOverlappingWindows:
 
         actual = ice_recon.validate(path)
 
-        assert [] == actual
+        expected = []
+        assert expected == actual
 
     def test_tier_set_counts_as_one_rule(self, tmp_path: Path) -> None:
         """The rows of one tier set share a window without overlapping each other."""
@@ -1162,7 +1207,8 @@ class TestTierSets:
         inputs = ice_recon.load(folder(tmp_path, rates=rates, manifests=manifests))
 
         actual = (report(inputs.problems, expected[3]), clins(inputs))
-        assert ([expected], ["0002"]) == actual
+        expected = ([expected], ["0002"])
+        assert expected == actual
 
     def test_rows_may_differ_in_rate_and_description(self, tmp_path: Path) -> None:
         """A well-formed tier set loads every row."""
@@ -1176,6 +1222,25 @@ class TestTierSets:
         inputs = ice_recon.load(folder(tmp_path, rates=rates))
 
         actual = (inputs.problems, [s.record.description for s in inputs.rates])
+        assert expected == actual
+
+    @pytest.mark.xfail(
+        strict=True,
+        reason="BUG: a tier row with a bad cell is dropped alone; the rest of its tier set is "
+        "loaded as a complete, valid set and prices every quantity at the remaining tiers",
+    )
+    def test_malformed_row_leaves_its_tier_set_out(self, tmp_path: Path) -> None:
+        """A tier set missing a row it was written with is not usable."""
+        rates = text(
+            self.HEADER,
+            "C1,0001,loaded_miles,2.50,2021-10-01,2022-09-30,0,all_units,,",
+            "C1,0001,loaded_miles,x,2021-10-01,2022-09-30,100,all_units,,",
+        )
+        expected = ([("rates.csv", 3, "rate")], ())
+
+        inputs = ice_recon.load(folder(tmp_path, rates=rates))
+
+        actual = (where(inputs.problems), inputs.rates)
         assert expected == actual
 
     def test_tier_mode_without_tier_from(self, tmp_path: Path) -> None:
@@ -1288,7 +1353,8 @@ class TestDuplicateInvoiceLines:
 
         actual = ice_recon.validate(folder(tmp_path, invoice_lines=lines))
 
-        assert [] == actual
+        expected = []
+        assert expected == actual
 
     def test_invalid_copy_still_invalidates(self, tmp_path: Path) -> None:
         """A duplicate key makes both lines INVALID even when one is malformed otherwise."""
@@ -1411,21 +1477,23 @@ class TestProblemFormat:
 
     def test_every_problem_matches_the_format(self, tmp_path: Path) -> None:
         """Each str(problem) matches the section 4 pattern, in every one of the seven files."""
-        expected = {f"{table}.csv" for table in ice_recon.load_files.__kwdefaults__} - {"strict.csv"}
+        expected = (set(SEVEN_FILES), [])
 
         problems = ice_recon.validate(bad_folder(tmp_path))
 
-        actual = ({p.file for p in problems}, [str(p) for p in problems if not PROBLEM_LINE.match(str(p))])
-        assert (expected, []) == actual
+        actual = (
+            {p.file for p in problems},
+            [str(p) for p in problems if not PROBLEM_LINE.match(str(p))],
+        )
+        assert expected == actual
 
     def test_problems_are_sorted(self, tmp_path: Path) -> None:
         """Problems are sorted by file name, line and column."""
-        problems = ice_recon.validate(bad_folder(tmp_path))
-        assert len(problems) > 20
+        actual = ice_recon.validate(bad_folder(tmp_path))
 
-        actual = sorted(problems, key=lambda p: (p.file, p.line, p.column or ""))
-
-        assert problems == actual
+        expected = sorted(actual, key=lambda p: (p.file, p.line, p.column or ""))
+        assert len(actual) > 20
+        assert expected == actual
 
     def test_cell_problem_text(self, tmp_path: Path) -> None:
         """A cell problem reads FILE:LINE: column 'NAME': expectation (got 'VALUE')."""
@@ -1445,7 +1513,8 @@ class TestProblemFormat:
 
         actual = [str(p) for p in ice_recon.validate(path)]
 
-        assert ["invoice_lines.csv:2: row has 10 cells; the header has 9"] == actual
+        expected = ["invoice_lines.csv:2: row has 10 cells; the header has 9"]
+        assert expected == actual
 
 
 class TestStrict:
@@ -1455,17 +1524,24 @@ class TestStrict:
         """The group holds one InputError (a ValueError) per problem, in report order."""
         path = bad_folder(tmp_path)
         problems = ice_recon.validate(path)
-        expected = [(p.file, p.line, p.column, p.value, str(p), True) for p in problems]
+        expected = [(p.file, p.line, p.column, p.value, str(p), True, True) for p in problems]
 
         with pytest.raises(ExceptionGroup) as info:
             ice_recon.load(path, strict=True)
 
         actual = [
-            (e.file, e.line, e.column, e.value, str(e), isinstance(e, InputError | ValueError))
+            (
+                e.file,
+                e.line,
+                e.column,
+                e.value,
+                str(e),
+                isinstance(e, InputError),
+                isinstance(e, ValueError),
+            )
             for e in info.value.exceptions
         ]
         assert expected == actual
-        assert all(isinstance(e, InputError) and isinstance(e, ValueError) for e in info.value.exceptions)
 
     def test_one_problem_is_still_a_group(self, tmp_path: Path) -> None:
         """A single problem is raised as a group of one."""
@@ -1475,13 +1551,15 @@ class TestStrict:
             ice_recon.load(path, strict=True)
 
         actual = [(e.file, e.line, e.column, e.value) for e in info.value.exceptions]
-        assert [("rates.csv", 2, "rate", "1e3")] == actual
+        expected = [("rates.csv", 2, "rate", "1e3")]
+        assert expected == actual
 
     def test_valid_folder_does_not_raise(self, tmp_path: Path) -> None:
         """strict=True returns the inputs when there is no problem."""
         actual = ice_recon.load(folder(tmp_path), strict=True).problems
 
-        assert () == actual
+        expected = ()
+        assert expected == actual
 
     def test_load_files_strict(self) -> None:
         """load_files(strict=True) raises like load(strict=True)."""
@@ -1489,7 +1567,8 @@ class TestStrict:
             ice_recon.load_files(rates=None, manifests=None, invoice_lines=None, strict=True)
 
         actual = [(e.file, e.line) for e in info.value.exceptions]
-        assert [("invoice_lines.csv", 1), ("manifests.csv", 1), ("rates.csv", 1)] == actual
+        expected = [("invoice_lines.csv", 1), ("manifests.csv", 1), ("rates.csv", 1)]
+        assert expected == actual
 
 
 # ----------------------------------------------------------------------------------- sources
@@ -1651,7 +1730,10 @@ def snapshot(inputs: ice_recon.Inputs) -> dict[str, Any]:
             trips.cancelled,
             trips.origin,
             trips.destination,
-            {name: [col.decimal(i) for i in range(len(col))] for name, col in trips.measures.items()},
+            {
+                name: [col.decimal(i) for i in range(len(col))]
+                for name, col in trips.measures.items()
+            },
         ),
         "measures": sorted(inputs.measures),
         "staff": [inputs.staff.assignment(i) for i in range(len(inputs.staff))],
@@ -1668,7 +1750,8 @@ class TestSources:
         """The folder used for the source comparisons has no problem."""
         actual = ice_recon.validate(folder(tmp_path, **FULL_FILES))
 
-        assert [] == actual
+        expected = []
+        assert expected == actual
 
     def test_row_dicts_equal_files(self, tmp_path: Path) -> None:
         """Loading row dicts gives the same tables as loading the files they came from."""
@@ -1703,7 +1786,8 @@ class TestSources:
             ],
             "invoices": [s.record for s in inputs.invoices],
         }
-        assert FULL_RECORDS == actual
+        expected = FULL_RECORDS
+        assert expected == actual
 
     def test_paths_equal_folder(self, tmp_path: Path) -> None:
         """load_files() with explicit paths gives what load() of the folder gives."""
@@ -1726,7 +1810,8 @@ class TestSources:
         inputs = ice_recon.load_files(rates=rates, manifests=manifests, invoice_lines=lines)
 
         actual = where(inputs.problems)
-        assert [("rates.csv", 3, "rate")] == actual
+        expected = [("rates.csv", 3, "rate")]
+        assert expected == actual
 
     def test_required_table_none_is_missing(self) -> None:
         """A required table given as None is reported as a missing file."""
@@ -1734,7 +1819,8 @@ class TestSources:
 
         actual = where(inputs.problems)
 
-        assert [("invoice_lines.csv", 1, None), ("manifests.csv", 1, None)] == actual
+        expected = [("invoice_lines.csv", 1, None), ("manifests.csv", 1, None)]
+        assert expected == actual
 
     def test_non_text_cell_is_a_type_error(self) -> None:
         """A row dict cell that is not text is a programmer error, raised at once."""
@@ -1767,4 +1853,5 @@ class TestSources:
 
         actual = [str(p) for p in inputs.problems]
 
-        assert [] == actual
+        expected = []
+        assert expected == actual

@@ -197,6 +197,7 @@ class TestPriceBillableQuantity:
         ("quantity", "increment_rounding", "billable"),
         [
             ("2.375", IncrementRounding.NEAREST, "1.50"),  # 1.375 is 5.5 increments: a tie up
+            ("2.125", IncrementRounding.NEAREST, "1.25"),  # 4.5 increments: up, not to even
             ("2.374", IncrementRounding.NEAREST, "1.25"),
             ("2.25", IncrementRounding.UP, "1.25"),  # an exact multiple stays
             ("1.00", IncrementRounding.UP, "0"),  # all free
@@ -775,12 +776,14 @@ def pricing_cases(draw: st.DrawFn) -> tuple[PricingRule, Decimal, Rounding]:
     edges = [t.start for t in rule.tiers] + [
         v for v in (rule.free_quantity, rule.minimum_quantity) if v is not None
     ]
-    quantity = draw(
-        st.one_of(
-            scaled(10**7),
-            st.sampled_from([D(0), *edges]),
-        )
-    )
+    choices = [scaled(10**7), st.sampled_from([D(0), *edges])]
+    if rule.increment is not None:
+        # An exact half increment past the free quantity: a tie for NEAREST.
+        steps = draw(st.integers(min_value=0, max_value=20))
+        with decimal.localcontext(EXACT):
+            tie = (rule.free_quantity or D(0)) + rule.increment * (D(steps) + D("0.5"))
+        choices.append(st.just(tie))
+    quantity = draw(st.one_of(choices))
     return rule, quantity, draw(st.sampled_from(Rounding))
 
 
@@ -792,6 +795,13 @@ class TestPriceOracle:
         (make_rule(basis="labor_hours", rate=D("48.75")), D("2.30"), Rounding.HALF_EVEN),
     )
     @example((attrs.evolve(WAIT, minimum_quantity=D("1.30")), D("2.33"), Rounding.HALF_UP))
+    @example(
+        (
+            attrs.evolve(WAIT, increment_rounding=IncrementRounding.NEAREST),
+            D("2.125"),
+            Rounding.HALF_UP,
+        )
+    )
     @example((GRADUATED, D("300.0"), Rounding.HALF_UP))
     @example((ALL_UNITS, D("100"), Rounding.HALF_UP))
     @example((MILES, D("0"), Rounding.HALF_UP))
