@@ -65,16 +65,29 @@ class TestValidate:
 
 
 class TestPriceAndDemo:
-    def test_demo_prices_the_sample(self, capsys: pytest.CaptureFixture[str]) -> None:
-        """The demo validates the sample and prints one row per invoice line."""
-        status = main(["demo"])
+    def test_demo_reconciles_the_sample(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """The demo validates and reconciles the sample: one results row per invoice line."""
+        status = main(["demo", "--out", str(tmp_path / "out")])
 
         out = capsys.readouterr().out
+        n_lines = len((sample_dir() / "invoice_lines.csv").read_text().splitlines()) - 1
+        results = (tmp_path / "out" / "results.csv").read_text(encoding="utf-8").splitlines()
         assert status == 0
         assert "validate: OK" in out
+        assert f"Reconciled {n_lines} invoice lines." in out
+        assert len(results) == 1 + n_lines
+
+    def test_price_prints_one_row_per_line(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """``ice-recon price`` prints a header and one row per invoice line."""
+        status = main(["price", str(sample_dir())])
+
+        out = capsys.readouterr().out.splitlines()
         n_lines = len((sample_dir() / "invoice_lines.csv").read_text().splitlines()) - 1
-        table = out[out.index("contract ") :].splitlines()
-        assert len(table) == 1 + n_lines
+        assert status == 0
+        assert out[0].startswith("contract ")
+        assert len(out) == 1 + n_lines
 
     def test_console_script_runs(self) -> None:
         """``python -m ice_recon.cli --version`` prints the version."""

@@ -827,11 +827,6 @@ class TestNonUtf8:
         expected = ((), ["Café run — 2 pax"])
         assert expected == actual
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="BUG: an INVALID line keeps its raw key text with a lone surrogate (from "
-        "surrogateescape), which cannot be written to a UTF-8 results.csv",
-    )
     def test_kept_key_text_is_encodable(self, tmp_path: Path) -> None:
         """The raw invoice_id kept for an INVALID row can be written as UTF-8."""
         data = text(LINES_HEADER, LINE_ROW.replace("INV-1", "INV-\udce9")).encode(
@@ -930,11 +925,6 @@ class TestFiles:
 
         assert expected == actual
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="BUG: csv.reader is not strict, so an unterminated quote swallows every later "
-        "row into one cell and no problem is reported",
-    )
     def test_unterminated_quote_is_reported(self, tmp_path: Path) -> None:
         """A quote that never closes is a problem at the row where it opens."""
         lines = text(
@@ -1224,19 +1214,14 @@ class TestTierSets:
         actual = (inputs.problems, [s.record.description for s in inputs.rates])
         assert expected == actual
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="BUG: a tier row with a bad cell is dropped alone; the rest of its tier set is "
-        "loaded as a complete, valid set and prices every quantity at the remaining tiers",
-    )
     def test_malformed_row_leaves_its_tier_set_out(self, tmp_path: Path) -> None:
-        """A tier set missing a row it was written with is not usable."""
+        """A tier set missing a row it was written with is not usable, and says why."""
         rates = text(
             self.HEADER,
             "C1,0001,loaded_miles,2.50,2021-10-01,2022-09-30,0,all_units,,",
             "C1,0001,loaded_miles,x,2021-10-01,2022-09-30,100,all_units,,",
         )
-        expected = ([("rates.csv", 3, "rate")], ())
+        expected = ([("rates.csv", 2, None), ("rates.csv", 3, "rate")], ())
 
         inputs = ice_recon.load(folder(tmp_path, rates=rates))
 
@@ -1834,11 +1819,6 @@ class TestSources:
         with pytest.raises(TypeError):
             ice_recon.load_files(fuel_index=[("DIESEL", "2021-10-04", "3.5")])
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="BUG: an empty iterable has no header, so every required column of an optional "
-        "table is reported missing; no rows should mean an empty table",
-    )
     def test_empty_optional_iterables_are_not_problems(self) -> None:
         """staff=[], fuel_index=[], fuel_rules=[] and invoices=[] mean "no rows"."""
         inputs = ice_recon.load_files(

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from ice_recon.errors import MoneyTypeError
 from ice_recon.index import FuelIndex, FuelTerms, PricingRule, Tier
 from ice_recon.money import IncrementRounding, Rounding
-from ice_recon.price import MissingEvidence, Pricing, compiled, price, price_trip
+from ice_recon.price import MissingEvidence, Pricing, price, price_trip
 from ice_recon.records import FuelIndexPoint, TierMode, Trip, TripStatus, WeekRule
 
 D = Decimal
@@ -598,17 +598,10 @@ class TestPriceTrip:
 
 
 class TestRegressions:
-    """Named regressions (xfail until src is fixed)."""
+    """Named regressions: bugs found by these tests and fixed."""
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="compiled() is an lru_cache keyed by PricingRule equality; Decimal('2.4') == "
-        "Decimal('2.40'), so a rule gets the cached integer form (and scale) of an equal rule "
-        "written with other places, and Pricing.rate/billable_quantity lose their written scale",
-    )
     def test_evidence_keeps_scale_of_equal_rules(self) -> None:
         """Pricing.rate keeps the rule's written scale even after an equal rule was priced."""
-        compiled.cache_clear()
         short = make_rule(clin="0777", rate=D("2.4"), free_quantity=D("1"))
         long = make_rule(clin="0777", rate=D("2.40"), free_quantity=D("1.00"))
         price(short, D("3.5"))
@@ -619,35 +612,22 @@ class TestRegressions:
 
         assert expected == actual
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="price() checks quantity >= 0 but not cancel_notice_hours: a negative value "
-        "bisects to tier index -1 and silently charges the LAST tier's fee (0.00)",
-    )
     def test_negative_notice_hours_is_value_error(self) -> None:
         """Negative cancel_notice_hours is rejected like a negative quantity."""
         with pytest.raises(ValueError, match="negative"):
             price(CANCEL, D(1), cancel_notice_hours=D("-1"))
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="PricingRule accepts tiers in any order, but Tariff bisects them as given: "
-        "unsorted tiers are silently mispriced (compile_rules sorts; direct API users may not)",
-    )
-    def test_unsorted_tiers_are_sorted_or_rejected(self) -> None:
-        """Tiers given out of order price as the sorted tier set, or are rejected; never wrong."""
-        unsorted = make_rule(
-            clin="0778", tiers=(TIERS[2], TIERS[0], TIERS[1]), tier_mode=TierMode.GRADUATED
-        )
-        expected = "975.00"  # 400.00 + 450.00 + 125.00, as sorted (today: 375.00)
+    def test_unsorted_tiers_are_rejected(self) -> None:
+        """Tiers given out of order are rejected when the rule is built, never mispriced."""
+        with pytest.raises(ValueError, match="strictly increase"):
+            make_rule(
+                clin="0778", tiers=(TIERS[2], TIERS[0], TIERS[1]), tier_mode=TierMode.GRADUATED
+            )
 
-        try:
-            result = price(unsorted, D("300.0"))
-        except ValueError:
-            return
-        actual = str(priced(result).expected)
-
-        assert expected == actual
+    def test_tiers_not_starting_at_zero_are_rejected(self) -> None:
+        """A tier set whose first tier is not 0 is rejected: no quantity could be unpriced."""
+        with pytest.raises(ValueError, match="start at 0"):
+            make_rule(clin="0779", tiers=TIERS[1:], tier_mode=TierMode.ALL_UNITS)
 
 
 # ----------------------------------------------------------------- the Decimal reference oracle

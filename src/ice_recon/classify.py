@@ -103,8 +103,12 @@ def classify(
     for i in range(n):
         if not lines.valid[i]:
             out.findings[i] = (_S.INVALID.value,)
-            cols = bad_columns.get(lines.line[i], ())
-            where = f" (problems in: {', '.join(cols)})" if cols else ""
+            # Only the row's own cell problems: a duplicate key is reported at the later of
+            # the two rows, which depends on row order; the explanation must not.
+            cols = list(bad_columns.get(lines.line[i], ()))
+            if lines.duplicate_key[i]:
+                cols.append("duplicate line key")
+            where = f" ({', '.join(cols)})" if cols else ""
             out.explanation[i] = f"invalid input row{where}; not reconciled"
             continue
         _classify_line(inputs, index, matching, policy, out, i)
@@ -114,9 +118,9 @@ def classify(
 def _problem_columns(inputs: Inputs) -> dict[int, tuple[str, ...]]:
     found: dict[int, list[str]] = {}
     for p in inputs.problems:
-        if p.file == inputs.invoice_lines.file:
+        if p.file == inputs.invoice_lines.file and not p.message.startswith("duplicate line "):
             cols = found.setdefault(p.line, [])
-            name = p.column or "row"
+            name = f"column {p.column}" if p.column else "row"
             if name not in cols:
                 cols.append(name)
     return {line: tuple(cols) for line, cols in found.items()}

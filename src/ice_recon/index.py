@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import itertools
 from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
@@ -109,6 +110,22 @@ class PricingRule:
     )
     authority: str | None = None
     description: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        kinds = (self.rate is not None) + bool(self.tiers) + (self.fuel is not None)
+        if kinds != 1:
+            raise ValueError(f"rule {self.rule_id!r}: give exactly one of rate, tiers and fuel")
+        if self.tiers:
+            starts = [t.start for t in self.tiers]
+            if starts[0] != 0 or any(a >= b for a, b in itertools.pairwise(starts)):
+                raise ValueError(
+                    f"rule {self.rule_id!r}: tiers must start at 0 and strictly increase "
+                    f"(got starts {', '.join(str(x) for x in starts)})"
+                )
+            if self.tier_mode is None:
+                raise ValueError(f"rule {self.rule_id!r}: tiers need a tier_mode")
+        if self.end < self.start:
+            raise ValueError(f"rule {self.rule_id!r}: end {self.end} is before start {self.start}")
 
     @property
     def window(self) -> str:

@@ -345,14 +345,26 @@ class _Reader:
         # surrogateescape keeps undecodable bytes as lone surrogates, so that a bad byte is
         # reported at its own cell instead of failing the whole file.
         text = data.decode("utf-8-sig", errors="surrogateescape")
-        reader = csv.reader(io.StringIO(text, newline=""))
-        last = 0
-        try:
-            for cells in reader:
-                yield last + 1, cells
-                last = reader.line_num
-        except csv.Error as exc:
-            self.problem(last + 1, f"is not readable CSV from here on: {exc}")
+        # Physical lines exactly as the csv module counts them (\n, \r or \r\n).
+        lines = list(io.StringIO(text, newline=""))
+        start = 0
+        while start < len(lines):
+            # Strict quoting: an unterminated quote must not silently swallow the rows after
+            # it. A malformed record is reported at the line where it starts, and reading
+            # resumes on the line after that, so the rows after it are still read.
+            reader = csv.reader(iter(lines[start:]), strict=True)
+            last = 0
+            try:
+                for cells in reader:
+                    yield start + last + 1, cells
+                    last = reader.line_num
+                return
+            except csv.Error as exc:
+                self.problem(
+                    start + last + 1,
+                    f"is not valid CSV ({exc}; check the quotes); the record is skipped",
+                )
+                start += last + 1
 
     def _mapping_records(self, source: Iterable[Any]) -> Iterator[tuple[int, list[str]]]:
         rows: list[Mapping[str, Any]] = []
@@ -369,7 +381,8 @@ class _Reader:
         header: dict[str, None] = {}
         for row in rows:
             header.update(dict.fromkeys(row))
-        names = list(header)
+        # No rows at all is a table with no rows, like a header-only file.
+        names = list(header) if rows else list(self.spec.names)
         yield 1, names
         for i, row in enumerate(rows):
             cells = []
@@ -424,7 +437,7 @@ class _Reader:
             cells: list[str] = []
             for col, pos in zip(cols, positions, strict=True):
                 raw = "" if pos is None else stripped[pos]
-                cells.append(raw)
+                cells.append(raw if raw.isascii() else _printable(raw))
                 value, good = self._cell(line, col.name, col.parse, col.required, raw)
                 ok = ok and good
                 values.append(value)
@@ -449,7 +462,7 @@ class _Reader:
                     line,
                     f"must be UTF-8 text (found byte 0x{_first_bad_byte(data):02X})",
                     name,
-                    data.decode("utf-8", "replace"),
+                    _printable(raw),
                 )
                 return None, False
         if raw == "":
@@ -514,6 +527,11 @@ class _Reader:
         return [seen.get(c.name) for c in self.spec.columns], extras
 
 
+def _printable(text: str) -> str:
+    """Return *text* with undecodable bytes (lone surrogates) replaced by U+FFFD."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def _first_bad_byte(data: bytes) -> int:
     try:
         data.decode("utf-8")
@@ -576,6 +594,9 @@ class _Loader:
     def __init__(self) -> None:
         self.problems: list[Problem] = []
         self.digests: dict[str, str] = {}
+        # Tier sets with a row that could not be used, by tier-set key -> that row's line:
+        # the rest of such a set is incomplete and must not price anything.
+        self.broken_sets: dict[tuple[Any, ...], int] = {}
 
     def problem(
         self,
@@ -717,6 +738,7 @@ class _Loader:
             ) = row.values
             t.line.append(row.line)
             t.valid.append(1 if row.ok else 0)
+            t.duplicate_key.append(0)
             t.invoice_id.append(row.cells[0])
             t.line_no.append(line_no)
             t.line_no_text.append(row.cells[1])
@@ -750,8 +772,8 @@ class _Loader:
                     "line_no",
                     t.line_no_text[i],
                 )
-                t.valid[i] = 0
-                t.valid[j] = 0
+                t.valid[i] = t.valid[j] = 0
+                t.duplicate_key[i] = t.duplicate_key[j] = 1
         return t
 
     # -- small tables ------------------------------------------------------------------------
@@ -877,6 +899,9 @@ class _Loader:
                     reader.problem(row.line, "is required when tier_mode is given", "tier_from")
                 good = False
             if not good:
+                key = _tier_key_of(v, has_tier=bool(row.cells[12]))
+                if key is not None:
+                    self.broken_sets.setdefault(key, row.line)
                 continue
             rule = RateRule(
                 contract_id=v["contract_id"],
@@ -918,9 +943,19 @@ class _Loader:
                 )
             else:
                 sets[tier_set_key(r)].append(item)
-        for members in sets.values():
+        for key, members in sets.items():
             members.sort(key=lambda s: s.line)
             if not self._check_tier_set(members):
+                bad.update(id(m) for m in members)
+            broken = self.broken_sets.get(key)
+            if broken is not None:
+                head = members[0]
+                self.problem(
+                    head.file,
+                    head.line,
+                    f"the row at line {broken} of this tier set has a problem; the whole tier "
+                    "set is left out",
+                )
                 bad.update(id(m) for m in members)
             r = members[0].record
             units.append(
@@ -1036,6 +1071,19 @@ def _basis_message(bases: frozenset[str]) -> str:
     return (
         "must be trip, cancellation, labor_hours or a measure column of manifests.csv "
         f"(its measures: {listed})"
+    )
+
+
+def _tier_key_of(v: Mapping[str, Any], *, has_tier: bool) -> tuple[Any, ...] | None:
+    """Return the tier-set key of a rates row with a tier_from cell, if its key cells parsed."""
+    if not has_tier or None in (v["contract_id"], v["clin"], v["start"], v["end"]):
+        return None
+    return (
+        v["contract_id"],
+        v["clin"],
+        v["labor_category"],
+        dt.date.fromordinal(v["start"]),
+        dt.date.fromordinal(v["end"]),
     )
 
 

@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import functools
 from decimal import Decimal
 
 import attrs
@@ -306,10 +305,24 @@ def _cents_of(value: Decimal) -> int:
     return to_cents(units, scale, Rounding.HALF_UP)  # money has <= 2 places: exact
 
 
-@functools.lru_cache(maxsize=4096)
+_COMPILED: dict[int, tuple[PricingRule, Compiled]] = {}
+
+
 def compiled(rule: PricingRule) -> Compiled:
-    """Return the integer form of *rule* (cached: rules are few and immutable)."""
-    return Compiled(rule)
+    """Return the integer form of *rule* (cached: rules are few and immutable).
+
+    The cache is keyed by identity, not equality: ``Decimal("2.4") == Decimal("2.40")``,
+    but a rule written with 2.40 must show 2.40 in its evidence. The cache holds the rule
+    itself, so an id cannot be reused while its entry lives.
+    """
+    entry = _COMPILED.get(id(rule))
+    if entry is not None and entry[0] is rule:
+        return entry[1]
+    if len(_COMPILED) >= 65536:
+        _COMPILED.clear()
+    result = Compiled(rule)
+    _COMPILED[id(rule)] = (rule, result)
+    return result
 
 
 # --------------------------------------------------------------------------- the public edge
@@ -381,6 +394,12 @@ def price(
     check_decimal(quantity, "quantity")
     if quantity < 0:
         raise ValueError(f"quantity must not be negative (got {quantity})")
+    if cancel_notice_hours is not None:
+        check_decimal(cancel_notice_hours, "cancel_notice_hours")
+        if cancel_notice_hours < 0:
+            raise ValueError(
+                f"cancel_notice_hours must not be negative (got {cancel_notice_hours})"
+            )
     if rule.fuel is not None and (service_date is None or fuel_index is None):
         raise TypeError("a fuel rule needs service_date and fuel_index to be priced")
     return _price_scaled(

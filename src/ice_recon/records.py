@@ -135,7 +135,8 @@ def _decimal(*, non_negative: bool = True, positive: bool = False, money: bool =
         d = check_decimal(value, name)
         if positive and d <= 0:
             raise ValueError(f"{name} must be greater than 0 (got {d})")
-        if non_negative and d < 0:
+        # is_signed() also catches -0, which the loader rejects as text ("-0") as well.
+        if non_negative and d.is_signed():
             raise ValueError(f"{name} must not be negative (got {d})")
         exponent = d.as_tuple().exponent
         if money and isinstance(exponent, int) and exponent < -2:
@@ -159,6 +160,14 @@ def _text(inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
         raise TypeError(f"{attribute.name} must be a str (got {value!r})")
     if not value.strip():
         raise ValueError(f"{attribute.name} must not be empty")
+
+
+def _positive_int(name: str, value: object) -> None:
+    # bool is an int subclass; True is not a line number.
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{name} must be an int (got {value!r})")
+    if value <= 0:
+        raise ValueError(f"{name} must be a positive integer (got {value})")
 
 
 def _dec_text(value: Decimal | None) -> str:
@@ -357,9 +366,7 @@ class InvoiceLine:
     """One row of ``invoice_lines.csv``: what the vendor billed for one charge."""
 
     invoice_id: str = attrs.field(validator=_text)
-    line_no: int = attrs.field(
-        validator=attrs.validators.and_(attrs.validators.instance_of(int), attrs.validators.gt(0))
-    )
+    line_no: int = attrs.field(validator=lambda _, a, v: _positive_int(a.name, v))
     contract_id: str = attrs.field(validator=_text)
     clin: str = attrs.field(validator=_text)
     service_date: dt.date = attrs.field(validator=_date)

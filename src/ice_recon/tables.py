@@ -180,7 +180,9 @@ class StaffTable:
 class InvoiceLineTable:
     """Every row of ``invoice_lines.csv`` as columns, INVALID rows included (never dropped).
 
-    ``valid[i]`` is 0 for a row with any problem; such a row keeps its identifying text
+    ``valid[i]`` is 0 for a row with any problem (``duplicate_key[i]`` is 1 when that
+    problem is a (contract_id, invoice_id, line_no) shared with another row); such a row
+    keeps its identifying text
     (``contract_id``, ``invoice_id``, ``line_no_text``) so that it is reported as INVALID
     under its own key. ``line_no[i]`` is ``None`` when the cell is not a positive integer.
     Other columns of an INVALID row may be ``None``.
@@ -189,6 +191,7 @@ class InvoiceLineTable:
     file: str = "invoice_lines.csv"
     line: list[int] = attrs.field(factory=list)
     valid: bytearray = attrs.field(factory=bytearray)
+    duplicate_key: bytearray = attrs.field(factory=bytearray)
     invoice_id: list[str] = attrs.field(factory=list)
     line_no: list[int | None] = attrs.field(factory=list)
     line_no_text: list[str] = attrs.field(factory=list)
