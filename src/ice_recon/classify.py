@@ -151,7 +151,9 @@ def _classify_line(
     out.billed[i] = a
     priced = m.priced[i]
     rule = None if priced is None else priced.rule
-    out.rule[i] = rule
+    # A rule found only to show that the CLIN has a rate is not the line's rule: not cited.
+    cited = None if priced is None or priced.category_unknown else rule
+    out.rule[i] = cited
     trip = m.trip[i]
     contract = lines.contract_id[i]
     billed_text = (
@@ -255,11 +257,12 @@ def _classify_line(
     # Row 6: the trip did not record what the rule needs.
     if not isinstance(pricing, Pricing):
         what = pricing.what if isinstance(pricing, MissingEvidence) else "no quantity"
+        source = _cite(cited) if cited is not None else f"CLIN {clin}"
         finish(
             _S.UNSUPPORTED,
             0,
             [_S.UNSUPPORTED.value, Finding.MISSING_MEASURE.value],
-            f"{billed_text}; missing evidence: {what} ({_cite(rule)}); unsupported {_money(a)}",
+            f"{billed_text}; missing evidence: {what} ({source}); unsupported {_money(a)}",
         )
         return
 
@@ -308,8 +311,11 @@ def _classify_line(
             and a in other_modes
             and abs(a - expected) == 1,
         ),
-        (_S.AMOUNT_MISMATCH, a != expected),
     ]
+    # Row 14 is "any *other* non-zero variance": it holds only when no row 8-13 explains it.
+    conditions.append(
+        (_S.AMOUNT_MISMATCH, a != expected and not any(holds for _, holds in conditions))
+    )
     holding = [s for s, holds in conditions if holds]
     status = _S.MATCHED if a == expected else holding[0]
     codes = [] if status is _S.MATCHED else [status.value]

@@ -39,11 +39,19 @@ def _report_problems(inputs: Inputs, out: TextIO) -> None:
 
 def _summary(inputs: Inputs) -> str:
     lines = inputs.invoice_lines
-    return (
-        f"{len(inputs.rates)} rate rows, {len(inputs.fuel_rules)} fuel rules, "
-        f"{len(inputs.manifests)} trips, {len(inputs.staff)} roster rows, "
-        f"{len(lines)} invoice lines, {len(inputs.invoices)} invoice headers"
-    )
+    parts = [
+        _count(len(inputs.rates), "rate row"),
+        _count(len(inputs.fuel_rules), "fuel rule"),
+        _count(len(inputs.manifests), "trip"),
+        _count(len(inputs.staff), "roster row"),
+        _count(len(lines), "invoice line"),
+        _count(len(inputs.invoices), "invoice header"),
+    ]
+    return ", ".join(parts)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -149,6 +157,16 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
             "bad rows are left out",
             file=sys.stderr,
         )
+    bases = {s.record.basis for s in inputs.rates} | {s.record.basis for s in inputs.fuel_rules}
+    unknown = sorted(set(policy.tolerances) - bases)
+    if unknown:
+        # A misspelled basis would silently accept nothing: refuse it.
+        print(
+            f"ice-recon reconcile: --tolerance for {', '.join(map(repr, unknown))}: no rule "
+            f"is priced on that basis (bases: {', '.join(sorted(bases)) or 'none'})",
+            file=sys.stderr,
+        )
+        return 2
     long_run = args.progress or len(inputs.invoice_lines) >= PROGRESS_LINES
     result = reconcile(inputs, policy=policy, progress=progress if long_run and show else None)
     result.write(args.out)

@@ -252,7 +252,8 @@ def match(inputs: Inputs, index: Index, policy: Policy | None = None) -> Matchin
         best.sort(key=lambda b: (b[0], b[1], b[2]))
         top = [b for b in best if (b[0], b[1]) == (best[0][0], best[0][1])]
         if len(top) > 1:
-            m.ambiguous[i] = tuple(b[2] for b in top)
+            # Named by trip id, so that the result does not depend on the manifest's row order.
+            m.ambiguous[i] = tuple(sorted((b[2] for b in top), key=trips.trip_id.__getitem__))
             m.priced[i] = price_line(inputs, index, i, None, policy=policy)
             continue
         _, _, r, priced = top[0]

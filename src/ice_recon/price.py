@@ -467,6 +467,9 @@ class LinePricing:
             category of the named person when known, else the billed one.
         category_mismatch: the named person's roster category differs from the billed one.
         persons: the roster persons the charge covers (``labor_hours`` CLINs).
+        category_unknown: the line's labor category cannot be known (none on the line, the
+            person not on the roster); *rule* is then only *a* rule of the CLIN on that date,
+            proving that the CLIN has a rate, and must not be cited as the line's rule.
     """
 
     rule: PricingRule | None
@@ -474,6 +477,7 @@ class LinePricing:
     labor_category: str | None = None
     category_mismatch: bool = False
     persons: tuple[str, ...] = ()
+    category_unknown: bool = False
 
 
 def price_line(
@@ -520,10 +524,18 @@ def price_line(
         if category is None and rule is None:
             # The category cannot be known: NO_RATE is judged on the CLIN alone.
             rule = index.rates.find_any(contract, clin, day)
-            if rule is not None and trip is not None:
-                what = f"no labor category for the line on trip {trip_id}"
+            if rule is not None:
+                what = (
+                    f"the labor category of {person or 'the line'} on trip {trip_id} "
+                    "(the line names none and the roster does not list the person)"
+                    if trip is not None
+                    else "a labor category"
+                )
                 return LinePricing(
-                    rule=rule, pricing=MissingEvidence(rule=rule, what=what), persons=persons
+                    rule=rule,
+                    pricing=None if trip is None else MissingEvidence(rule=rule, what=what),
+                    persons=persons,
+                    category_unknown=True,
                 )
         if trip is not None:
             quantity = roster.total_hours(contract, trip_id, persons)
