@@ -37,7 +37,7 @@ from ice_recon.index import Index
 from ice_recon.load import Inputs
 from ice_recon.money import decimal_to_scaled, pow10
 from ice_recon.policy import Policy, Tolerance
-from ice_recon.price import LinePricing, Pricing, price_line
+from ice_recon.price import LinePricing, price_line
 from ice_recon.records import BASIS_CANCELLATION
 
 __all__ = [
@@ -231,7 +231,9 @@ def match(inputs: Inputs, index: Index, policy: Policy | None = None) -> Matchin
                     continue
                 priced = price_line(inputs, index, i, r, policy=policy)
                 rule, pricing = priced.rule, priced.pricing
-                if rule is None or not isinstance(pricing, Pricing):
+                # A candidate needs a rule and a known billable quantity; a price whose
+                # evidence is missing (fuel week, notice hours) still has its quantity.
+                if rule is None or pricing is None or pricing.billable_quantity is None:
                     continue
                 if trips.cancelled[r] and rule.basis != BASIS_CANCELLATION:
                     continue

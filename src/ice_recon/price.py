@@ -359,11 +359,15 @@ class Pricing:
 class MissingEvidence:
     """The rule needs something the trip did not record: never priced as zero.
 
-    *what* names it, e.g. ``measure 'wait_hours' not recorded on trip T1``.
+    *what* names it, e.g. ``measure 'wait_hours' not recorded on trip T1``. When the
+    quantity is known and only the price evidence is missing (a fuel index week, the notice
+    hours of a tiered cancellation fee), *billable_quantity* is that quantity: inference can
+    still compare it with the billed one.
     """
 
     rule: PricingRule
     what: str
+    billable_quantity: Decimal | None = None
 
 
 def price(
@@ -595,10 +599,10 @@ def _price_scaled(
     c = compiled(rule)
     mode = rule.rounding or rounding
     terms = c.tariff_on(day, notice, fuel_index, mode)
-    if isinstance(terms, str):
-        return MissingEvidence(rule=rule, what=terms)
-    tariff, index_week, index_price = terms
     qe = c.billable(q)
+    if isinstance(terms, str):
+        return MissingEvidence(rule=rule, what=terms, billable_quantity=scaled_to_decimal(*qe))
+    tariff, index_week, index_price = terms
     p = tariff.price_cents(qe, mode)
     rate = tariff.effective_rate(qe)
     return Pricing(
