@@ -155,9 +155,8 @@ def scaled_to_decimal(units: int, scale: int) -> Decimal:
     >>> scaled_to_decimal(1374, 1), scaled_to_decimal(0, 2), scaled_to_decimal(-5, 0)
     (Decimal('137.4'), Decimal('0.00'), Decimal('-5'))
     """
-    sign = 1 if units < 0 else 0
-    digits = tuple(int(c) for c in str(abs(units)))
-    return Decimal((sign, digits, -scale))
+    # scaleb under the private exact context: never the caller's precision or traps.
+    return Decimal(units).scaleb(-scale, _EXACT)
 
 
 def cents_to_decimal(cents: int) -> Decimal:
