@@ -471,11 +471,14 @@ class TestPriceCancellation:
         assert (expected, expected) == actual
 
     def test_missing_notice_hours_is_missing_evidence(self) -> None:
-        """Without cancel_notice_hours the fee cannot be chosen: MissingEvidence."""
+        """Without cancel_notice_hours the fee cannot be chosen: MissingEvidence (quantity 1)."""
+        expected = MissingEvidence(
+            rule=CANCEL, what="cancel_notice_hours not recorded", billable_quantity=D(1)
+        )
 
         actual = price(CANCEL, D(1))
 
-        assert MissingEvidence(rule=CANCEL, what="cancel_notice_hours not recorded") == actual
+        assert expected == actual
 
     def test_flat_cancellation_fee(self) -> None:
         """A cancellation rule without tiers is a flat fee and needs no notice hours."""

@@ -13,30 +13,39 @@ row involved unusable, so that the result never depends on which copy came first
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import difflib
-import hashlib
-import io
 import os
-import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 import attrs
 
+from ice_recon._read import (
+    BASES_NOT_MEASURES,
+    FILES,
+    FILES_REQUIRED,
+    FUEL_INDEX,
+    FUEL_RULES,
+    INVOICE_LINES,
+    INVOICES,
+    MANIFESTS,
+    RATES,
+    SPECS,
+    STAFF,
+    Parsed,
+    Source,
+    Spec,
+    TableReader,
+)
 from ice_recon.errors import InputError, Problem
-from ice_recon.money import IncrementRounding, Rounding, parse_scaled, scaled_to_decimal
+from ice_recon.money import scaled_to_decimal
 from ice_recon.records import (
     BASIS_CANCELLATION,
-    BASIS_LABOR_HOURS,
-    BASIS_TRIP,
     FuelIndexPoint,
     FuelRule,
     InvoiceHeader,
-    InvoiceStatus,
     RateRule,
     TierMode,
     TripStatus,
@@ -58,487 +67,6 @@ __all__ = [
     "load_files",
     "validate",
 ]
-
-RATES: Final = "rates.csv"
-MANIFESTS: Final = "manifests.csv"
-STAFF: Final = "staff.csv"
-FUEL_INDEX: Final = "fuel_index.csv"
-FUEL_RULES: Final = "fuel_rules.csv"
-INVOICE_LINES: Final = "invoice_lines.csv"
-INVOICES: Final = "invoices.csv"
-
-#: The input files ice_recon reads, by table name, with whether each is required.
-FILES: Final = {
-    "rates": (RATES, True),
-    "manifests": (MANIFESTS, True),
-    "staff": (STAFF, False),
-    "fuel_index": (FUEL_INDEX, False),
-    "fuel_rules": (FUEL_RULES, False),
-    "invoice_lines": (INVOICE_LINES, True),
-    "invoices": (INVOICES, False),
-}
-
-#: Where a table comes from: a path, an iterable of row mappings (cells as text), or an
-#: iterable of records (anything with a ``to_row()`` method, e.g. ``RateRule``).
-Source = str | os.PathLike[str] | Iterable[Any]
-
-FILES_REQUIRED: Final = dict(FILES.values())
-
-_BASES_NOT_MEASURES: Final = (BASIS_TRIP, BASIS_CANCELLATION, BASIS_LABOR_HOURS)
-
-
-# ------------------------------------------------------------------------------ cell parsers
-# Each parser takes a stripped, non-empty cell and returns the value or raises ValueError
-# whose text says what was expected; the reader adds file, line, column and the cell.
-
-_ISO_DATE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_NEGATIVE: Final = "must not be negative (credits are not supported yet)"
-
-
-def _p_text(raw: str) -> str:
-    return raw
-
-
-def _p_ref(raw: str) -> str:
-    return raw.upper()
-
-
-def _p_date(raw: str) -> int:
-    if _ISO_DATE.fullmatch(raw) is None:
-        raise ValueError("must be a date in ISO form YYYY-MM-DD")
-    try:
-        return dt.date.fromisoformat(raw).toordinal()
-    except ValueError:
-        raise ValueError("is not a calendar date (expected YYYY-MM-DD)") from None
-
-
-def _p_decimal(raw: str) -> tuple[int, int]:
-    units, scale = parse_scaled(raw)
-    if units < 0 or raw.startswith("-"):
-        raise ValueError(_NEGATIVE)
-    if scale > 255:
-        raise ValueError("has more than 255 decimal places")
-    return units, scale
-
-
-def _p_money(raw: str) -> tuple[int, int]:
-    value = _p_decimal(raw)
-    if value[1] > 2:
-        raise ValueError("is money and must have at most 2 decimal places")
-    return value
-
-
-def _p_positive(raw: str) -> tuple[int, int]:
-    value = _p_decimal(raw)
-    if value[0] == 0:
-        raise ValueError("must be greater than 0")
-    return value
-
-
-def _p_positive_int(raw: str) -> int:
-    if not raw.isascii() or not raw.isdigit() or int(raw) == 0:
-        raise ValueError("must be a positive whole number")
-    return int(raw)
-
-
-def _p_count(raw: str) -> int:
-    if not raw.isascii() or not raw.isdigit():
-        raise ValueError("must be a whole number >= 0")
-    return int(raw)
-
-
-def _p_choice(choices: Iterable[str]) -> Callable[[str], str]:
-    allowed = tuple(choices)
-    expected = "must be one of: " + ", ".join(allowed)
-
-    def parse(raw: str) -> str:
-        if raw not in allowed:
-            raise ValueError(expected)
-        return raw
-
-    return parse
-
-
-@attrs.frozen
-class _Col:
-    name: str
-    parse: Callable[[str], Any]
-    required: bool = False
-
-
-@attrs.frozen
-class _Spec:
-    file: str
-    columns: tuple[_Col, ...]
-    measures: bool = False  # extra columns are measures (manifests.csv)
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(c.name for c in self.columns)
-
-
-def _req(name: str, parse: Callable[[str], Any]) -> _Col:
-    return _Col(name, parse, required=True)
-
-
-def _opt(name: str, parse: Callable[[str], Any]) -> _Col:
-    return _Col(name, parse)
-
-
-_ROUNDING = _p_choice(m.value for m in Rounding)
-
-_SPECS: Final = {
-    RATES: _Spec(
-        RATES,
-        (
-            _req("contract_id", _p_text),
-            _req("clin", _p_text),
-            _req("basis", _p_text),
-            _req("rate", _p_decimal),
-            _req("start", _p_date),
-            _req("end", _p_date),
-            _opt("labor_category", _p_text),
-            _opt("minimum_amount", _p_money),
-            _opt("minimum_quantity", _p_decimal),
-            _opt("free_quantity", _p_decimal),
-            _opt("increment", _p_positive),
-            _opt("increment_rounding", _p_choice(m.value for m in IncrementRounding)),
-            _opt("tier_from", _p_decimal),
-            _opt("tier_mode", _p_choice(m.value for m in TierMode)),
-            _opt("rounding", _ROUNDING),
-            _opt("authority", _p_text),
-            _opt("rule_id", _p_text),
-            _opt("description", _p_text),
-        ),
-    ),
-    MANIFESTS: _Spec(
-        MANIFESTS,
-        (
-            _req("trip_id", _p_ref),
-            _req("contract_id", _p_text),
-            _req("service_date", _p_date),
-            _opt("status", _p_choice(m.value for m in TripStatus)),
-            _opt("origin", _p_text),
-            _opt("destination", _p_text),
-            _opt("cancel_notice_hours", _p_decimal),
-        ),
-        measures=True,
-    ),
-    STAFF: _Spec(
-        STAFF,
-        (
-            _req("trip_id", _p_ref),
-            _req("contract_id", _p_text),
-            _req("person_id", _p_text),
-            _req("labor_category", _p_text),
-            _req("hours", _p_decimal),
-        ),
-    ),
-    FUEL_INDEX: _Spec(
-        FUEL_INDEX,
-        (_req("series", _p_text), _req("week", _p_date), _req("price", _p_decimal)),
-    ),
-    FUEL_RULES: _Spec(
-        FUEL_RULES,
-        (
-            _req("contract_id", _p_text),
-            _req("clin", _p_text),
-            _req("start", _p_date),
-            _req("end", _p_date),
-            _req("base_price", _p_decimal),
-            _req("mpg", _p_positive),
-            _req("series", _p_text),
-            _opt("week_rule", _p_choice(m.value for m in WeekRule)),
-            _opt("places", _p_count),
-            _opt("basis", _p_text),
-            _opt("rounding", _ROUNDING),
-            _opt("authority", _p_text),
-            _opt("rule_id", _p_text),
-        ),
-    ),
-    INVOICE_LINES: _Spec(
-        INVOICE_LINES,
-        (
-            _req("invoice_id", _p_text),
-            _req("line_no", _p_positive_int),
-            _req("contract_id", _p_text),
-            _req("clin", _p_text),
-            _req("service_date", _p_date),
-            _req("quantity", _p_decimal),
-            _req("unit_price", _p_decimal),
-            _req("amount", _p_money),
-            _opt("trip_ref", _p_ref),
-            _opt("labor_category", _p_text),
-            _opt("person_id", _p_text),
-            _opt("origin", _p_text),
-            _opt("destination", _p_text),
-            _opt("description", _p_text),
-        ),
-    ),
-    INVOICES: _Spec(
-        INVOICES,
-        (
-            _req("invoice_id", _p_text),
-            _req("contract_id", _p_text),
-            _req("invoice_date", _p_date),
-            _opt("received_date", _p_date),
-            _opt("total", _p_money),
-            _opt("status", _p_choice(m.value for m in InvoiceStatus)),
-            _opt("paid_date", _p_date),
-            _opt("approved_by", _p_text),
-        ),
-    ),
-}
-
-
-# ----------------------------------------------------------------------------------- reading
-
-
-@attrs.define
-class _Row:
-    """One data row after per-cell parsing (transient: consumed at once by a table builder)."""
-
-    line: int
-    ok: bool
-    values: list[Any]  # parsed values in spec column order; None = absent or unreadable
-    cells: list[str]  # stripped cell text in spec column order ("" = absent)
-    extra: dict[str, Any]  # parsed extra (measure) columns
-
-
-class _Reader:
-    """Read one source into header + rows, reporting problems into a shared list."""
-
-    def __init__(self, spec: _Spec, problems: list[Problem]) -> None:
-        self.spec = spec
-        self.problems = problems
-        self.file = spec.file
-        self.digest: str | None = None
-        self.rows_read = 0
-        self.extra_names: list[str] = []
-        self.header_ok = False
-
-    def problem(
-        self, line: int, message: str, column: str | None = None, value: str | None = None
-    ) -> None:
-        self.problems.append(
-            Problem(file=self.file, line=line, column=column, message=message, value=value)
-        )
-
-    # -- sources ----------------------------------------------------------------------------
-
-    def records(self, source: Source) -> Iterator[tuple[int, list[str]]]:
-        """Yield ``(start line, raw cells)`` for the header (first) and every record."""
-        if isinstance(source, str | os.PathLike):
-            path = Path(source)
-            self.file = path.name
-            yield from self._file_records(path)
-        else:
-            yield from self._mapping_records(source)
-
-    def _file_records(self, path: Path) -> Iterator[tuple[int, list[str]]]:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            self.problem(1, f"cannot be read: {exc.strerror or exc}")
-            return
-        self.digest = hashlib.sha256(data).hexdigest()
-        # surrogateescape keeps undecodable bytes as lone surrogates, so that a bad byte is
-        # reported at its own cell instead of failing the whole file.
-        text = data.decode("utf-8-sig", errors="surrogateescape")
-        # Physical lines exactly as the csv module counts them (\n, \r or \r\n).
-        lines = list(io.StringIO(text, newline=""))
-        start = 0
-        while start < len(lines):
-            # Strict quoting: an unterminated quote must not silently swallow the rows after
-            # it. A malformed record is reported at the line where it starts, and reading
-            # resumes on the line after that, so the rows after it are still read.
-            reader = csv.reader(iter(lines[start:]), strict=True)
-            last = 0
-            try:
-                for cells in reader:
-                    yield start + last + 1, cells
-                    last = reader.line_num
-                return
-            except csv.Error as exc:
-                self.problem(
-                    start + last + 1,
-                    f"is not valid CSV ({exc}; check the quotes); the record is skipped",
-                )
-                start += last + 1
-
-    def _mapping_records(self, source: Iterable[Any]) -> Iterator[tuple[int, list[str]]]:
-        rows: list[Mapping[str, Any]] = []
-        for item in source:
-            if isinstance(item, Mapping):
-                rows.append(item)
-            elif hasattr(item, "to_row"):
-                rows.append(item.to_row())
-            else:
-                raise TypeError(
-                    f"{self.spec.file}: rows must be mappings of column name to text or "
-                    f"records with to_row() (got {type(item).__name__})"
-                )
-        header: dict[str, None] = {}
-        for row in rows:
-            header.update(dict.fromkeys(row))
-        # No rows at all is a table with no rows, like a header-only file.
-        names = list(header) if rows else list(self.spec.names)
-        yield 1, names
-        for i, row in enumerate(rows):
-            cells = []
-            for name in names:
-                value = row.get(name)
-                if value is None:
-                    cells.append("")
-                elif isinstance(value, str):
-                    cells.append(value)
-                else:
-                    raise TypeError(
-                        f"{self.spec.file}: row {i + 1}, column {name!r}: cells must be text "
-                        f"(got {type(value).__name__} {value!r}); pass records for typed values"
-                    )
-            yield i + 2, cells
-
-    # -- parsing ----------------------------------------------------------------------------
-
-    def rows(self, source: Source) -> Iterator[_Row]:
-        """Yield every non-empty data row, parsed per cell; header problems are reported."""
-        records = self.records(source)
-        first = next(records, None)
-        if first is None:
-            self.problem(
-                1,
-                "file is empty (expected a header row: "
-                + ", ".join(c.name for c in self.spec.columns if c.required)
-                + ")",
-            )
-            return
-        _, header_cells = first
-        layout = self._header(header_cells)
-        if layout is None:
-            return
-        positions, extras = layout
-        self.header_ok = True
-        self.extra_names = [name for name, _ in extras]
-        width = len(header_cells)
-        cols = self.spec.columns
-        for line, raw_cells in records:
-            stripped = [c.strip() for c in raw_cells]
-            if not any(stripped):
-                self.problem(line, "row is empty (ignored)")
-                continue
-            self.rows_read += 1
-            ok = True
-            if len(stripped) != width:
-                self.problem(line, f"row has {len(stripped)} cells; the header has {width}")
-                ok = False
-                stripped = (stripped + [""] * width)[:width]
-            values: list[Any] = []
-            cells: list[str] = []
-            for col, pos in zip(cols, positions, strict=True):
-                raw = "" if pos is None else stripped[pos]
-                cells.append(raw if raw.isascii() else _printable(raw))
-                value, good = self._cell(line, col.name, col.parse, col.required, raw)
-                ok = ok and good
-                values.append(value)
-            extra: dict[str, Any] = {}
-            for name, pos in extras:
-                value, good = self._cell(line, name, _p_decimal, False, stripped[pos])
-                ok = ok and good
-                extra[name] = value
-            yield _Row(line, ok, values, cells, extra)
-        if self.rows_read == 0 and FILES_REQUIRED.get(self.spec.file, False):
-            self.problem(1, "has a header but no data rows")
-
-    def _cell(
-        self, line: int, name: str, parse: Callable[[str], Any], required: bool, raw: str
-    ) -> tuple[Any, bool]:
-        if not raw.isascii():
-            try:
-                raw.encode("utf-8")
-            except UnicodeEncodeError:
-                data = raw.encode("utf-8", "surrogateescape")
-                self.problem(
-                    line,
-                    f"must be UTF-8 text (found byte 0x{_first_bad_byte(data):02X})",
-                    name,
-                    _printable(raw),
-                )
-                return None, False
-        if raw == "":
-            if required:
-                self.problem(line, "must not be empty (required)", name)
-                return None, False
-            return None, True
-        try:
-            return parse(raw), True
-        except ValueError as exc:
-            self.problem(line, str(exc), name, raw)
-            return None, False
-
-    def _header(self, cells: list[str]) -> tuple[list[int | None], list[tuple[str, int]]] | None:
-        names = [c.strip() for c in cells]
-        known = self.spec.names
-        seen: dict[str, int] = {}
-        extras: list[tuple[str, int]] = []
-        usable = True
-        for pos, name in enumerate(names):
-            try:
-                name.encode("utf-8")
-            except UnicodeEncodeError:
-                self.problem(
-                    1,
-                    "header must be UTF-8 text",
-                    None,
-                    name.encode("utf-8", "surrogateescape").decode("utf-8", "replace"),
-                )
-                usable = False
-                continue
-            if name == "":
-                self.problem(1, f"header cell {pos + 1} is empty (every column needs a name)")
-                continue
-            if name in seen:
-                self.problem(1, "appears twice in the header", name)
-                usable = False
-                continue
-            seen[name] = pos
-            if name in known:
-                continue
-            close = difflib.get_close_matches(name, known, n=1, cutoff=0.8)
-            if self.spec.measures and not close and name not in _BASES_NOT_MEASURES:
-                extras.append((name, pos))
-                continue
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            if self.spec.measures:
-                self.problem(
-                    1,
-                    f"is not a usable measure name{hint} (a measure must not look like "
-                    "a standard column or be named trip, cancellation or labor_hours)",
-                    name,
-                )
-            else:
-                self.problem(1, f"unknown column{hint} (expected: {', '.join(known)})", name)
-        for col in self.spec.columns:
-            if col.required and col.name not in seen:
-                self.problem(1, "required column is missing", col.name)
-                usable = False
-        if not usable:
-            return None
-        return [seen.get(c.name) for c in self.spec.columns], extras
-
-
-def _printable(text: str) -> str:
-    """Return *text* with undecodable bytes (lone surrogates) replaced by U+FFFD."""
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-
-
-def _first_bad_byte(data: bytes) -> int:
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return data[exc.start]
-    return 0
-
 
 # ------------------------------------------------------------------------------------ Inputs
 
@@ -584,8 +112,41 @@ def _date(value: int | None) -> dt.date | None:
     return None if value is None else dt.date.fromordinal(value)
 
 
-def _values(row: _Row, spec: _Spec) -> dict[str, Any]:
+@attrs.frozen
+class _Row:
+    """One parsed row of a small table, for the per-row builders (rates, fuel, headers)."""
+
+    line: int
+    ok: bool
+    values: list[Any]  # parsed values in spec column order; None = absent or unreadable
+    cells: list[str]  # stripped cell text in spec column order ("" = absent)
+
+
+def _values(row: _Row, spec: Spec) -> dict[str, Any]:
     return dict(zip(spec.names, row.values, strict=True))
+
+
+def _row_view(parsed: Parsed | None) -> Iterator[_Row]:
+    if parsed is None:
+        return
+    names = parsed.names
+    text = [parsed.text[n] for n in names]
+    for i, line in enumerate(parsed.lines):
+        yield _Row(
+            line,
+            bool(parsed.ok[i]),
+            [parsed.value(n, i) for n in names],
+            [col[i] for col in text],
+        )
+
+
+def _take(values: list[Any], keep: list[int]) -> list[Any]:
+    return [values[i] for i in keep]
+
+
+def _decimals(parsed: Parsed, name: str, keep: list[int]) -> DecimalColumn:
+    units, scales = parsed.units[name], parsed.scales[name]
+    return DecimalColumn([units[i] for i in keep], bytearray(scales[i] for i in keep))
 
 
 class _Loader:
@@ -610,50 +171,45 @@ class _Loader:
             Problem(file=file, line=line, column=column, message=message, value=value)
         )
 
-    def reader(self, name: str) -> _Reader:
-        return _Reader(_SPECS[name], self.problems)
+    def reader(self, name: str) -> TableReader:
+        return TableReader(SPECS[name], self.problems)
 
-    def rows(self, name: str, source: Source | None) -> tuple[_Reader, Iterator[_Row]]:
+    def parse(self, name: str, source: Source | None) -> tuple[TableReader, Parsed | None]:
         reader = self.reader(name)
         if source is None:
             if FILES_REQUIRED[name]:
                 reader.problem(1, "required file is missing")
-            return reader, iter(())
-        return reader, reader.rows(source)
+            return reader, None
+        return reader, reader.parse(source)
 
-    def finish(self, reader: _Reader) -> None:
+    def rows(self, name: str, source: Source | None) -> tuple[TableReader, Iterator[_Row]]:
+        reader, parsed = self.parse(name, source)
+        return reader, _row_view(parsed)
+
+    def finish(self, reader: TableReader) -> None:
         if reader.digest is not None:
             self.digests[reader.file] = reader.digest
 
     # -- manifests ---------------------------------------------------------------------------
 
     def manifests(self, source: Source | None) -> tuple[ManifestTable, tuple[str, ...], bool]:
-        reader, rows = self.rows(MANIFESTS, source)
-        table = ManifestTable(file=reader.file)
-        for row in rows:
-            if not table.measures:
-                # Every row carries every measure column of the header; create them while
-                # the table is still empty so that the columns stay aligned.
-                table.measures = {name: DecimalColumn() for name in row.extra}
-            if not row.ok:
-                continue
-            trip_id, contract, date, status, origin, dest, notice = row.values
-            table.line.append(row.line)
-            table.trip_id.append(trip_id)
-            table.contract_id.append(contract)
-            table.service_date.append(date)
-            table.cancelled.append(1 if status == TripStatus.CANCELLED.value else 0)
-            table.origin.append(origin)
-            table.destination.append(dest)
-            _append(table.cancel_notice_hours, notice)
-            for name, value in row.extra.items():
-                _append(table.measures[name], value)
-        measure_names = reader.extra_names
-        for name in measure_names:
-            if name not in table.measures:  # the file has no data rows
-                table.measures[name] = DecimalColumn([None] * len(table), bytearray(len(table)))
+        reader, p = self.parse(MANIFESTS, source)
         self.finish(reader)
-        table.file = reader.file
+        table = ManifestTable(file=reader.file)
+        measure_names = reader.extra_names
+        if p is not None:
+            keep = [i for i, good in enumerate(p.ok) if good]
+            cancelled = TripStatus.CANCELLED.value
+            status = p.values["status"]
+            table.line = _take(p.lines, keep)
+            table.trip_id = _take(p.values["trip_id"], keep)
+            table.contract_id = _take(p.values["contract_id"], keep)
+            table.service_date = _take(p.values["service_date"], keep)
+            table.cancelled = bytearray(1 if status[i] == cancelled else 0 for i in keep)
+            table.origin = _take(p.values["origin"], keep)
+            table.destination = _take(p.values["destination"], keep)
+            table.cancel_notice_hours = _decimals(p, "cancel_notice_hours", keep)
+            table.measures = {name: _decimals(p, name, keep) for name in measure_names}
         # Duplicate trip ids within a contract: every copy is unusable.
         first: dict[tuple[str, str], int] = {}
         bad: set[int] = set()
@@ -676,20 +232,17 @@ class _Loader:
     # -- staff -------------------------------------------------------------------------------
 
     def staff(self, source: Source | None) -> StaffTable:
-        reader, rows = self.rows(STAFF, source)
-        table = StaffTable(file=reader.file)
-        for row in rows:
-            if not row.ok:
-                continue
-            trip_id, contract, person, category, hours = row.values
-            table.line.append(row.line)
-            table.trip_id.append(trip_id)
-            table.contract_id.append(contract)
-            table.person_id.append(person)
-            table.labor_category.append(category)
-            _append(table.hours, hours)
+        reader, p = self.parse(STAFF, source)
         self.finish(reader)
-        table.file = reader.file
+        table = StaffTable(file=reader.file)
+        if p is not None:
+            keep = [i for i, good in enumerate(p.ok) if good]
+            table.line = _take(p.lines, keep)
+            table.trip_id = _take(p.values["trip_id"], keep)
+            table.contract_id = _take(p.values["contract_id"], keep)
+            table.person_id = _take(p.values["person_id"], keep)
+            table.labor_category = _take(p.values["labor_category"], keep)
+            table.hours = _decimals(p, "hours", keep)
         # A person in two labor categories on one trip: every row of that person is unusable.
         seen: dict[tuple[str, str, str], int] = {}
         rows_of: dict[tuple[str, str, str], list[int]] = defaultdict(list)
@@ -717,45 +270,32 @@ class _Loader:
     # -- invoice lines -----------------------------------------------------------------------
 
     def invoice_lines(self, source: Source | None) -> InvoiceLineTable:
-        reader, rows = self.rows(INVOICE_LINES, source)
-        t = InvoiceLineTable(file=reader.file)
-        for row in rows:
-            (
-                _,
-                line_no,
-                _,
-                clin,
-                date,
-                qty,
-                price,
-                amount,
-                ref,
-                category,
-                person,
-                origin,
-                dest,
-                desc,
-            ) = row.values
-            t.line.append(row.line)
-            t.valid.append(1 if row.ok else 0)
-            t.duplicate_key.append(0)
-            t.invoice_id.append(row.cells[0])
-            t.line_no.append(line_no)
-            t.line_no_text.append(row.cells[1])
-            t.contract_id.append(row.cells[2])
-            t.clin.append(clin)
-            t.service_date.append(date)
-            _append(t.quantity, qty)
-            _append(t.unit_price, price)
-            _append(t.amount, amount)
-            t.trip_ref.append(ref)
-            t.labor_category.append(category)
-            t.person_id.append(person)
-            t.origin.append(origin)
-            t.destination.append(dest)
-            t.description.append(desc)
+        reader, p = self.parse(INVOICE_LINES, source)
         self.finish(reader)
-        t.file = reader.file
+        t = InvoiceLineTable(file=reader.file)
+        if p is not None:
+            n = len(p)
+            every = list(range(n))
+            v = p.values
+            t.line = list(p.lines)
+            t.valid = bytearray(p.ok)
+            t.duplicate_key = bytearray(n)
+            # INVALID rows keep their identifying text, so they are reported under it.
+            t.invoice_id = p.text["invoice_id"]
+            t.line_no = v["line_no"]
+            t.line_no_text = p.text["line_no"]
+            t.contract_id = p.text["contract_id"]
+            t.clin = v["clin"]
+            t.service_date = v["service_date"]
+            t.quantity = _decimals(p, "quantity", every)
+            t.unit_price = _decimals(p, "unit_price", every)
+            t.amount = _decimals(p, "amount", every)
+            t.trip_ref = v["trip_ref"]
+            t.labor_category = v["labor_category"]
+            t.person_id = v["person_id"]
+            t.origin = v["origin"]
+            t.destination = v["destination"]
+            t.description = v["description"]
         first: dict[tuple[str, str, int], int] = {}
         for i in range(len(t)):
             no = t.line_no[i]
@@ -1066,7 +606,7 @@ def _cell_text(value: Any) -> str:
 
 
 def _basis_message(bases: frozenset[str]) -> str:
-    measures = sorted(bases.difference(_BASES_NOT_MEASURES))
+    measures = sorted(bases.difference(BASES_NOT_MEASURES))
     listed = ", ".join(measures) if measures else "none"
     return (
         "must be trip, cancellation, labor_hours or a measure column of manifests.csv "
@@ -1164,7 +704,7 @@ def load_files(
     trips, measures, header_ok = loader.manifests(manifests)
     # Without a usable manifests header the measures are unknown: checking bases against
     # them would only repeat that one problem on every rate row.
-    bases = frozenset(_BASES_NOT_MEASURES + measures) if header_ok else None
+    bases = frozenset(BASES_NOT_MEASURES + measures) if header_ok else None
     rate_rows = loader.rates(rates, bases)
     fuel_rows = loader.fuel_rules(fuel_rules, bases)
     rate_rules, fuel_rule_rows = loader.check_rules(rate_rows, fuel_rows)
