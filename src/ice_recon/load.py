@@ -22,6 +22,7 @@ from typing import Any
 
 import attrs
 
+from ice_recon._gc import paused
 from ice_recon._read import (
     BASES_NOT_MEASURES,
     FILES,
@@ -700,6 +701,35 @@ def load_files(
             problem, in the order :attr:`Inputs.problems` would list them.
         TypeError: a source is neither a path nor an iterable of mappings or records.
     """
+    with paused():
+        inputs = _load(
+            rates=rates,
+            manifests=manifests,
+            invoice_lines=invoice_lines,
+            staff=staff,
+            fuel_index=fuel_index,
+            fuel_rules=fuel_rules,
+            invoices=invoices,
+        )
+    if strict and inputs.problems:
+        count = len(inputs.problems)
+        raise ExceptionGroup(
+            f"{count} input problem{'s' if count != 1 else ''}",
+            [InputError(p) for p in inputs.problems],
+        )
+    return inputs
+
+
+def _load(
+    *,
+    rates: Source | None,
+    manifests: Source | None,
+    invoice_lines: Source | None,
+    staff: Source | None,
+    fuel_index: Source | None,
+    fuel_rules: Source | None,
+    invoices: Source | None,
+) -> Inputs:
     loader = _Loader()
     trips, measures, header_ok = loader.manifests(manifests)
     # Without a usable manifests header the measures are unknown: checking bases against
@@ -708,7 +738,7 @@ def load_files(
     rate_rows = loader.rates(rates, bases)
     fuel_rows = loader.fuel_rules(fuel_rules, bases)
     rate_rules, fuel_rule_rows = loader.check_rules(rate_rows, fuel_rows)
-    inputs = Inputs(
+    return Inputs(
         rates=rate_rules,
         fuel_rules=fuel_rule_rows,
         fuel_index=loader.fuel_index(fuel_index),
@@ -720,13 +750,6 @@ def load_files(
         problems=tuple(sorted(loader.problems, key=Problem.sort_key)),
         digests=dict(sorted(loader.digests.items())),
     )
-    if strict and inputs.problems:
-        count = len(inputs.problems)
-        raise ExceptionGroup(
-            f"{count} input problem{'s' if count != 1 else ''}",
-            [InputError(p) for p in inputs.problems],
-        )
-    return inputs
 
 
 def load(input_dir: str | os.PathLike[str], *, strict: bool = False) -> Inputs:

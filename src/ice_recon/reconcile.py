@@ -6,6 +6,7 @@ import os
 import time
 from collections.abc import Callable
 
+from ice_recon._gc import paused
 from ice_recon.classify import classify
 from ice_recon.index import build
 from ice_recon.load import Inputs, load
@@ -38,6 +39,15 @@ def reconcile(
     >>> report.counts["MATCHED"] > 0, len(report.lines) == sum(report.counts.values())
     (True, True)
     """
+    with paused():
+        return _reconcile(inputs, policy, progress)
+
+
+def _reconcile(
+    inputs: Inputs | str | os.PathLike[str],
+    policy: Policy | None,
+    progress: Callable[[str, float], None] | None,
+) -> Report:
     step = _Stopwatch(progress)
     if not isinstance(inputs, Inputs):
         inputs = load(inputs)
