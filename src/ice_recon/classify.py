@@ -30,14 +30,13 @@ from ice_recon.load import Inputs
 from ice_recon.match import INFERRED, Matching, within_tolerance
 from ice_recon.money import (
     Rounding,
-    decimal_to_scaled,
     format_cents,
     format_scaled,
     pow10,
     to_cents,
 )
 from ice_recon.policy import Policy
-from ice_recon.price import MissingEvidence, Pricing, compiled
+from ice_recon.price import Priced, compiled
 from ice_recon.records import BASIS_CANCELLATION, Finding, Status
 
 __all__ = ["Classified", "classify"]
@@ -253,10 +252,9 @@ def _classify_line(
         )
         return
     assert priced is not None
-    pricing = priced.pricing
     # Row 6: the trip did not record what the rule needs.
-    if not isinstance(pricing, Pricing):
-        what = pricing.what if isinstance(pricing, MissingEvidence) else "no quantity"
+    if priced.missing is not None or priced.expected is None:
+        what = priced.missing or "no quantity"
         source = _cite(cited) if cited is not None else f"CLIN {clin}"
         finish(
             _S.UNSUPPORTED,
@@ -267,20 +265,20 @@ def _classify_line(
         return
 
     # Rows 7-14: priced.
-    mode = pricing.rounding
+    mode = priced.mode
     c = compiled(rule)
-    notice = manifest.cancel_notice_hours.get(trip)
-    terms = c.tariff_on(manifest.service_date[trip], notice, index.fuel, mode)
-    assert not isinstance(terms, str)  # the same call priced the line
-    tariff = terms[0]
-    qe = decimal_to_scaled(pricing.billable_quantity)
-    tolerance = policy.tolerances.get(rule.basis)
+    tariff, qe, q = priced.tariff, priced.qe, priced.q
+    assert tariff is not None and qe is not None and q is not None
+    assert priced.price is not None
     qty_equal = _eq(qb, qe)
-    within = not qty_equal and within_tolerance(qb, qe, tolerance)
+    within = not qty_equal and within_tolerance(qb, qe, policy.tolerances.get(rule.basis))
     q_used = qb if within else qe
     p_qb = tariff.price_cents(qb, mode)
-    p_qe = tariff.price_cents(q_used, mode)
-    expected = c.expected_cents(q_used, p_qe)
+    if within:
+        p_qe = tariff.price_cents(q_used, mode)
+        expected = c.expected_cents(q_used, p_qe)
+    else:
+        p_qe, expected = priced.price, priced.expected
     product = (qb[0] * pb[0], qb[1] + pb[1])
     ext = {md: to_cents(product[0], product[1], md) for md in _MODES}
     r_qb_pb = ext[mode]
@@ -291,7 +289,7 @@ def _classify_line(
     quantity_mismatch = not qty_equal and not within
     price_right = (r_qb_pb == p_qb) if rate is None else _eq(pb, rate)
     conditions = [
-        (_S.LABOR_CATEGORY_MISMATCH, priced.category_mismatch),
+        (_S.LABOR_CATEGORY_MISMATCH, priced.mismatch),
         (
             _S.MINIMUM_MISAPPLIED,
             a != expected
@@ -323,17 +321,16 @@ def _classify_line(
     if within:
         info.append(Finding.WITHIN_TOLERANCE.value)
         notes.append(f"billed quantity {format_scaled(*qb)} is within tolerance; accepted")
-    recorded = format_scaled(*decimal_to_scaled(pricing.quantity))
-    measured = f"trip {trip_id} recorded {recorded}"
-    if not _eq(decimal_to_scaled(pricing.quantity), q_used):
+    measured = f"trip {trip_id} recorded {format_scaled(*q)}"
+    if not _eq(q, q_used):
         measured += f" (billable {format_scaled(*q_used)})"
     if priced.persons and rule.basis == "labor_hours":
         measured += f" for {', '.join(priced.persons)}"
-    if priced.category_mismatch:
+    if priced.mismatch:
         measured += f" in roster category {priced.labor_category}"
     if rate is not None and rule.rate is None:
         measured += f" at {format_scaled(*rate)}"
-    text = f"{billed_text}; {measured} -> {_money(expected)} ({_cite(rule, pricing)})"
+    text = f"{billed_text}; {measured} -> {_money(expected)} ({_cite(rule, priced)})"
     if status is _S.MATCHED:
         text += "; matches"
     else:
@@ -357,17 +354,16 @@ def _ordered_info(codes: list[str]) -> list[str]:
     return [c for c in order if c in codes]
 
 
-def _cite(rule: PricingRule, pricing: Pricing | None = None) -> str:
+def _cite(rule: PricingRule, priced: Priced | None = None) -> str:
     parts = [f"CLIN {rule.clin}"]
     if rule.labor_category:
         parts.append(rule.labor_category)
     parts.append(rule.window)
     if rule.authority:
         parts.append(rule.authority)
-    if pricing is not None and pricing.index_week is not None and rule.fuel is not None:
+    if priced is not None and priced.index_week is not None and rule.fuel is not None:
         parts.append(
-            f"fuel index {rule.fuel.series} week {pricing.index_week.isoformat()} "
-            f"at {pricing.index_price}"
+            f"fuel index {rule.fuel.series} week {_iso(priced.index_week)} at {priced.index_price}"
         )
     return ", ".join(parts)
 

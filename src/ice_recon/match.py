@@ -37,7 +37,7 @@ from ice_recon.index import Index
 from ice_recon.load import Inputs
 from ice_recon.money import decimal_to_scaled, pow10
 from ice_recon.policy import Policy, Tolerance
-from ice_recon.price import LinePricing, price_line
+from ice_recon.price import Priced, priced_line
 from ice_recon.records import BASIS_CANCELLATION
 
 __all__ = [
@@ -157,7 +157,7 @@ class Matching:
     trip: list[int]
     kind: list[str]
     duplicate: bytearray
-    priced: list[LinePricing | None]
+    priced: list[Priced | None]
     ambiguous: dict[int, tuple[int, ...]] = attrs.field(factory=dict)
     duplicate_of: dict[int, int] = attrs.field(factory=dict)
     claimed: bytearray = attrs.field(factory=bytearray)
@@ -173,6 +173,7 @@ def _charges(clin: str, trip: int, persons: Sequence[str], labor: bool) -> list[
 def match(inputs: Inputs, index: Index, policy: Policy | None = None) -> Matching:
     """Match every valid invoice line to a trip (exactly, or by inference) and claim charges."""
     policy = policy or Policy()
+    rounding = policy.rounding
     lines, trips = inputs.invoice_lines, inputs.manifests
     n = len(lines)
     order = processing_order(inputs)
@@ -198,7 +199,7 @@ def match(inputs: Inputs, index: Index, policy: Policy | None = None) -> Matchin
             continue
         clin = lines.clin[i]
         assert clin is not None
-        priced = price_line(inputs, index, i, row, policy=policy)
+        priced = priced_line(inputs, index, i, row, rounding)
         m.trip[i], m.kind[i], m.priced[i] = row, EXACT, priced
         m.claimed[row] = 1
         labor = index.rates.is_labor(lines.contract_id[i], clin)
@@ -221,7 +222,7 @@ def match(inputs: Inputs, index: Index, policy: Policy | None = None) -> Matchin
         assert clin is not None and day is not None and qty is not None
         labor = index.rates.is_labor(contract, clin)
         origin, dest = lines.origin[i], lines.destination[i]
-        best: list[tuple[Fraction, int, int, LinePricing]] = []  # (qty diff, days, row, …)
+        best: list[tuple[Fraction, int, int, Priced]] = []  # (qty diff, days, row, …)
         for d in range(day - window, day + window + 1):
             for r in by_day.get((contract, d), ()):
                 m.pairs_considered += 1
@@ -229,17 +230,16 @@ def match(inputs: Inputs, index: Index, policy: Policy | None = None) -> Matchin
                     continue
                 if dest is not None and trips.destination[r] != dest:
                     continue
-                priced = price_line(inputs, index, i, r, policy=policy)
-                rule, pricing = priced.rule, priced.pricing
+                priced = priced_line(inputs, index, i, r, rounding)
+                rule, qe = priced.rule, priced.qe
                 # A candidate needs a rule and a known billable quantity; a price whose
                 # evidence is missing (fuel week, notice hours) still has its quantity.
-                if rule is None or pricing is None or pricing.billable_quantity is None:
+                if rule is None or qe is None:
                     continue
                 if trips.cancelled[r] and rule.basis != BASIS_CANCELLATION:
                     continue
                 if any(c in claimed for c in _charges(clin, r, priced.persons, labor)):
                     continue
-                qe = decimal_to_scaled(pricing.billable_quantity)
                 if not within_tolerance(qty, qe, policy.tolerances.get(rule.basis)):
                     continue
                 s = max(qty[1], qe[1])
@@ -249,14 +249,14 @@ def match(inputs: Inputs, index: Index, policy: Policy | None = None) -> Matchin
                 )
                 best.append((diff, abs(d - day), r, priced))
         if not best:
-            m.priced[i] = price_line(inputs, index, i, None, policy=policy)
+            m.priced[i] = priced_line(inputs, index, i, None, rounding)
             continue
         best.sort(key=lambda b: (b[0], b[1], b[2]))
         top = [b for b in best if (b[0], b[1]) == (best[0][0], best[0][1])]
         if len(top) > 1:
             # Named by trip id, so that the result does not depend on the manifest's row order.
             m.ambiguous[i] = tuple(sorted((b[2] for b in top), key=trips.trip_id.__getitem__))
-            m.priced[i] = price_line(inputs, index, i, None, policy=policy)
+            m.priced[i] = priced_line(inputs, index, i, None, rounding)
             continue
         _, _, r, priced = top[0]
         m.trip[i], m.kind[i], m.priced[i] = r, INFERRED, priced

@@ -74,12 +74,14 @@ __all__ = [
     "Compiled",
     "LinePricing",
     "MissingEvidence",
+    "Priced",
     "Pricing",
     "Tariff",
     "compiled",
     "price",
     "price_line",
     "price_trip",
+    "priced_line",
 ]
 
 Scaled = tuple[int, int]
@@ -484,6 +486,91 @@ class LinePricing:
     category_unknown: bool = False
 
 
+class Priced:
+    """A line priced against a trip, in integers: the core's form of :class:`LinePricing`.
+
+    Internal and mutable-free by convention (``__slots__``, no methods that change it);
+    the match and classify stages read it directly, and :func:`price_line` turns it into
+    records at the API edge. ``q``/``qe`` are the measured and billable quantities as
+    ``(units, scale)``; ``price``/``expected`` are P(qe) and E in cents; ``missing`` names
+    missing evidence (then ``price``/``expected`` are ``None``, and ``qe`` is set only
+    when the quantity is known).
+    """
+
+    __slots__ = (
+        "category_unknown",
+        "expected",
+        "index_price",
+        "index_week",
+        "labor_category",
+        "mismatch",
+        "missing",
+        "mode",
+        "persons",
+        "price",
+        "q",
+        "qe",
+        "rule",
+        "tariff",
+    )
+
+    def __init__(
+        self,
+        rule: PricingRule | None,
+        labor_category: str | None = None,
+        mismatch: bool = False,
+        persons: tuple[str, ...] = (),
+        category_unknown: bool = False,
+    ) -> None:
+        self.rule = rule
+        self.labor_category = labor_category
+        self.mismatch = mismatch
+        self.persons = persons
+        self.category_unknown = category_unknown
+        self.missing: str | None = None
+        self.q: Scaled | None = None
+        self.qe: Scaled | None = None
+        self.price: int | None = None
+        self.expected: int | None = None
+        self.tariff: Tariff | None = None
+        self.mode = Rounding.HALF_UP
+        self.index_week: int | None = None
+        self.index_price: Decimal | None = None
+
+    @property
+    def priced(self) -> bool:
+        """Return whether an expected amount was computed (rule, trip and evidence)."""
+        return self.expected is not None
+
+    def pricing(self) -> Pricing | MissingEvidence | None:
+        """Return the record form: :class:`Pricing`, :class:`MissingEvidence` or ``None``."""
+        rule = self.rule
+        if rule is None:
+            return None
+        if self.missing is not None:
+            qe = self.qe
+            return MissingEvidence(
+                rule=rule,
+                what=self.missing,
+                billable_quantity=None if qe is None else scaled_to_decimal(*qe),
+            )
+        if self.expected is None or self.q is None or self.qe is None:
+            return None
+        assert self.tariff is not None and self.price is not None
+        rate = self.tariff.effective_rate(self.qe)
+        return Pricing(
+            rule=rule,
+            quantity=scaled_to_decimal(*self.q),
+            billable_quantity=scaled_to_decimal(*self.qe),
+            rate=None if rate is None else scaled_to_decimal(*rate),
+            price=cents_to_decimal(self.price),
+            expected=cents_to_decimal(self.expected),
+            rounding=self.mode,
+            index_week=None if self.index_week is None else dt.date.fromordinal(self.index_week),
+            index_price=self.index_price,
+        )
+
+
 def price_line(
     inputs: Inputs,
     index: Index,
@@ -499,7 +586,21 @@ def price_line(
     up, on the line's own date, and nothing is priced. For ``labor_hours`` CLINs the
     category and hours come from the roster as DESIGN section 4.1 describes.
     """
-    policy = policy or Policy()
+    found = priced_line(inputs, index, line, trip, (policy or Policy()).rounding)
+    return LinePricing(
+        rule=found.rule,
+        pricing=None if trip is None else found.pricing(),
+        labor_category=found.labor_category,
+        category_mismatch=found.mismatch,
+        persons=found.persons,
+        category_unknown=found.category_unknown,
+    )
+
+
+def priced_line(
+    inputs: Inputs, index: Index, line: int, trip: int | None, rounding: Rounding
+) -> Priced:
+    """Price a line against a trip in integers (the core of :func:`price_line`)."""
     lines, trips = inputs.invoice_lines, inputs.manifests
     contract, clin = lines.contract_id[line], lines.clin[line]
     assert clin is not None, "INVALID lines are not priced"
@@ -509,83 +610,87 @@ def price_line(
     else:
         trip_id, day = trips.trip_id[trip], trips.service_date[trip]
     category: str | None = lines.labor_category[line]
-    persons: tuple[str, ...] = ()
-    mismatch = False
     quantity: Scaled | None = None
-    if index.rates.is_labor(contract, clin):
+    rates = index.rates
+    if rates.is_labor(contract, clin):
         roster = index.roster
         person = lines.person_id[line]
-        billed = category
+        persons: tuple[str, ...] = ()
+        mismatch = False
         if person is not None:
             on_roster = roster.category(contract, trip_id, person)
             if on_roster is not None:
-                mismatch = billed is not None and on_roster != billed
+                mismatch = category is not None and on_roster != category
                 category = on_roster
             persons = (person,)
         elif trip is not None:
             persons = tuple(roster.people(contract, trip_id, category))
-        rule = index.rates.find(contract, clin, day, category)
+        rule = rates.find(contract, clin, day, category)
         if category is None and rule is None:
             # The category cannot be known: NO_RATE is judged on the CLIN alone.
-            rule = index.rates.find_any(contract, clin, day)
+            rule = rates.find_any(contract, clin, day)
             if rule is not None:
-                what = (
-                    f"the labor category of {person or 'the line'} on trip {trip_id} "
-                    "(the line names none and the roster does not list the person)"
-                    if trip is not None
-                    else "a labor category"
-                )
-                return LinePricing(
-                    rule=rule,
-                    pricing=None if trip is None else MissingEvidence(rule=rule, what=what),
-                    persons=persons,
-                    category_unknown=True,
-                )
+                out = Priced(rule, persons=persons, category_unknown=True)
+                if trip is not None:
+                    out.missing = (
+                        f"the labor category of {person or 'the line'} on trip {trip_id} "
+                        "(the line names none and the roster does not list the person)"
+                    )
+                return out
+        out = Priced(rule, category, mismatch, persons)
         if trip is not None:
             quantity = roster.total_hours(contract, trip_id, persons)
     else:
-        rule = index.rates.find(contract, clin, day, category)
+        rule = rates.find(contract, clin, day, category)
+        out = Priced(rule, category)
     if rule is None or trip is None:
-        return LinePricing(
-            rule=rule,
-            pricing=None,
-            labor_category=category,
-            category_mismatch=mismatch,
-            persons=persons,
-        )
+        return out
     basis = rule.basis
-    missing: str | None = None
-    if basis in (BASIS_TRIP, BASIS_CANCELLATION):
+    if basis in _ONE_UNIT:
         quantity = (1, 0)
     elif basis == BASIS_LABOR_HOURS:
         if quantity is None:
-            missing = f"no roster hours on trip {trip_id} for " + (
+            persons = out.persons
+            out.missing = f"no roster hours on trip {trip_id} for " + (
                 ", ".join(persons) if persons else f"labor category {category or 'any'}"
             )
+            return out
     else:
         column = trips.measures.get(basis)
         quantity = None if column is None else column.get(trip)
         if quantity is None:
-            missing = f"measure {basis!r} not recorded on trip {trip_id}"
-    found: Pricing | MissingEvidence
-    if missing is not None or quantity is None:
-        found = MissingEvidence(rule=rule, what=missing or "no quantity")
-    else:
-        found = _price_scaled(
-            rule,
-            quantity,
-            day,
-            trips.cancel_notice_hours.get(trip),
-            index.fuel,
-            policy.rounding,
-        )
-    return LinePricing(
-        rule=rule,
-        pricing=found,
-        labor_category=category,
-        category_mismatch=mismatch,
-        persons=persons,
-    )
+            out.missing = f"measure {basis!r} not recorded on trip {trip_id}"
+            return out
+    assert quantity is not None
+    _price_into(out, rule, quantity, day, trips.cancel_notice_hours.get(trip), index.fuel, rounding)
+    return out
+
+
+_ONE_UNIT = frozenset({BASIS_TRIP, BASIS_CANCELLATION})
+
+
+def _price_into(
+    out: Priced,
+    rule: PricingRule,
+    q: Scaled,
+    day: int | None,
+    notice: Scaled | None,
+    fuel_index: FuelIndex | None,
+    rounding: Rounding,
+) -> None:
+    c = compiled(rule)
+    mode = rule.rounding or rounding
+    out.mode = mode
+    out.q = q
+    terms = c.tariff_on(day, notice, fuel_index, mode)
+    qe = out.qe = c.billable(q)
+    if isinstance(terms, str):
+        out.missing = terms
+        return
+    tariff, out.index_week, out.index_price = terms
+    out.tariff = tariff
+    p = out.price = tariff.price_cents(qe, mode)
+    out.expected = c.expected_cents(qe, p)
 
 
 def _price_scaled(
@@ -596,23 +701,8 @@ def _price_scaled(
     fuel_index: FuelIndex | None,
     rounding: Rounding,
 ) -> Pricing | MissingEvidence:
-    c = compiled(rule)
-    mode = rule.rounding or rounding
-    terms = c.tariff_on(day, notice, fuel_index, mode)
-    qe = c.billable(q)
-    if isinstance(terms, str):
-        return MissingEvidence(rule=rule, what=terms, billable_quantity=scaled_to_decimal(*qe))
-    tariff, index_week, index_price = terms
-    p = tariff.price_cents(qe, mode)
-    rate = tariff.effective_rate(qe)
-    return Pricing(
-        rule=rule,
-        quantity=scaled_to_decimal(*q),
-        billable_quantity=scaled_to_decimal(*qe),
-        rate=None if rate is None else scaled_to_decimal(*rate),
-        price=cents_to_decimal(p),
-        expected=cents_to_decimal(c.expected_cents(qe, p)),
-        rounding=mode,
-        index_week=None if index_week is None else dt.date.fromordinal(index_week),
-        index_price=index_price,
-    )
+    out = Priced(rule)
+    _price_into(out, rule, q, day, notice, fuel_index, rounding)
+    found = out.pricing()
+    assert found is not None
+    return found
