@@ -477,19 +477,24 @@ class TestCandidatePairs:
     @pytest.mark.parametrize(
         ("lines", "policy", "pairs"),
         [
-            # One line on 2022-01-11 meets S0, S1, S2 within ±1 day: 3 pairs.
-            ([_miles(1, "2022-01-11", "999.0")], None, 3),
-            # Two such lines: 2 x 3 pairs.
-            ([_miles(1, "2022-01-11", "999.0"), _miles(2, "2022-01-11", "998.0")], None, 6),
-            # Window 0: S1 only.
-            ([_miles(1, "2022-01-11", "999.0")], Policy(window_days=0), 1),
+            # Miles billed as recorded: only trips whose miles equal the billed 11.0 are
+            # looked up, by key, within +-1 day and the line's contract: S1 alone.
+            ([_miles(1, "2022-01-11", "11.0")], None, 1),
+            # 11.00 is the same quantity as 11.0.
+            ([_miles(1, "2022-01-11", "11.00")], None, 1),
+            # No trip recorded 999.0 miles: nothing is examined.
+            ([_miles(1, "2022-01-11", "999.0")], None, 0),
+            # Two lines, one pair each (S1 and S2).
+            ([_miles(1, "2022-01-11", "11.0"), _miles(2, "2022-01-11", "12.0")], None, 2),
+            # Window 0: S2 (2022-01-12) is out of reach of a line dated 2022-01-11.
+            ([_miles(1, "2022-01-11", "12.0")], Policy(window_days=0), 0),
             # An exact match is no inference: 0 pairs.
             ([_miles(1, "2022-01-11", "11.0", trip_ref="S1")], None, 0),
         ],
-        ids=["one-line", "two-lines", "window-0", "exact-only"],
+        ids=["one-line", "other-scale", "no-such-miles", "two-lines", "window-0", "exact-only"],
     )
     def test_pairs(self, lines: list[dict[str, str]], policy: Policy | None, pairs: int) -> None:
-        """The number of candidate pairs is the number of same-contract trips in the window."""
+        """Candidate pairs are the trips looked up by key: same contract, window, quantity."""
         report = _run(lines, trips=list(self.TRIPS), policy=policy)
 
         actual = report.stats["candidate_pairs"]

@@ -33,12 +33,12 @@ from typing import Final
 
 import attrs
 
-from ice_recon.index import Index
+from ice_recon.index import Index, PricingRule
 from ice_recon.load import Inputs
 from ice_recon.money import decimal_to_scaled, pow10
 from ice_recon.policy import Policy, Tolerance
 from ice_recon.price import Priced, priced_line
-from ice_recon.records import BASIS_CANCELLATION
+from ice_recon.records import BASIS_CANCELLATION, BASIS_LABOR_HOURS, BASIS_TRIP
 
 __all__ = [
     "EXACT",
@@ -212,25 +212,35 @@ def match(inputs: Inputs, index: Index, policy: Policy | None = None) -> Matchin
             claimed.update(dict.fromkeys(charges, i))
 
     # 2. Inference for the lines without a usable reference, in processing order.
-    by_day: dict[tuple[str, int], list[int]] = defaultdict(list)
-    for r in range(len(trips)):
-        by_day[(trips.contract_id[r], trips.service_date[r])].append(r)
+    candidates = _Candidates(inputs)
     window = policy.window_days
+    rates = index.rates
     for i in pending:
         contract, clin = lines.contract_id[i], lines.clin[i]
         day, qty = lines.service_date[i], lines.quantity.get(i)
         assert clin is not None and day is not None and qty is not None
-        labor = index.rates.is_labor(contract, clin)
+        labor = rates.is_labor(contract, clin)
         origin, dest = lines.origin[i], lines.destination[i]
         best: list[tuple[Fraction, int, int, Priced]] = []  # (qty diff, days, row, …)
         for d in range(day - window, day + window + 1):
-            for r in by_day.get((contract, d), ()):
+            rows = candidates.rows(contract, d)
+            if not labor and rows:
+                # When the CLIN's rule on that day bills a measure as recorded (no free
+                # quantity, increment or minimum quantity) and no tolerance applies, only
+                # trips whose measure equals the billed quantity can qualify: look them up
+                # by key instead of pricing every trip of the day.
+                rule = rates.find(contract, clin, d, lines.labor_category[i])
+                if rule is None:
+                    continue
+                if policy.tolerances.get(rule.basis) is None and _as_recorded(rule):
+                    rows = candidates.by_measure(rule.basis, contract, d, qty)
+            for r in rows:
                 m.pairs_considered += 1
                 if origin is not None and trips.origin[r] != origin:
                     continue
                 if dest is not None and trips.destination[r] != dest:
                     continue
-                priced = priced_line(inputs, index, i, r, rounding)
+                priced = priced_line(inputs, index, i, r, rounding, quantity_only=True)
                 rule, qe = priced.rule, priced.qe
                 # A candidate needs a rule and a known billable quantity; a price whose
                 # evidence is missing (fuel week, notice hours) still has its quantity.
@@ -258,10 +268,11 @@ def match(inputs: Inputs, index: Index, policy: Policy | None = None) -> Matchin
             m.ambiguous[i] = tuple(sorted((b[2] for b in top), key=trips.trip_id.__getitem__))
             m.priced[i] = priced_line(inputs, index, i, None, rounding)
             continue
-        _, _, r, priced = top[0]
-        m.trip[i], m.kind[i], m.priced[i] = r, INFERRED, priced
+        _, _, r, found = top[0]
+        m.trip[i], m.kind[i] = r, INFERRED
+        m.priced[i] = priced_line(inputs, index, i, r, rounding)
         m.claimed[r] = 1
-        claimed.update(dict.fromkeys(_charges(clin, r, priced.persons, labor), i))
+        claimed.update(dict.fromkeys(_charges(clin, r, found.persons, labor), i))
 
     # 3. Unmatched lines that look like an earlier matched line.
     first: dict[tuple[object, ...], int] = {}
@@ -281,6 +292,58 @@ def match(inputs: Inputs, index: Index, policy: Policy | None = None) -> Matchin
         elif key in first:
             m.duplicate_of[i] = first[key]
     return m
+
+
+def _as_recorded(rule: PricingRule) -> bool:
+    """Return whether the rule bills a manifest measure exactly as recorded."""
+    return (
+        rule.basis not in _NOT_MEASURES
+        and rule.free_quantity is None
+        and rule.increment is None
+        and rule.minimum_quantity is None
+    )
+
+
+_NOT_MEASURES: Final = frozenset({BASIS_TRIP, BASIS_CANCELLATION, BASIS_LABOR_HOURS})
+
+
+def _normal(value: tuple[int, int]) -> tuple[int, int]:
+    """Return a scaled value without trailing zeros, so that 137.40 and 137.4 are one key."""
+    units, scale = value
+    while scale > 0 and units % 10 == 0:
+        units //= 10
+        scale -= 1
+    return units, scale
+
+
+class _Candidates:
+    """Trips by (contract, date), and by (contract, date, measure value) per measure."""
+
+    def __init__(self, inputs: Inputs) -> None:
+        self._trips = inputs.manifests
+        self._by_day: dict[tuple[str, int], list[int]] = defaultdict(list)
+        t = self._trips
+        for r, key in enumerate(zip(t.contract_id, t.service_date, strict=True)):
+            self._by_day[key].append(r)
+        self._by_measure: dict[str, dict[tuple[str, int, int, int], list[int]]] = {}
+
+    def rows(self, contract: str, day: int) -> list[int]:
+        """Return the manifest rows of the contract's trips on *day*."""
+        return self._by_day.get((contract, day), [])
+
+    def by_measure(self, basis: str, contract: str, day: int, value: tuple[int, int]) -> list[int]:
+        """Return the rows of the contract's trips on *day* whose *basis* measure equals value."""
+        index = self._by_measure.get(basis)
+        if index is None:
+            index = self._by_measure[basis] = defaultdict(list)
+            t = self._trips
+            column = t.measures.get(basis)
+            if column is not None:
+                for r in range(len(t)):
+                    v = column.get(r)
+                    if v is not None:
+                        index[(t.contract_id[r], t.service_date[r], *_normal(v))].append(r)
+        return index.get((contract, day, *_normal(value)), [])
 
 
 def _amount_key(value: tuple[int, int] | None) -> int | None:

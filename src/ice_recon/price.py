@@ -598,9 +598,19 @@ def price_line(
 
 
 def priced_line(
-    inputs: Inputs, index: Index, line: int, trip: int | None, rounding: Rounding
+    inputs: Inputs,
+    index: Index,
+    line: int,
+    trip: int | None,
+    rounding: Rounding,
+    *,
+    quantity_only: bool = False,
 ) -> Priced:
-    """Price a line against a trip in integers (the core of :func:`price_line`)."""
+    """Price a line against a trip in integers (the core of :func:`price_line`).
+
+    With *quantity_only*, stop after the billable quantity (``qe``): what inference needs
+    to compare a candidate trip, without pricing it.
+    """
     lines, trips = inputs.invoice_lines, inputs.manifests
     contract, clin = lines.contract_id[line], lines.clin[line]
     assert clin is not None, "INVALID lines are not priced"
@@ -662,6 +672,10 @@ def priced_line(
             out.missing = f"measure {basis!r} not recorded on trip {trip_id}"
             return out
     assert quantity is not None
+    if quantity_only:
+        out.q = quantity
+        out.qe = compiled(rule).billable(quantity)
+        return out
     _price_into(out, rule, quantity, day, trips.cancel_notice_hours.get(trip), index.fuel, rounding)
     return out
 
