@@ -12,10 +12,11 @@ meaningful subset of the semantics:
   candidate (the reference checks that its origin is recorded by no trip of its contract);
 - NO_RATE, UNSUPPORTED, NOT_PERFORMED, DUPLICATE, missing measures, and every priced status
   except LABOR_CATEGORY_MISMATCH;
+- quantity tolerances (absolute or percent) and the findings of every line;
 - malformed invoice lines (INVALID), unbilled trips and invoice footing.
 
 The rates, manifests and invoices rows must be valid (their validation is not re-implemented
-here); no staff, fuel rules or tolerances.
+here); no staff or fuel rules.
 
 >>> round_cents(Decimal("112.125"), "half_even"), round_cents(Decimal("112.125"), "half_up")
 (Decimal('112.12'), Decimal('112.13'))
@@ -48,6 +49,7 @@ __all__ = [
     "price_of",
     "reference",
     "round_cents",
+    "tier_rate",
 ]
 
 #: Exact arithmetic: any operation that would have to round raises instead.
@@ -165,7 +167,12 @@ def parse_rules(rows: Iterable[Mapping[str, str]]) -> dict[tuple[str, str], list
     for row in rows:
         if _cell(row, "basis") == "labor_hours":
             continue
-        key = (_cell(row, "contract_id"), _cell(row, "clin"), _cell(row, "start"), _cell(row, "end"))
+        key = (
+            _cell(row, "contract_id"),
+            _cell(row, "clin"),
+            _cell(row, "start"),
+            _cell(row, "end"),
+        )
         groups.setdefault(key, []).append(row)
     book: dict[tuple[str, str], list[Rule]] = {}
     for (contract, clin, start, end), members in groups.items():
@@ -210,12 +217,12 @@ def find_rule(
     return found[0] if found else None
 
 
-def _tier_rate(tiers: list[tuple[Decimal, Decimal]], key: Decimal) -> Decimal:
+def tier_rate(tiers: list[tuple[Decimal, Decimal]], key: Decimal) -> Decimal:
     """Return the rate of the tier reached by *key* (the last tier whose start is <= key)."""
     rate = tiers[0][1]
-    for tier_from, tier_rate in tiers:
+    for tier_from, this_rate in tiers:
         if tier_from <= key:
-            rate = tier_rate
+            rate = this_rate
     return rate
 
 
@@ -229,9 +236,9 @@ def billable_quantity(rule: Rule, quantity: Decimal) -> Decimal:
     if rule.increment is not None:
         whole = EXACT.divide_int(q, rule.increment)
         rest = _sub(q, _mul(whole, rule.increment))
-        if rule.increment_rounding == "up" and rest > 0:
-            whole = _add(whole, Decimal(1))
-        elif rule.increment_rounding == "nearest" and _mul(rest, Decimal(2)) >= rule.increment:
+        if (rule.increment_rounding == "up" and rest > 0) or (
+            rule.increment_rounding == "nearest" and _mul(rest, Decimal(2)) >= rule.increment
+        ):
             whole = _add(whole, Decimal(1))
         q = _mul(whole, rule.increment)
     if rule.minimum_quantity is not None and q > 0 and rule.minimum_quantity > q:
@@ -249,15 +256,15 @@ def price_of(rule: Rule, q: Decimal, mode: str, fee: Decimal | None = None) -> D
     if rule.rate is not None:
         return round_cents(_mul(q, rule.rate), mode)
     if rule.tier_mode == "all_units":
-        return round_cents(_mul(q, _tier_rate(rule.tiers, q)), mode)
+        return round_cents(_mul(q, tier_rate(rule.tiers, q)), mode)
     total = Decimal(0)
-    for i, (tier_from, tier_rate) in enumerate(rule.tiers):
+    for i, (tier_from, rate) in enumerate(rule.tiers):
         if q <= tier_from:
             break
         top = q
         if i + 1 < len(rule.tiers) and rule.tiers[i + 1][0] < q:
             top = rule.tiers[i + 1][0]
-        total = _add(total, _mul(_sub(top, tier_from), tier_rate))
+        total = _add(total, _mul(_sub(top, tier_from), rate))
     return round_cents(total, mode)
 
 
@@ -276,7 +283,7 @@ def effective_rate(rule: Rule, qe: Decimal, fee: Decimal | None = None) -> Decim
     if rule.rate is not None:
         return rule.rate
     if rule.tier_mode == "all_units":
-        return _tier_rate(rule.tiers, qe)
+        return tier_rate(rule.tiers, qe)
     return None
 
 
@@ -335,6 +342,8 @@ class RefLine:
     underbilled: Decimal | None = None
     trip_id: str | None = None
     decomposition: tuple[Decimal, Decimal, Decimal, Decimal] | None = None
+    findings: list[str] = dataclasses.field(default_factory=list)
+    within_tolerance: bool = False
 
     @property
     def variance(self) -> Decimal | None:
@@ -365,9 +374,12 @@ class RefResult:
     invoices: set[RefInvoiceFinding]
 
 
-def _unpriced(status: Status, amount: Decimal, *, unsupported: bool = False) -> RefLine:
+def _unpriced(
+    status: Status, amount: Decimal, *, unsupported: bool = False, missing: bool = False
+) -> RefLine:
     return RefLine(
         status=status,
+        findings=[status.value, "MISSING_MEASURE"] if missing else [status.value],
         billed=amount,
         expected=ZERO,
         erroneous=ZERO if unsupported else amount,
@@ -400,42 +412,50 @@ def _classify_priced(
     )
     variance = _sub(amount, expected)
     rate = effective_rate(rule, qe, fee)
-    quantity_mismatch = qb != qe
+    quantity_right = qb == qe
     price_right = pb == rate if rate is not None else extended == p_qb
-    if variance == 0:
-        status = Status.MATCHED
-    elif (
-        rule.minimum_amount is not None
+    holds = {
+        Status.MINIMUM_MISAPPLIED: variance != 0
+        and rule.minimum_amount is not None
         and parts[1] == 0
         and parts[2] == 0
-        and (parts[3] != 0 or amount == rule.minimum_amount)
-    ):
-        status = Status.MINIMUM_MISAPPLIED
-    elif amount != extended and amount not in other_extensions:
-        status = Status.EXTENSION_ERROR
-    elif quantity_mismatch:
-        status = Status.QUANTITY_MISMATCH
-    elif rate is not None and pb != rate:
-        status = Status.RATE_MISMATCH
-    elif price_right and amount in other_extensions and abs(variance) == CENT:
-        status = Status.ROUNDING_DIFF
-    else:
-        status = Status.AMOUNT_MISMATCH
+        and (parts[3] != 0 or amount == rule.minimum_amount),
+        Status.EXTENSION_ERROR: amount != extended and amount not in other_extensions,
+        Status.QUANTITY_MISMATCH: not quantity_right,
+        Status.RATE_MISMATCH: rate is not None and pb != rate,
+        Status.ROUNDING_DIFF: quantity_right
+        and price_right
+        and amount in other_extensions
+        and EXACT.abs(variance) == CENT,
+    }
+    holds[Status.AMOUNT_MISMATCH] = variance != 0 and not any(holds.values())
+    status = Status.MATCHED
+    if variance != 0:
+        status = next(code for code, held in holds.items() if held)
+    findings = [] if status is Status.MATCHED else [status.value]
+    findings.extend(code.value for code, held in holds.items() if held and code is not status)
     return RefLine(
         status=status,
         billed=amount,
         expected=expected,
         erroneous=variance if variance > 0 else ZERO,
         unsupported=ZERO,
-        underbilled=-variance if variance < 0 else ZERO,
+        underbilled=EXACT.minus(variance) if variance < 0 else ZERO,
         decomposition=parts,
+        findings=findings,
     )
 
 
 def reference(
-    tables: Mapping[str, list[dict[str, str]]], *, default_rounding: str = "half_up"
+    tables: Mapping[str, list[dict[str, str]]],
+    *,
+    default_rounding: str = "half_up",
+    tolerances: Mapping[str, tuple[Decimal, bool]] | None = None,
 ) -> RefResult:
-    """Classify every invoice line of *tables* (row dicts by table name) per DESIGN section 5."""
+    """Classify every invoice line of *tables* (row dicts by table name) per DESIGN section 5.
+
+    *tolerances* maps a rule basis to (value, is a percentage of the billable quantity).
+    """
     book = parse_rules(tables.get("rates", []))
     trips: dict[tuple[str, str], Mapping[str, str]] = {}
     for trip in tables.get("manifests", []):
@@ -459,8 +479,8 @@ def reference(
     for i in sorted(bad):
         row = rows[i]
         key = (_cell(row, "contract_id"), _cell(row, "invoice_id"), _cell(row, "line_no"))
-        assert key not in lines, f"two INVALID lines with the key {key}: compare as multisets"
-        lines[key] = RefLine(status=Status.INVALID)
+        # Several rows may share an INVALID key.
+        lines[key] = RefLine(status=Status.INVALID, findings=[Status.INVALID.value])
 
     valid = sorted(
         (i for i in range(len(rows)) if i not in bad),
@@ -469,6 +489,7 @@ def reference(
     claimed_charges: set[tuple[str, str, str]] = set()
     claimed_trips: set[tuple[str, str]] = set()
     lines_total: dict[tuple[str, str], Decimal] = {}
+    matched: set[tuple[object, ...]] = set()  # identities of the lines matched so far
     for i in valid:
         row = rows[i]
         contract, invoice = _cell(row, "contract_id"), _cell(row, "invoice_id")
@@ -480,6 +501,9 @@ def reference(
         lines_total[(contract, invoice)] = _add(
             lines_total.get((contract, invoice), Decimal(0)), amount
         )
+        # What DUPLICATE_CANDIDATE compares: the line's own (contract, CLIN, labor category,
+        # person, service date, amount).
+        identity = (contract, clin, "", "", line_date, amount)
         ref = _cell(row, "trip_ref").upper()
         trip = trips.get((contract, ref)) if ref else None
         if trip is None:
@@ -491,6 +515,8 @@ def reference(
                 result = _unpriced(Status.NO_RATE, amount)
             else:
                 result = _unpriced(Status.UNSUPPORTED, amount, unsupported=True)
+            if identity in matched:
+                result.findings.append("DUPLICATE_CANDIDATE")
         else:
             trip_id = _cell(trip, "trip_id").upper()
             claimed_trips.add((contract, trip_id))
@@ -506,9 +532,18 @@ def reference(
                 result = _unpriced(Status.DUPLICATE, amount)
             else:
                 claimed_charges.add(charge)
-                result = _price_matched(rule, trip, amount, qb, pb, default_rounding)
+                result = _price_matched(
+                    rule, trip, amount, qb, pb, default_rounding, tolerances or {}
+                )
             result.trip_id = trip_id
-        lines[(contract, invoice, _cell(row, "line_no"))] = result
+            if line_date != trip_date:
+                result.findings.append("SERVICE_DATE_MISMATCH")
+            if result.within_tolerance:
+                result.findings.append("WITHIN_TOLERANCE")
+            matched.add(identity)
+        key = (contract, invoice, _cell(row, "line_no"))
+        assert key not in lines, f"a valid line shares its key {key} with another line"
+        lines[key] = result
 
     unbilled = {key for key in trips if key not in claimed_trips}
     findings: set[RefInvoiceFinding] = set()
@@ -540,6 +575,7 @@ def _price_matched(
     qb: Decimal,
     pb: Decimal,
     default_rounding: str,
+    tolerances: Mapping[str, tuple[Decimal, bool]],
 ) -> RefLine:
     """Price an exactly matched, performed, first claim of a charge (rows 6-14)."""
     mode = rule.rounding or default_rounding
@@ -549,8 +585,8 @@ def _price_matched(
         if rule.tiers:
             hours = _cell(trip, "cancel_notice_hours")
             if not hours:
-                return _unpriced(Status.UNSUPPORTED, amount, unsupported=True)
-            fee = _tier_rate(rule.tiers, Decimal(hours))
+                return _unpriced(Status.UNSUPPORTED, amount, unsupported=True, missing=True)
+            fee = tier_rate(rule.tiers, Decimal(hours))
         else:
             fee = rule.rate
     elif rule.basis == "trip":
@@ -558,7 +594,17 @@ def _price_matched(
     else:
         measured = _cell(trip, rule.basis)
         if not measured:
-            return _unpriced(Status.UNSUPPORTED, amount, unsupported=True)
+            return _unpriced(Status.UNSUPPORTED, amount, unsupported=True, missing=True)
         quantity = Decimal(measured)
     qe = billable_quantity(rule, quantity)
-    return _classify_priced(rule, qe, fee, mode, amount, qb, pb)
+    within = False
+    tolerance = tolerances.get(rule.basis)
+    if tolerance is not None and qb != qe:
+        value, percent = tolerance
+        limit = EXACT.divide(_mul(qe, value), Decimal(100)) if percent else value
+        if EXACT.abs(_sub(qb, qe)) <= limit:
+            within = True
+            qe = qb  # accepted as billed: E uses the billed quantity
+    result = _classify_priced(rule, qe, fee, mode, amount, qb, pb)
+    result.within_tolerance = within
+    return result

@@ -295,7 +295,8 @@ def report(inputs: Inputs, matching: Matching, classified: Classified) -> Report
     per_contract: dict[str, tuple[dict[Status, int], _Totals]] = {}
     sums: dict[tuple[str, str], int] = {}
     invoice_totals: dict[tuple[str, str], _Totals] = {}
-    for i in matching.order:
+    order = _untied(matching.order, inputs, classified)
+    for i in order:
         contract = lines.contract_id[i]
         status = c.status[i]
         counts[status] += 1
@@ -349,7 +350,7 @@ def report(inputs: Inputs, matching: Matching, classified: Classified) -> Report
 
     def rows() -> Iterator[tuple[str, ...]]:
         f = format_cents
-        for i in matching.order:
+        for i in order:
             billed, expected = c.billed[i], c.expected[i]
             trip = matching.trip[i]
             rule = c.rule[i]
@@ -394,7 +395,7 @@ def report(inputs: Inputs, matching: Matching, classified: Classified) -> Report
         )
     )
     return Report(
-        lines=_Lines(build, matching.order),
+        lines=_Lines(build, order),
         counts=counts,
         ledgers=total.ledgers(),
         contracts={
@@ -409,6 +410,33 @@ def report(inputs: Inputs, matching: Matching, classified: Classified) -> Report
         by_invoice={key: t.ledgers() for key, t in sorted(invoice_totals.items())},
         rows=rows,
     )
+
+
+def _untied(order: list[int], inputs: Inputs, classified: Classified) -> list[int]:
+    """Return *order* with rows that share a line key sorted by what is written for them.
+
+    Only INVALID rows can share a key (a duplicate key makes every copy INVALID); the
+    processing order breaks their tie by file row, which must not show in the output.
+    """
+    t = inputs.invoice_lines
+    out = list(order)
+    start = 0
+    while start < len(out):
+        i = out[start]
+        key = (t.contract_id[i], t.invoice_id[i], t.line_no_text[i])
+        end = start + 1
+        while (
+            end < len(out)
+            and (t.contract_id[out[end]], t.invoice_id[out[end]], t.line_no_text[out[end]]) == key
+        ):
+            end += 1
+        if end - start > 1:
+            out[start:end] = sorted(
+                out[start:end],
+                key=lambda r: (classified.findings[r], classified.explanation[r]),
+            )
+        start = end
+    return out
 
 
 def _invoice_findings(
