@@ -56,6 +56,11 @@ _W1 = (dt.date(2021, 4, 1), dt.date(2021, 9, 30))
 _W2 = (dt.date(2021, 10, 1), dt.date(2022, 9, 30))
 _SITES = ("KRO", "ELP", "HRL", "AZC", "LRD", "SND", "OTM", "BTV", "PHX", "SAT")
 _SERIES = "EIA-DIESEL-US"
+_RATE_COLUMNS: Final = (
+    "contract_id", "clin", "basis", "rate", "start", "end", "labor_category",
+    "minimum_amount", "minimum_quantity", "free_quantity", "increment", "increment_rounding",
+    "tier_from", "tier_mode", "rounding", "authority",
+)  # fmt: skip
 
 
 def _cents(units: int, scale: int) -> int:
@@ -102,166 +107,35 @@ def generate(
     miles_rate: dict[tuple[str, int], int] = {}  # (contract, window) -> units at scale 4
     for k, cid in enumerate(cids):
         for w, (start, end) in enumerate((_W1, _W2)):
-            s, e = start.isoformat(), end.isoformat()
             p = f"P{3 + w:05d}"
             mr = 23950 + 625 * w + 10 * (k % 7)
             miles_rate[(cid, w)] = mr
-            rate_rows += [
-                [
-                    cid,
-                    "0001",
-                    "loaded_miles",
-                    format_scaled(mr, 4),
-                    s,
-                    e,
-                    "",
-                    "150.00",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    f"{p} B.1",
-                ],
-                [
-                    cid,
-                    "0002",
-                    "wait_hours",
-                    f"{52 + 3 * w}.50",
-                    s,
-                    e,
-                    "",
-                    "",
-                    "",
-                    "1.00",
-                    "0.25",
-                    "down",
-                    "",
-                    "",
-                    "",
-                    f"{p} B.2",
-                ],
-                [
-                    cid,
-                    "0003",
-                    "trip",
-                    f"{175 + 12 * w}.50",
-                    s,
-                    e,
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    f"{p} B.3",
-                ],
-                [
-                    cid,
-                    "0004",
-                    "labor_hours",
-                    f"{46 + 2 * w}.75",
-                    s,
-                    e,
-                    "TO",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    f"{p} B.4",
-                ],
-                [
-                    cid,
-                    "0004",
-                    "labor_hours",
-                    f"{60 + 2 * w}.40",
-                    s,
-                    e,
-                    "STO",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    f"{p} B.4",
-                ],
-            ]
-            for tier_from, fee in (("0", "500.00"), ("24", "250.00"), ("48", "0.00")):
-                rate_rows.append(
-                    [
-                        cid,
-                        "0005",
-                        "cancellation",
-                        fee,
-                        s,
-                        e,
-                        "",
-                        "",
-                        "",
-                        "",
-                        "",
-                        "",
-                        tier_from,
-                        "all_units",
-                        "",
-                        f"{p} B.5",
-                    ]
-                )
-            for tier_from, fee in (("0", "12.00"), ("10", "9.00"), ("25", "7.50")):
-                rate_rows.append(
-                    [
-                        cid,
-                        "0006",
-                        "passengers",
-                        fee,
-                        s,
-                        e,
-                        "",
-                        "",
-                        "",
-                        "",
-                        "",
-                        "",
-                        tier_from,
-                        "graduated",
-                        "",
-                        f"{p} B.6",
-                    ]
-                )
-    _write(
-        folder / "rates.csv",
-        (
-            "contract_id",
-            "clin",
-            "basis",
-            "rate",
-            "start",
-            "end",
-            "labor_category",
-            "minimum_amount",
-            "minimum_quantity",
-            "free_quantity",
-            "increment",
-            "increment_rounding",
-            "tier_from",
-            "tier_mode",
-            "rounding",
-            "authority",
-        ),
-        rate_rows,
-    )
+            rows = [
+                {"clin": "0001", "basis": "loaded_miles", "rate": format_scaled(mr, 4),
+                 "minimum_amount": "150.00"},
+                {"clin": "0002", "basis": "wait_hours", "rate": f"{52 + 3 * w}.50",
+                 "free_quantity": "1.00", "increment": "0.25", "increment_rounding": "down"},
+                {"clin": "0003", "basis": "trip", "rate": f"{175 + 12 * w}.50"},
+                {"clin": "0004", "basis": "labor_hours", "rate": f"{46 + 2 * w}.75",
+                 "labor_category": "TO"},
+                {"clin": "0004", "basis": "labor_hours", "rate": f"{60 + 2 * w}.40",
+                 "labor_category": "STO"},
+            ]  # fmt: skip
+            rows += [
+                {"clin": "0005", "basis": "cancellation", "rate": fee, "tier_from": tier,
+                 "tier_mode": "all_units"}
+                for tier, fee in (("0", "500.00"), ("24", "250.00"), ("48", "0.00"))
+            ]  # fmt: skip
+            rows += [
+                {"clin": "0006", "basis": "passengers", "rate": fee, "tier_from": tier,
+                 "tier_mode": "graduated"}
+                for tier, fee in (("0", "12.00"), ("10", "9.00"), ("25", "7.50"))
+            ]  # fmt: skip
+            for row in rows:
+                row.update(contract_id=cid, start=start.isoformat(), end=end.isoformat(),
+                           authority=f"{p} B.{int(row['clin'])}")  # fmt: skip
+                rate_rows.append([row.get(col, "") for col in _RATE_COLUMNS])
+    _write(folder / "rates.csv", _RATE_COLUMNS, rate_rows)
     _write(
         folder / "fuel_rules.csv",
         ("contract_id", "clin", "start", "end", "base_price", "mpg", "series", "authority"),

@@ -1,0 +1,50 @@
+"""Tests of the data generator used by ``ice-recon generate`` and the benchmarks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import ice_recon
+from ice_recon.generate import generate
+
+
+def _bytes(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+class TestGenerate:
+    def test_same_seed_same_bytes(self, tmp_path: Path) -> None:
+        """The same arguments write byte-identical folders; another seed does not."""
+        generate(tmp_path / "a", lines=300, trips=250, contracts=2, seed=3)
+        generate(tmp_path / "b", lines=300, trips=250, contracts=2, seed=3)
+        generate(tmp_path / "c", lines=300, trips=250, contracts=2, seed=4)
+
+        a, b, c = (_bytes(tmp_path / x) for x in "abc")
+
+        assert a == b
+        assert a["invoice_lines.csv"] != c["invoice_lines.csv"]
+
+    def test_only_the_planted_malformed_lines_are_problems(self, tmp_path: Path) -> None:
+        """Every input problem is a planted malformed amount; every other row is valid."""
+        stats = generate(tmp_path, lines=2000, trips=1600, contracts=3, seed=11)
+
+        inputs = ice_recon.load(tmp_path)
+
+        assert len(inputs.invoice_lines) == stats["lines"] == 2000
+        assert {(p.file, p.column, p.value) for p in inputs.problems} == {
+            ("invoice_lines.csv", "amount", "1e3")
+        }
+
+    def test_planted_errors_reach_most_statuses(self, tmp_path: Path) -> None:
+        """About 60 % of lines are clean, and the planted errors give most statuses."""
+        generate(tmp_path, lines=3000, trips=2400, contracts=2, seed=1)
+
+        report = ice_recon.reconcile(tmp_path)
+
+        counts = {s.value: n for s, n in report.counts.items() if n}
+        assert 0.55 < counts["MATCHED"] / 3000 < 0.9
+        assert set(counts) >= {
+            "INVALID", "NO_RATE", "NOT_PERFORMED", "DUPLICATE", "MATCHED",
+            "LABOR_CATEGORY_MISMATCH", "EXTENSION_ERROR", "QUANTITY_MISMATCH",
+            "RATE_MISMATCH", "ROUNDING_DIFF",
+        }  # fmt: skip
