@@ -14,9 +14,10 @@ import datetime as dt
 import difflib
 import hashlib
 import io
+import itertools
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -329,27 +330,34 @@ class TableReader:
 
     # -- sources ----------------------------------------------------------------------------
 
-    def records(self, source: Source) -> Iterator[tuple[int, list[str]]]:
-        """Yield ``(start line, raw cells)`` for the header (first) and every record."""
+    def records(self, source: Source) -> tuple[Sequence[int], list[list[str]]]:
+        """Return the start line and raw cells of every record, the header first."""
         if isinstance(source, str | os.PathLike):
             path = Path(source)
             self.file = path.name
-            yield from self._file_records(path)
-        else:
-            yield from self._mapping_records(source)
+            return self._file_records(path)
+        return self._mapping_records(source)
 
-    def _file_records(self, path: Path) -> Iterator[tuple[int, list[str]]]:
+    def _file_records(self, path: Path) -> tuple[Sequence[int], list[list[str]]]:
         try:
             data = path.read_bytes()
         except OSError as exc:
             self.problem(1, f"cannot be read: {exc.strerror or exc}")
-            return
+            return [], []
         self.digest = hashlib.sha256(data).hexdigest()
         # surrogateescape keeps undecodable bytes as lone surrogates, so that a bad byte is
         # reported at its own cell instead of failing the whole file.
         text = data.decode("utf-8-sig", errors="surrogateescape")
         # Physical lines exactly as the csv module counts them (\n, \r or \r\n).
         lines = list(io.StringIO(text, newline=""))
+        if '"' not in text:
+            # Without quotes every physical line is one record: read them all at C speed.
+            try:
+                return range(1, len(lines) + 1), list(csv.reader(lines, strict=True))
+            except csv.Error:
+                pass  # report it precisely below
+        starts: list[int] = []
+        rows: list[list[str]] = []
         start = 0
         while start < len(lines):
             # Strict quoting: an unterminated quote must not silently swallow the rows after
@@ -359,17 +367,19 @@ class TableReader:
             last = 0
             try:
                 for cells in reader:
-                    yield start + last + 1, cells
+                    starts.append(start + last + 1)
+                    rows.append(cells)
                     last = reader.line_num
-                return
+                break
             except csv.Error as exc:
                 self.problem(
                     start + last + 1,
                     f"is not valid CSV ({exc}; check the quotes); the record is skipped",
                 )
                 start += last + 1
+        return starts, rows
 
-    def _mapping_records(self, source: Iterable[Any]) -> Iterator[tuple[int, list[str]]]:
+    def _mapping_records(self, source: Iterable[Any]) -> tuple[Sequence[int], list[list[str]]]:
         rows: list[Mapping[str, Any]] = []
         for item in source:
             if isinstance(item, Mapping):
@@ -386,7 +396,7 @@ class TableReader:
             header.update(dict.fromkeys(row))
         # No rows at all is a table with no rows, like a header-only file.
         names = list(header) if rows else list(self.spec.names)
-        yield 1, names
+        records = [names]
         for i, row in enumerate(rows):
             cells = []
             for name in names:
@@ -400,15 +410,15 @@ class TableReader:
                         f"{self.spec.file}: row {i + 1}, column {name!r}: cells must be text "
                         f"(got {type(value).__name__} {value!r}); pass records for typed values"
                     )
-            yield i + 2, cells
+            records.append(cells)
+        return range(1, len(records) + 1), records
 
     # -- parsing ----------------------------------------------------------------------------
 
     def parse(self, source: Source) -> Parsed | None:
         """Read and parse *source*; ``None`` if it has no usable header (reported)."""
-        records = self.records(source)
-        first = next(records, None)
-        if first is None:
+        starts, records = self.records(source)
+        if not records:
             self.problem(
                 1,
                 "file is empty (expected a header row: "
@@ -416,7 +426,7 @@ class TableReader:
                 + ")",
             )
             return None
-        _, header_cells = first
+        header_cells = records[0]
         layout = self._header(header_cells)
         if layout is None:
             return None
@@ -427,32 +437,37 @@ class TableReader:
         width = len(header_cells)
         lines = parsed.lines
         ok = parsed.ok
-        rows: list[list[str]] = []
-        for line, cells in records:
-            if len(cells) != width:
+        body = records[1:]
+        if set(map(len, body)) <= {width} and all(cells[0].strip() for cells in body):
+            # The usual case, checked at C speed: every row has the header's width and a
+            # first cell with content, so no row is empty or malformed.
+            lines.extend(itertools.islice(starts, 1, None))
+            ok.extend(b"\x01" * len(body))
+            rows = body
+        else:
+            rows = []
+            for line, cells in zip(itertools.islice(starts, 1, None), body, strict=True):
                 if not "".join(cells).strip():
                     self.problem(line, "row is empty (ignored)")
                     continue
-                self.problem(line, f"row has {len(cells)} cells; the header has {width}")
-                cells = (cells + [""] * width)[:width]
-                ok.append(0)
-            elif not any(cells) or not "".join(cells).strip():
-                self.problem(line, "row is empty (ignored)")
-                continue
-            else:
-                ok.append(1)
-            lines.append(line)
-            rows.append(cells)
+                if len(cells) != width:
+                    self.problem(line, f"row has {len(cells)} cells; the header has {width}")
+                    cells = (cells + [""] * width)[:width]
+                    ok.append(0)
+                else:
+                    ok.append(1)
+                lines.append(line)
+                rows.append(cells)
         self.rows_read = len(rows)
         if not rows and FILES_REQUIRED.get(self.spec.file, False):
             self.problem(1, "has a header but no data rows")
         columns = list(zip(*rows, strict=True)) if rows else [()] * width
         del rows
         for col, pos in zip(self.spec.columns, positions, strict=True):
-            cells = [""] * len(lines) if pos is None else [c.strip() for c in columns[pos]]
+            cells = [""] * len(lines) if pos is None else list(map(str.strip, columns[pos]))
             self._column(parsed, col.name, col.parse, col.required, cells)
         for name, pos in extras:
-            self._column(parsed, name, _p_decimal, False, [c.strip() for c in columns[pos]])
+            self._column(parsed, name, _p_decimal, False, list(map(str.strip, columns[pos])))
         return parsed
 
     def _column(
@@ -465,7 +480,7 @@ class TableReader:
     ) -> None:
         """Parse one column into *parsed*, reporting each bad cell and clearing its row's ok."""
         bad: list[int] = []
-        if not all(map(str.isascii, cells)):
+        if not "".join(cells).isascii():
             for i, c in enumerate(cells):
                 if not c.isascii():
                     try:
@@ -480,7 +495,7 @@ class TableReader:
         else:
             values, slow = _fast_values(cells, parse)
             parsed.values[name] = values
-        if required:
+        if required and not all(cells):
             slow.extend(i for i, c in enumerate(cells) if not c)
         if bad or slow:
             lines, ok = parsed.lines, parsed.ok
@@ -575,45 +590,43 @@ class TableReader:
         return [seen.get(c.name) for c in self.spec.columns], extras
 
 
-_NOT_DECIMAL_CHARS: Final = str.maketrans("", "", "0123456789.\n")
-_TWO_POINTS: Final = re.compile(r"\.[0-9]*\.")
+_WELL_FORMED: Final = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 
 
 def _fast_decimals(
     cells: list[str], parse: Callable[[str], Any]
 ) -> tuple[list[int | None], bytearray, list[int]]:
-    """Parse well-formed decimal cells; return units, scales and the rows to parse slowly.
+    """Parse a decimal column; return units, scales and the rows to parse cell by cell.
 
-    A whole column of well-formed cells (the usual case) is checked at C speed on the joined
-    text — only digits, points and line breaks, no point at the edge of a cell, at most one
-    point per cell — and converted with ``map(int, …)``; otherwise cell by cell.
+    Well-formed cells (ASCII digits with an optional fraction) are converted together with
+    ``map(int, ...)`` on the joined text with the points removed; empty cells are absent
+    (``None``); every other cell, and a well-formed one the column kind refuses (more than
+    2 places of money, a zero that must be positive), goes to the slow rows.
     """
-    joined = "\n".join(cells)
+    if not cells:
+        return [], bytearray(), []
+    match = _WELL_FORMED.fullmatch
+    odd = [i for i, c in enumerate(cells) if match(c) is None]
+    if odd:
+        odd_set = set(odd)
+        clean = ["0" if i in odd_set else c for i, c in enumerate(cells)]
+    else:
+        clean = cells
+    units: list[int | None] = list(map(int, "\n".join(clean).replace(".", "").split("\n")))
     rfind = str.rfind
-    if (
-        cells
-        and all(cells)  # no empty cell: those are absent values, handled cell by cell
-        and joined.count("\n") == len(cells) - 1  # no line break inside a cell
-        and not joined.translate(_NOT_DECIMAL_CHARS)
-        and "\n\n" not in joined
-        and not joined.startswith(("\n", "."))
-        and not joined.endswith(("\n", "."))
-        and ".\n" not in joined
-        and "\n." not in joined
-        and _TWO_POINTS.search(joined) is None
-    ):
-        units: list[int | None] = list(map(int, joined.replace(".", "").split("\n")))
-        scales = bytearray([(len(c) - 1 - i) if (i := rfind(c, ".")) >= 0 else 0 for c in cells])
-        limit = 2 if parse is _p_money else 255
-        if parse is _p_positive or max(scales) > limit:
-            slow = [
-                i
-                for i, (u, sc) in enumerate(zip(units, scales, strict=True))
-                if sc > limit or (parse is _p_positive and u == 0)
-            ]
-            return units, scales, slow
-        return units, scales, []
-    return _decimals_by_cell(cells, parse)
+    scales = bytearray([(len(c) - 1 - i) if (i := rfind(c, ".")) >= 0 else 0 for c in clean])
+    for i in odd:
+        units[i] = None
+    slow = [i for i in odd if cells[i]]
+    limit = 2 if parse is _p_money else 255
+    positive = parse is _p_positive
+    if positive or (scales and max(scales) > limit):
+        slow += [
+            i
+            for i, (u, sc) in enumerate(zip(units, scales, strict=True))
+            if u is not None and (sc > limit or (positive and u == 0))
+        ]
+    return units, scales, slow
 
 
 def _decimals_by_cell(
