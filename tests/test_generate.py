@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 import ice_recon
 from ice_recon.generate import generate
+from ice_recon.load import FILES
 
 
 def _bytes(folder: Path) -> dict[str, bytes]:
@@ -48,3 +51,32 @@ class TestGenerate:
             "LABOR_CATEGORY_MISMATCH", "EXTENSION_ERROR", "QUANTITY_MISMATCH",
             "RATE_MISMATCH", "ROUNDING_DIFF",
         }  # fmt: skip
+
+
+class TestGenerateCommand:
+    def test_writes_a_valid_folder(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """``ice-recon generate`` writes the seven files; the same seed gives the same bytes."""
+        from ice_recon.cli import main
+
+        args = ["--lines", "120", "--trips", "100", "--contracts", "2", "--seed", "9"]
+        status = main(["generate", str(tmp_path / "a"), *args])
+        main(["generate", str(tmp_path / "b"), *args])
+
+        out = capsys.readouterr().out
+        assert status == 0
+        assert out.startswith("Wrote 120 invoice lines, 100 trips")
+        assert sorted(p.name for p in (tmp_path / "a").iterdir()) == sorted(
+            name for name, _ in FILES.values()
+        )
+        assert _bytes(tmp_path / "a") == _bytes(tmp_path / "b")
+
+    def test_bad_sizes_are_a_usage_error(self, tmp_path: Path) -> None:
+        """A non-positive trip count exits 2 without writing anything."""
+        from ice_recon.cli import main
+
+        status = main(["generate", str(tmp_path / "x"), "--trips", "0"])
+
+        assert status == 2
+        assert not (tmp_path / "x").exists()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib.resources
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
@@ -214,6 +215,33 @@ def print_summary(result: Report, out: TextIO, *, out_dir: str | None = None, to
         print(f"Wrote results.csv, unbilled.csv, invoices.csv, summary.json to {out_dir}", file=out)
 
 
+def cmd_generate(args: argparse.Namespace) -> int:
+    """Write a generated input folder with planted errors (deterministic per seed)."""
+    from ice_recon.generate import generate
+
+    if args.lines < 0 or args.trips < 1 or args.contracts < 1:
+        print(
+            "ice-recon generate: need --lines >= 0, --trips >= 1, --contracts >= 1", file=sys.stderr
+        )
+        return 2
+    started = time.perf_counter()
+    stats = generate(
+        args.out_dir,
+        lines=args.lines,
+        trips=args.trips,
+        contracts=args.contracts,
+        seed=args.seed,
+    )
+    seconds = time.perf_counter() - started
+    print(
+        f"Wrote {stats['lines']} invoice lines, {stats['trips']} trips, "
+        f"{stats['invoices']} invoices, {stats['rate_rows']} rate rows and "
+        f"{stats['staff_rows']} roster rows for {stats['contracts']} contract(s) to "
+        f"{args.out_dir} in {seconds:.1f} s (seed {args.seed})"
+    )
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """Validate and reconcile the bundled sample data; print the summary."""
     folder = sample_dir()
@@ -281,6 +309,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--progress", action="store_true", help="always show stage progress")
     p.add_argument("--quiet", action="store_true", help="print nothing on success")
     p.set_defaults(func=cmd_reconcile)
+    p = sub.add_parser(
+        "generate", help="write a realistic generated input folder with planted errors"
+    )
+    p.add_argument("out_dir", metavar="OUT_DIR", help="folder to write the CSV files to")
+    p.add_argument("--lines", type=int, default=10_000, help="invoice lines (default 10000)")
+    p.add_argument("--trips", type=int, default=8_000, help="manifest trips (default 8000)")
+    p.add_argument("--contracts", type=int, default=4, help="contracts (default 4)")
+    p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    p.set_defaults(func=cmd_generate)
     p = sub.add_parser("demo", help="reconcile the sample data shipped with ice_recon")
     p.add_argument(
         "--out", default="ice-recon-demo", metavar="OUT_DIR", help="where to write the outputs"
