@@ -42,6 +42,9 @@ from ice_recon.records import BASIS_CANCELLATION, Finding, Status
 __all__ = ["Classified", "classify"]
 
 _MODES: Final = tuple(Rounding)
+_TO_CENTS: Final = (100, 10, 1)
+#: Status and finding codes as plain strings (an enum's .value is a descriptor lookup).
+_CODE: Final[dict[Status | Finding, str]] = {m: m.value for m in (*Status, *Finding)}
 _PARTS: Final = ("extension", "price", "quantity", "minimum")
 _S = Status
 
@@ -67,6 +70,8 @@ class Classified:
 
 
 def _eq(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    if a[1] == b[1]:
+        return a[0] == b[0]
     s = max(a[1], b[1])
     return a[0] * pow10(s - a[1]) == b[0] * pow10(s - b[1])
 
@@ -101,7 +106,7 @@ def classify(
     bad_columns = _problem_columns(inputs)
     for i in range(n):
         if not lines.valid[i]:
-            out.findings[i] = (_S.INVALID.value,)
+            out.findings[i] = (_CODE[_S.INVALID],)
             # Only the row's own cell problems: a duplicate key is reported at the later of
             # the two rows, which depends on row order; the explanation must not.
             cols = list(bad_columns.get(lines.line[i], ()))
@@ -146,7 +151,7 @@ def _classify_line(
     clin = lines.clin[i]
     assert amount is not None and qb is not None and pb is not None
     assert day is not None and clin is not None
-    a = to_cents(amount[0], amount[1], Rounding.HALF_UP)  # money: <= 2 places, exact
+    a = amount[0] * _TO_CENTS[amount[1]]  # money has at most 2 places: exact
     out.billed[i] = a
     priced = m.priced[i]
     rule = None if priced is None else priced.rule
@@ -164,13 +169,13 @@ def _classify_line(
     info: list[str] = []
     notes: list[str] = []
     if m.kind[i] == INFERRED:
-        info.append(Finding.INFERRED_MATCH.value)
+        info.append(_CODE[Finding.INFERRED_MATCH])
     if i in m.ambiguous:
-        info.append(Finding.AMBIGUOUS_MATCH.value)
+        info.append(_CODE[Finding.AMBIGUOUS_MATCH])
         names = ", ".join(manifest.trip_id[r] for r in m.ambiguous[i])
         notes.append(f"ambiguous: trips {names} fit equally well")
     if trip >= 0 and manifest.service_date[trip] != day:
-        info.append(Finding.SERVICE_DATE_MISMATCH.value)
+        info.append(_CODE[Finding.SERVICE_DATE_MISMATCH])
         notes.append(
             f"line dated {_iso(day)} but trip {manifest.trip_id[trip]} ran on "
             f"{_iso(manifest.service_date[trip])}"
@@ -187,11 +192,11 @@ def _classify_line(
             out.underbilled[i] = -variance
         all_info = list(info)
         if candidate_of is not None:
-            all_info.append(Finding.DUPLICATE_CANDIDATE.value)
+            all_info.append(_CODE[Finding.DUPLICATE_CANDIDATE])
             notes.append(f"looks like {_line_key(inputs, candidate_of)}, already matched")
         out.status[i] = status
         out.expected[i] = expected
-        out.findings[i] = (*codes, *_ordered_info(all_info))
+        out.findings[i] = (*codes, *_ordered_info(all_info)) if all_info else tuple(codes)
         out.explanation[i] = "; ".join([text, *notes])
 
     # Row 2: no rule covers the date.
@@ -202,7 +207,7 @@ def _classify_line(
         finish(
             _S.NO_RATE,
             0,
-            [_S.NO_RATE.value],
+            [_CODE[_S.NO_RATE]],
             f"{billed_text}; no rate for {what} of contract {contract} on {on}; "
             f"erroneous {_money(a)}",
         )
@@ -219,7 +224,7 @@ def _classify_line(
         finish(
             _S.UNSUPPORTED,
             0,
-            [_S.UNSUPPORTED.value],
+            [_CODE[_S.UNSUPPORTED]],
             f"{billed_text}; {why}; unsupported {_money(a)}",
         )
         return
@@ -235,7 +240,7 @@ def _classify_line(
         finish(
             _S.NOT_PERFORMED,
             0,
-            [_S.NOT_PERFORMED.value],
+            [_CODE[_S.NOT_PERFORMED]],
             f"{billed_text}; {why}; erroneous {_money(a)}",
         )
         return
@@ -246,7 +251,7 @@ def _classify_line(
         finish(
             _S.DUPLICATE,
             0,
-            [_S.DUPLICATE.value],
+            [_CODE[_S.DUPLICATE]],
             f"{billed_text}; trip {trip_id} CLIN {clin} was already billed by {by}; "
             f"erroneous {_money(a)}",
         )
@@ -259,7 +264,7 @@ def _classify_line(
         finish(
             _S.UNSUPPORTED,
             0,
-            [_S.UNSUPPORTED.value, Finding.MISSING_MEASURE.value],
+            [_CODE[_S.UNSUPPORTED], _CODE[Finding.MISSING_MEASURE]],
             f"{billed_text}; missing evidence: {what} ({source}); unsupported {_money(a)}",
         )
         return
@@ -280,12 +285,16 @@ def _classify_line(
     else:
         p_qe, expected = priced.price, priced.expected
     product = (qb[0] * pb[0], qb[1] + pb[1])
-    ext = {md: to_cents(product[0], product[1], md) for md in _MODES}
-    r_qb_pb = ext[mode]
+    r_qb_pb = to_cents(product[0], product[1], mode)
     parts = (a - r_qb_pb, r_qb_pb - p_qb, p_qb - p_qe, p_qe - expected)
     out.decomposition[i] = parts
     rate = tariff.effective_rate(q_used)
-    other_modes = {ext[md] for md in _MODES if md is not mode}
+    # The other modes matter only when the amount is not the extension under the rule's.
+    other_modes = (
+        {to_cents(product[0], product[1], md) for md in _MODES if md is not mode}
+        if a != r_qb_pb
+        else set()
+    )
     quantity_mismatch = not qty_equal and not within
     price_right = (r_qb_pb == p_qb) if rate is None else _eq(pb, rate)
     conditions = [
@@ -316,10 +325,10 @@ def _classify_line(
     )
     holding = [s for s, holds in conditions if holds]
     status = _S.MATCHED if a == expected else holding[0]
-    codes = [] if status is _S.MATCHED else [status.value]
-    codes += [s.value for s in holding if s is not status]
+    codes = [] if status is _S.MATCHED else [_CODE[status]]
+    codes += [_CODE[s] for s in holding if s is not status]
     if within:
-        info.append(Finding.WITHIN_TOLERANCE.value)
+        info.append(_CODE[Finding.WITHIN_TOLERANCE])
         notes.append(f"billed quantity {format_scaled(*qb)} is within tolerance; accepted")
     measured = f"trip {trip_id} recorded {format_scaled(*q)}"
     if not _eq(q, q_used):
@@ -345,11 +354,11 @@ def _classify_line(
 
 def _ordered_info(codes: list[str]) -> list[str]:
     order = (
-        Finding.INFERRED_MATCH.value,
-        Finding.AMBIGUOUS_MATCH.value,
-        Finding.SERVICE_DATE_MISMATCH.value,
-        Finding.WITHIN_TOLERANCE.value,
-        Finding.DUPLICATE_CANDIDATE.value,
+        _CODE[Finding.INFERRED_MATCH],
+        _CODE[Finding.AMBIGUOUS_MATCH],
+        _CODE[Finding.SERVICE_DATE_MISMATCH],
+        _CODE[Finding.WITHIN_TOLERANCE],
+        _CODE[Finding.DUPLICATE_CANDIDATE],
     )
     return [c for c in order if c in codes]
 
