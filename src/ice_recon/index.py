@@ -341,6 +341,10 @@ class Roster:
             else:
                 self._hours[key] = _add(self._hours[key], value)
 
+    def entries(self) -> list[tuple[str, str, str]]:
+        """Return every (contract, trip, person) on the roster."""
+        return list(self._category)
+
     def category(self, contract_id: str, trip_id: str, person_id: str) -> str | None:
         """Return the person's labor category on the trip, or ``None`` if not on its roster."""
         return self._category.get((contract_id, trip_id, person_id))

@@ -222,9 +222,14 @@ def match(inputs: Inputs, index: Index, policy: Policy | None = None) -> Matchin
         labor = rates.is_labor(contract, clin)
         origin, dest = lines.origin[i], lines.destination[i]
         best: list[tuple[Fraction, int, int, Priced]] = []  # (qty diff, days, row, …)
+        person = lines.person_id[i]
+        # A labor line naming a person can only be supported by a trip of that person.
+        on_roster = candidates.trips_of(index, contract, person) if labor and person else None
         for d in range(day - window, day + window + 1):
             rows = candidates.rows(contract, d)
-            if not labor and rows:
+            if on_roster is not None:
+                rows = [r for r in rows if r in on_roster]
+            elif not labor and rows:
                 # When the CLIN's rule on that day bills a measure as recorded (no free
                 # quantity, increment or minimum quantity) and no tolerance applies, only
                 # trips whose measure equals the billed quantity can qualify: look them up
@@ -232,8 +237,11 @@ def match(inputs: Inputs, index: Index, policy: Policy | None = None) -> Matchin
                 rule = rates.find(contract, clin, d, lines.labor_category[i])
                 if rule is None:
                     continue
-                if policy.tolerances.get(rule.basis) is None and _as_recorded(rule):
-                    rows = candidates.by_measure(rule.basis, contract, d, qty)
+                if policy.tolerances.get(rule.basis) is None:
+                    if _as_recorded(rule):
+                        rows = candidates.by_measure(rule.basis, contract, d, qty)
+                    elif _one_unit(rule) and _normal(qty) != (1, 0):
+                        rows = []  # a trip or a cancellation is one unit, never another
             for r in rows:
                 m.pairs_considered += 1
                 if origin is not None and trips.origin[r] != origin:
@@ -294,17 +302,23 @@ def match(inputs: Inputs, index: Index, policy: Policy | None = None) -> Matchin
     return m
 
 
+def _unadjusted(rule: PricingRule) -> bool:
+    """Return whether the rule bills its quantity as is (no free part, increment, minimum)."""
+    return rule.free_quantity is None and rule.increment is None and rule.minimum_quantity is None
+
+
 def _as_recorded(rule: PricingRule) -> bool:
     """Return whether the rule bills a manifest measure exactly as recorded."""
-    return (
-        rule.basis not in _NOT_MEASURES
-        and rule.free_quantity is None
-        and rule.increment is None
-        and rule.minimum_quantity is None
-    )
+    return rule.basis not in _NOT_MEASURES and _unadjusted(rule)
+
+
+def _one_unit(rule: PricingRule) -> bool:
+    """Return whether the rule's billable quantity is always exactly 1 (trip, cancellation)."""
+    return rule.basis in _ONE_UNIT and _unadjusted(rule)
 
 
 _NOT_MEASURES: Final = frozenset({BASIS_TRIP, BASIS_CANCELLATION, BASIS_LABOR_HOURS})
+_ONE_UNIT: Final = frozenset({BASIS_TRIP, BASIS_CANCELLATION})
 
 
 def _normal(value: tuple[int, int]) -> tuple[int, int]:
@@ -326,6 +340,17 @@ class _Candidates:
         for r, key in enumerate(zip(t.contract_id, t.service_date, strict=True)):
             self._by_day[key].append(r)
         self._by_measure: dict[str, dict[tuple[str, int, int, int], list[int]]] = {}
+        self._of_person: dict[tuple[str, str], set[int]] | None = None
+
+    def trips_of(self, index: Index, contract: str, person: str) -> set[int]:
+        """Return the manifest rows of the contract's trips whose roster lists *person*."""
+        if self._of_person is None:
+            self._of_person = {}
+            for c, trip_id, p in index.roster.entries():
+                row = index.trips.row(c, trip_id)
+                if row is not None:
+                    self._of_person.setdefault((c, p), set()).add(row)
+        return self._of_person.get((contract, person), set())
 
     def rows(self, contract: str, day: int) -> list[int]:
         """Return the manifest rows of the contract's trips on *day*."""
