@@ -23,6 +23,7 @@ import attrs
 
 from ice_recon._version import __version__
 from ice_recon.classify import Classified
+from ice_recon.errors import Problem
 from ice_recon.load import Inputs
 from ice_recon.match import Matching
 from ice_recon.money import Rounding, cents_to_decimal, decimal_to_scaled, format_cents, to_cents
@@ -219,7 +220,7 @@ class Report:
     contracts: Mapping[str, ContractSummary]
     unbilled: tuple[UnbilledTrip, ...]
     invoices: tuple[InvoiceFinding, ...]
-    problems: tuple[Any, ...]
+    problems: tuple[Problem, ...]
     digests: Mapping[str, str]
     stats: Mapping[str, int]
     by_invoice: Mapping[tuple[str, str], Ledgers]
