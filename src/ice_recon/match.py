@@ -58,6 +58,11 @@ INFERRED: Final = "inferred"
 
 Charge = tuple[int, str, str]  # (trip row, CLIN, person or "")
 
+#: Look inference candidates up by narrower keys (measure value, roster person) where the
+#: rules allow it. Turning it off examines every trip of the window instead; the results
+#: must be identical (a property test compares both), only ``pairs_considered`` differs.
+_NARROW_CANDIDATES = True
+
 
 def order_key(
     invoice_date: str | None,
@@ -224,12 +229,15 @@ def match(inputs: Inputs, index: Index, policy: Policy | None = None) -> Matchin
         best: list[tuple[Fraction, int, int, Priced]] = []  # (qty diff, days, row, …)
         person = lines.person_id[i]
         # A labor line naming a person can only be supported by a trip of that person.
-        on_roster = candidates.trips_of(index, contract, person) if labor and person else None
+        narrow = _NARROW_CANDIDATES
+        on_roster = (
+            candidates.trips_of(index, contract, person) if narrow and labor and person else None
+        )
         for d in range(day - window, day + window + 1):
             rows = candidates.rows(contract, d)
             if on_roster is not None:
                 rows = [r for r in rows if r in on_roster]
-            elif not labor and rows:
+            elif narrow and not labor and rows:
                 # When the CLIN's rule on that day bills a measure as recorded (no free
                 # quantity, increment or minimum quantity) and no tolerance applies, only
                 # trips whose measure equals the billed quantity can qualify: look them up
