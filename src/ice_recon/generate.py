@@ -18,9 +18,11 @@ every kind the reconciliation classifies. The same arguments always give the sam
 
 from __future__ import annotations
 
+import bisect
 import csv
 import datetime as dt
 import io
+import itertools
 import os
 import random
 from collections.abc import Iterable, Sequence
@@ -61,6 +63,16 @@ _RATE_COLUMNS: Final = (
     "minimum_amount", "minimum_quantity", "free_quantity", "increment", "increment_rounding",
     "tier_from", "tier_mode", "rounding", "authority",
 )  # fmt: skip
+
+
+class _IsoDates(dict[int, str]):
+    """Date ordinal -> ISO text, computed once per date."""
+
+    def __call__(self, day: int) -> str:
+        text = self.get(day)
+        if text is None:
+            text = self[day] = dt.date.fromordinal(day).isoformat()
+        return text
 
 
 def _cents(units: int, scale: int) -> int:
@@ -174,21 +186,30 @@ def generate(
     trip_rows: list[list[str]] = []
     staff_rows: list[list[str]] = []
     trip_info: list[tuple[str, str, int, bool, int, int | None, int, str, str]] = []
+    uniform = rng.random
+    first_day = _START.toordinal()
+
+    def below(n: int) -> int:
+        # Uniform enough for test data, and several times cheaper than randrange.
+        return int(uniform() * n)
+
+    iso = _IsoDates()
     for t in range(trips):
         cid = cids[t % contracts]
         tid = f"T{t + 1:09d}"
-        day = _START.toordinal() + rng.randrange(_DAYS)
-        cancelled = rng.random() < 0.04
-        miles = rng.randrange(200, 4000)  # scale 1
-        wait = rng.randrange(0, 400) if rng.random() < 0.5 else None  # scale 2
-        pax = rng.randrange(1, 45)
-        o, d = rng.sample(_SITES, 2)
+        day = first_day + below(_DAYS)
+        cancelled = uniform() < 0.04
+        miles = 200 + below(3800)  # scale 1
+        wait = below(400) if uniform() < 0.5 else None  # scale 2
+        pax = 1 + below(44)
+        o = _SITES[below(len(_SITES))]
+        d = _SITES[(_SITES.index(o) + 1 + below(len(_SITES) - 1)) % len(_SITES)]
         notice = str(rng.choice((6, 12, 30, 60))) if cancelled else ""
         trip_rows.append(
             [
                 tid,
                 cid,
-                dt.date.fromordinal(day).isoformat(),
+                iso(day),
                 "cancelled" if cancelled else "completed",
                 o,
                 d,
@@ -200,9 +221,9 @@ def generate(
         )
         trip_info.append((cid, tid, day, cancelled, miles, wait, pax, o, d))
         if not cancelled:
-            hours = rng.randrange(150, 900)
+            hours = 150 + below(750)
             staff_rows.append([tid, cid, f"P{t % 9973:05d}", "TO", format_scaled(hours, 2)])
-            if rng.random() < 0.3:
+            if uniform() < 0.3:
                 staff_rows.append([tid, cid, f"S{t % 997:04d}", "STO", format_scaled(hours, 2)])
     _write(
         folder / "manifests.csv",
@@ -228,9 +249,12 @@ def generate(
     roster = {(r[1], r[0], r[3]): (r[2], int(r[4].replace(".", ""))) for r in staff_rows}
 
     # Invoice lines: the charges of the trips, in order, with planted errors.
-    kinds = [k for k, _ in ERROR_KINDS]
+    kinds = [k for k, _ in ERROR_KINDS] + ["clean"]
     weights = [w for _, w in ERROR_KINDS]
-    clean = 1.0 - sum(weights)
+    weights.append(1.0 - sum(weights))
+    cumulative = list(itertools.accumulate(weights))
+    total_weight = cumulative[-1]
+    cumulative[-1] = total_weight * 2  # the last bucket takes everything up to the total
     line_rows: list[list[str]] = []
     per_invoice: dict[tuple[str, str], list[int]] = {}
     invoice_of_contract: dict[str, tuple[str, int]] = {}
@@ -251,14 +275,14 @@ def generate(
             charges.append(("0007", miles, 1, fsc, 2))
             if (cid, tid, "TO") in roster:
                 charges.append(("0004", roster[(cid, tid, "TO")][1], 2, (46 + 2 * w) * 100 + 75, 2))
-            if rng.random() < 0.15:
+            if uniform() < 0.15:
                 # Graduated passenger tiers 0 -> 12.00, 10 -> 9.00, 25 -> 7.50.
                 cents = sum(
                     max(0, min(pax, hi) - lo) * fee
                     for lo, hi, fee in ((0, 10, 1200), (10, 25, 900), (25, 10**6, 750))
                 )
                 charges.append(("0006", pax, 0, -cents, 2))  # negative price: total given
-            if wait is not None and rng.random() < 0.5:
+            if wait is not None and uniform() < 0.5:
                 billable = max(0, wait - 100) // 25 * 25
                 charges.append(("0002", billable, 2, (52 + 3 * w) * 100 + 50, 2))
         for clin, qu, qs, pu, ps in charges:
@@ -283,11 +307,11 @@ def generate(
                 amount = _cents(qu * pu, qs + ps)
             if clin == "0001":
                 amount = max(amount, 15000)
-            ref, date_text = tid, dt.date.fromordinal(day).isoformat()
+            ref, date_text = tid, iso(day)
             origin = dest = ""
             qty_text, price_text = format_scaled(qu, qs), format_scaled(pu, ps)
             amount_text = format_cents(amount)
-            kind = rng.choices([*kinds, "clean"], [*weights, clean])[0]
+            kind = kinds[bisect.bisect(cumulative, uniform() * total_weight)]
             if kind == "quantity" and clin in ("0001", "0007"):
                 qu2 = qu + rng.randrange(5, 150)
                 qty_text = format_scaled(qu2, qs)
@@ -383,7 +407,7 @@ def generate(
             if "." in text and text.replace(".", "").isdigit():
                 whole, frac = text.split(".")
                 total += int(whole) * 100 + int(frac.ljust(2, "0"))
-        if rng.random() < dict(ERROR_KINDS)["footing"]:
+        if uniform() < dict(ERROR_KINDS)["footing"]:
             total += rng.choice((900, -1800, 1))
         last = max(int(line_rows[i][4].replace("-", "")) for i in members)
         when = dt.date(last // 10000, last // 100 % 100, last % 100) + dt.timedelta(days=14)

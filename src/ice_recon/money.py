@@ -306,19 +306,18 @@ def format_cents(cents: int) -> str:
     >>> format_cents(0), format_cents(-1), format_cents(123456)
     ('0.00', '-0.01', '1234.56')
     """
-    sign = "-" if cents < 0 else ""
-    whole, frac = divmod(abs(cents), 100)
-    return f"{sign}{whole}.{frac:02d}"
+    return format_scaled(cents, 2)
 
 
 def format_scaled(units: int, scale: int) -> str:
     """Format scaled units as plain decimal text with *scale* places.
 
-    >>> format_scaled(1374, 1), format_scaled(-5, 3), format_scaled(7, 0)
-    ('137.4', '-0.005', '7')
+    >>> format_scaled(1374, 1), format_scaled(-5, 3), format_scaled(7, 0), format_scaled(0, 2)
+    ('137.4', '-0.005', '7', '0.00')
     """
     if scale == 0:
         return str(units)
+    # String slicing: several times faster than divmod and a nested format spec.
+    digits = str(-units if units < 0 else units).rjust(scale + 1, "0")
     sign = "-" if units < 0 else ""
-    whole, frac = divmod(abs(units), pow10(scale))
-    return f"{sign}{whole}.{frac:0{scale}d}"
+    return f"{sign}{digits[:-scale]}.{digits[-scale:]}"
