@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import ice_recon
 from ice_recon.cli import main, sample_dir
 
 
@@ -102,3 +103,25 @@ class TestPriceAndDemo:
 
         assert done.returncode == 0
         assert done.stdout.strip() == f"ice-recon {ice_recon.__version__}"
+
+
+class TestReconcileProblems:
+    def test_long_problem_lists_are_summarized(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Past 20 problems, reconcile prints the first 20 and a count; --all-problems all."""
+        from ice_recon.generate import generate
+
+        generate(tmp_path / "in", lines=3000, trips=2500, contracts=2, seed=2)
+        n = len(ice_recon.validate(tmp_path / "in"))
+
+        main(["reconcile", str(tmp_path / "in"), "--out", str(tmp_path / "o"), "--quiet"])
+        short = capsys.readouterr().err.splitlines()
+        main(["reconcile", str(tmp_path / "in"), "--out", str(tmp_path / "o"), "--quiet",
+              "--all-problems"])  # fmt: skip
+        full = capsys.readouterr().err.splitlines()
+
+        assert n > 20
+        assert sum(1 for line in short if line.startswith("invoice_lines.csv:")) == 20
+        assert f"ice-recon: ... and {n - 20} more input problem(s)" in short[20]
+        assert sum(1 for line in full if line.startswith("invoice_lines.csv:")) == n

@@ -127,6 +127,8 @@ def _table(header: tuple[str, ...], rows: list[tuple[str, ...]], out: TextIO) ->
 
 #: Show stage progress on stderr from this many invoice lines on (or with --progress).
 PROGRESS_LINES = 20_000
+#: How many input problems ``reconcile`` prints before summarizing the rest.
+MAX_PROBLEMS = 20
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
@@ -144,10 +146,21 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     def progress(stage: str, seconds: float) -> None:
         print(f"ice-recon: {stage} done in {seconds:.2f} s", file=sys.stderr, flush=True)
 
+    started = time.perf_counter()
     inputs = load(args.input_dir)
+    if show and (args.progress or len(inputs.invoice_lines) >= PROGRESS_LINES):
+        progress("load", time.perf_counter() - started)
     if inputs.problems:
-        _report_problems(inputs, sys.stderr)
+        shown = inputs.problems if args.all_problems else inputs.problems[:MAX_PROBLEMS]
+        for problem in shown:
+            print(problem, file=sys.stderr)
         n = len(inputs.problems)
+        if len(shown) < n:
+            print(
+                f"ice-recon: ... and {n - len(shown)} more input problem(s) "
+                "(--all-problems, or `ice-recon validate`, lists every one)",
+                file=sys.stderr,
+            )
         if args.strict:
             print(
                 f"ice-recon: {n} input problem(s); nothing reconciled (--strict)", file=sys.stderr
@@ -307,6 +320,11 @@ def _parser() -> argparse.ArgumentParser:
         help="exit 1 when anything is questioned, or when the inputs have problems",
     )
     p.add_argument("--progress", action="store_true", help="always show stage progress")
+    p.add_argument(
+        "--all-problems",
+        action="store_true",
+        help=f"print every input problem (default: the first {MAX_PROBLEMS} and a count)",
+    )
     p.add_argument("--quiet", action="store_true", help="print nothing on success")
     p.set_defaults(func=cmd_reconcile)
     p = sub.add_parser(
