@@ -218,10 +218,13 @@ def print_summary(result: Report, out: TextIO, *, out_dir: str | None = None, to
         for amount, (contract, invoice) in questioned:
             print(f"  {contract}  {invoice:16} {amount:>14}", file=out)
     if result.invoices:
-        print("\nInvoice findings:", file=out)
-        for f in result.invoices:
+        n = len(result.invoices)
+        print(f"\nInvoice findings ({n}; all in invoices.csv):", file=out)
+        for f in result.invoices[: top * 2]:
             detail = "" if f.difference is None else f" (header - lines = {f.difference})"
             print(f"  {f.contract_id}  {f.invoice_id}  {f.finding.value}{detail}", file=out)
+        if n > top * 2:
+            print(f"  ... and {n - top * 2} more", file=out)
     print(f"\nUnbilled trips: {len(result.unbilled)}", file=out)
     print(f"Inference examined {result.stats['candidate_pairs']} candidate pair(s).", file=out)
     if out_dir is not None:
