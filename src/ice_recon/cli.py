@@ -143,7 +143,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         return 2
     show = not args.quiet
 
-    def progress(stage: str, seconds: float) -> None:
+    def progress(stage: str, seconds: float) -> None:  # float-ok: elapsed time, not money
         print(f"ice-recon: {stage} done in {seconds:.2f} s", file=sys.stderr, flush=True)
 
     started = time.perf_counter()
