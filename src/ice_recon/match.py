@@ -37,8 +37,9 @@ from ice_recon.index import Index, PricingRule
 from ice_recon.load import Inputs
 from ice_recon.money import decimal_to_scaled, pow10
 from ice_recon.policy import Policy, Tolerance
-from ice_recon.price import Priced, priced_line
+from ice_recon.price import Priced, compiled, priced_line
 from ice_recon.records import BASIS_CANCELLATION, BASIS_LABOR_HOURS, BASIS_TRIP
+from ice_recon.tables import ManifestTable
 
 __all__ = [
     "EXACT",
@@ -235,6 +236,7 @@ def match(inputs: Inputs, index: Index, policy: Policy | None = None) -> Matchin
         )
         for d in range(day - window, day + window + 1):
             rows = candidates.rows(contract, d)
+            quick: _QuickQuantity | None = None
             if on_roster is not None:
                 rows = [r for r in rows if r in on_roster]
             elif narrow and not labor and rows:
@@ -250,11 +252,16 @@ def match(inputs: Inputs, index: Index, policy: Policy | None = None) -> Matchin
                         rows = candidates.by_measure(rule.basis, contract, d, qty)
                     elif _one_unit(rule) and _normal(qty) != (1, 0):
                         rows = []  # a trip or a cancellation is one unit, never another
+                # Every trip of the day has this rule: its billable quantity can be checked
+                # before the line is priced against the trip.
+                quick = _QuickQuantity(rule, trips, policy.tolerances.get(rule.basis))
             for r in rows:
                 m.pairs_considered += 1
                 if origin is not None and trips.origin[r] != origin:
                     continue
                 if dest is not None and trips.destination[r] != dest:
+                    continue
+                if quick is not None and not quick.fits(r, qty):
                     continue
                 priced = priced_line(inputs, index, i, r, rounding, quantity_only=True)
                 rule, qe = priced.rule, priced.qe
@@ -377,6 +384,35 @@ class _Candidates:
                     if v is not None:
                         index[(t.contract_id[r], t.service_date[r], *_normal(v))].append(r)
         return index.get((contract, day, *_normal(value)), [])
+
+
+class _QuickQuantity:
+    """Check a trip's billable quantity under a known (non-labor) rule without pricing it.
+
+    It rejects exactly the trips that :func:`~ice_recon.price.priced_line` would give no
+    billable quantity (measure not recorded) or a quantity out of tolerance; the trips it
+    keeps are then priced and checked in full.
+    """
+
+    __slots__ = ("column", "compiled", "one_unit", "tolerance")
+
+    def __init__(
+        self, rule: PricingRule, trips: ManifestTable, tolerance: Tolerance | None
+    ) -> None:
+        self.compiled = compiled(rule)
+        self.one_unit = rule.basis in _ONE_UNIT
+        self.column = None if self.one_unit else trips.measures.get(rule.basis)
+        self.tolerance = tolerance
+
+    def fits(self, row: int, billed: tuple[int, int]) -> bool:
+        """Return whether the trip at *row* could support a line billing *billed* units."""
+        if self.one_unit:
+            measured: tuple[int, int] | None = (1, 0)
+        else:
+            measured = None if self.column is None else self.column.get(row)
+        if measured is None:
+            return False
+        return within_tolerance(billed, self.compiled.billable(measured), self.tolerance)
 
 
 def _amount_key(value: tuple[int, int] | None) -> int | None:
