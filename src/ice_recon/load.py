@@ -665,13 +665,6 @@ def _overlaps(group: list[_RuleUnit]) -> Iterator[tuple[_RuleUnit, _RuleUnit]]:
         active.append(unit)
 
 
-def _append(column: DecimalColumn, value: tuple[int, int] | None) -> None:
-    if value is None:
-        column.append(None, 0)
-    else:
-        column.append(value[0], value[1])
-
-
 # -------------------------------------------------------------------------------- public API
 
 
