@@ -26,9 +26,7 @@ import attrs
 from ice_recon.errors import Problem
 from ice_recon.money import IncrementRounding, Rounding, parse_scaled
 from ice_recon.records import (
-    BASIS_CANCELLATION,
-    BASIS_LABOR_HOURS,
-    BASIS_TRIP,
+    NON_MEASURE_BASES,
     InvoiceStatus,
     TierMode,
     TripStatus,
@@ -60,7 +58,7 @@ FILES_REQUIRED: Final = dict(FILES.values())
 #: iterable of records (anything with a ``to_row()`` method, e.g. ``RateRule``).
 Source = str | os.PathLike[str] | Iterable[Any]
 
-BASES_NOT_MEASURES: Final = (BASIS_TRIP, BASIS_CANCELLATION, BASIS_LABOR_HOURS)
+BASES_NOT_MEASURES: Final = tuple(sorted(NON_MEASURE_BASES))
 
 
 # ------------------------------------------------------------------------------ cell parsers

@@ -37,8 +37,8 @@ from ice_recon.index import Index, PricingRule
 from ice_recon.load import Inputs
 from ice_recon.money import decimal_to_scaled, pow10
 from ice_recon.policy import Policy, Tolerance
-from ice_recon.price import Priced, compiled, priced_line
-from ice_recon.records import BASIS_CANCELLATION, BASIS_LABOR_HOURS, BASIS_TRIP
+from ice_recon.price import Priced, compiled, priced_line, trip_quantity
+from ice_recon.records import BASIS_CANCELLATION, NON_MEASURE_BASES, ONE_UNIT_BASES
 from ice_recon.tables import ManifestTable
 
 __all__ = [
@@ -324,16 +324,12 @@ def _unadjusted(rule: PricingRule) -> bool:
 
 def _as_recorded(rule: PricingRule) -> bool:
     """Return whether the rule bills a manifest measure exactly as recorded."""
-    return rule.basis not in _NOT_MEASURES and _unadjusted(rule)
+    return rule.basis not in NON_MEASURE_BASES and _unadjusted(rule)
 
 
 def _one_unit(rule: PricingRule) -> bool:
     """Return whether the rule's billable quantity is always exactly 1 (trip, cancellation)."""
-    return rule.basis in _ONE_UNIT and _unadjusted(rule)
-
-
-_NOT_MEASURES: Final = frozenset({BASIS_TRIP, BASIS_CANCELLATION, BASIS_LABOR_HOURS})
-_ONE_UNIT: Final = frozenset({BASIS_TRIP, BASIS_CANCELLATION})
+    return rule.basis in ONE_UNIT_BASES and _unadjusted(rule)
 
 
 def _normal(value: tuple[int, int]) -> tuple[int, int]:
@@ -394,22 +390,19 @@ class _QuickQuantity:
     keeps are then priced and checked in full.
     """
 
-    __slots__ = ("column", "compiled", "one_unit", "tolerance")
+    __slots__ = ("compiled", "rule", "tolerance", "trips")
 
     def __init__(
         self, rule: PricingRule, trips: ManifestTable, tolerance: Tolerance | None
     ) -> None:
+        self.rule = rule
         self.compiled = compiled(rule)
-        self.one_unit = rule.basis in _ONE_UNIT
-        self.column = None if self.one_unit else trips.measures.get(rule.basis)
+        self.trips = trips
         self.tolerance = tolerance
 
     def fits(self, row: int, billed: tuple[int, int]) -> bool:
         """Return whether the trip at *row* could support a line billing *billed* units."""
-        if self.one_unit:
-            measured: tuple[int, int] | None = (1, 0)
-        else:
-            measured = None if self.column is None else self.column.get(row)
+        measured = trip_quantity(self.rule, self.trips, row)
         if measured is None:
             return False
         return within_tolerance(billed, self.compiled.billable(measured), self.tolerance)

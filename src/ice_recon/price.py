@@ -66,9 +66,11 @@ from ice_recon.records import (
     BASIS_CANCELLATION,
     BASIS_LABOR_HOURS,
     BASIS_TRIP,
+    ONE_UNIT_BASES,
     TierMode,
     Trip,
 )
+from ice_recon.tables import ManifestTable
 
 __all__ = [
     "Compiled",
@@ -82,6 +84,7 @@ __all__ = [
     "price_line",
     "price_trip",
     "priced_line",
+    "trip_quantity",
 ]
 
 Scaled = tuple[int, int]
@@ -656,9 +659,7 @@ def priced_line(
     if rule is None or trip is None:
         return out
     basis = rule.basis
-    if basis in _ONE_UNIT:
-        quantity = (1, 0)
-    elif basis == BASIS_LABOR_HOURS:
+    if basis == BASIS_LABOR_HOURS:
         if quantity is None:
             persons = out.persons
             out.missing = f"no roster hours on trip {trip_id} for " + (
@@ -666,8 +667,7 @@ def priced_line(
             )
             return out
     else:
-        column = trips.measures.get(basis)
-        quantity = None if column is None else column.get(trip)
+        quantity = trip_quantity(rule, trips, trip)
         if quantity is None:
             out.missing = f"measure {basis!r} not recorded on trip {trip_id}"
             return out
@@ -680,7 +680,15 @@ def priced_line(
     return out
 
 
-_ONE_UNIT = frozenset({BASIS_TRIP, BASIS_CANCELLATION})
+def trip_quantity(rule: PricingRule, trips: ManifestTable, trip: int) -> Scaled | None:
+    """Return what a trip recorded for a non-labor rule: 1 unit, or its basis measure.
+
+    ``None`` when the trip did not record the measure (missing evidence, never zero).
+    """
+    if rule.basis in ONE_UNIT_BASES:
+        return (1, 0)
+    column = trips.measures.get(rule.basis)
+    return None if column is None else column.get(trip)
 
 
 def _price_into(

@@ -37,6 +37,8 @@ __all__ = [
     "BASIS_CANCELLATION",
     "BASIS_LABOR_HOURS",
     "BASIS_TRIP",
+    "NON_MEASURE_BASES",
+    "ONE_UNIT_BASES",
     "Finding",
     "FuelIndexPoint",
     "FuelRule",
@@ -56,6 +58,10 @@ __all__ = [
 BASIS_TRIP = "trip"
 BASIS_CANCELLATION = "cancellation"
 BASIS_LABOR_HOURS = "labor_hours"
+#: Bases whose quantity is always one unit per trip.
+ONE_UNIT_BASES = frozenset({BASIS_TRIP, BASIS_CANCELLATION})
+#: Bases that are not manifest measures.
+NON_MEASURE_BASES = frozenset({BASIS_TRIP, BASIS_CANCELLATION, BASIS_LABOR_HOURS})
 
 
 class Status(enum.StrEnum):
