@@ -17,7 +17,7 @@ import io
 import itertools
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -307,6 +307,15 @@ class Parsed:
         return {name: self.value(name, i) for name in self.names}
 
 
+@attrs.frozen
+class _Layout:
+    """Where the spec columns and measure columns are in a file's rows."""
+
+    positions: list[int | None]  # per spec column, its cell index (None: not in the file)
+    extras: list[tuple[str, int]]  # measure columns: (name, cell index)
+    width: int  # cells per row
+
+
 class TableReader:
     """Read one source into header + rows, reporting problems into a shared list."""
 
@@ -343,15 +352,49 @@ class TableReader:
             self.problem(1, f"cannot be read: {exc.strerror or exc}")
             return [], []
         self.digest = hashlib.sha256(data).hexdigest()
-        # surrogateescape keeps undecodable bytes as lone surrogates, so that a bad byte is
-        # reported at its own cell instead of failing the whole file.
-        text = data.decode("utf-8-sig", errors="surrogateescape")
+        return self._text_records(_decode(data, first=True), 1)
+
+    def _file_chunks(
+        self, path: Path, rows: int
+    ) -> Iterator[tuple[Sequence[int], list[list[str]]]]:
+        """Yield the records of a file in chunks of about *rows* physical lines.
+
+        A chunk ends at a line end where the number of quote characters read so far is
+        even, so that no quoted cell of a well-formed file is cut in two; each chunk is then
+        read exactly as :meth:`_file_records` reads a whole file (same problems, same lines).
+        """
+        try:
+            handle = path.open("rb")
+        except OSError as exc:
+            self.problem(1, f"cannot be read: {exc.strerror or exc}")
+            return
+        digest = hashlib.sha256()
+        first_line = 1
+        with handle:
+            while True:
+                block = b"".join(itertools.islice(handle, rows))
+                if not block:
+                    break
+                while block.count(b'"') % 2:
+                    more = handle.readline()
+                    if not more:
+                        break
+                    block += more
+                digest.update(block)
+                text = _decode(block, first=first_line == 1)
+                starts, records = self._text_records(text, first_line)
+                first_line += len(io.StringIO(text, newline="").readlines())
+                yield starts, records
+        self.digest = digest.hexdigest()
+
+    def _text_records(self, text: str, first: int) -> tuple[Sequence[int], list[list[str]]]:
+        """Split *text* into records; *first* is the file line number of its first line."""
         # Physical lines exactly as the csv module counts them (\n, \r or \r\n).
         lines = list(io.StringIO(text, newline=""))
         if '"' not in text:
             # Without quotes every physical line is one record: read them all at C speed.
             try:
-                return range(1, len(lines) + 1), list(csv.reader(lines, strict=True))
+                return range(first, first + len(lines)), list(csv.reader(lines, strict=True))
             except csv.Error:
                 pass  # report it precisely below
         starts: list[int] = []
@@ -365,13 +408,13 @@ class TableReader:
             last = 0
             try:
                 for cells in reader:
-                    starts.append(start + last + 1)
+                    starts.append(first + start + last)
                     rows.append(cells)
                     last = reader.line_num
                 break
             except csv.Error as exc:
                 self.problem(
-                    start + last + 1,
+                    first + start + last,
                     f"is not valid CSV ({exc}; check the quotes); the record is skipped",
                 )
                 start += last + 1
@@ -416,6 +459,39 @@ class TableReader:
     def parse(self, source: Source) -> Parsed | None:
         """Read and parse *source*; ``None`` if it has no usable header (reported)."""
         starts, records = self.records(source)
+        layout = self._begin(records)
+        if layout is None:
+            return None
+        parsed = self._body(layout, starts[1:], records[1:])
+        self._end()
+        return parsed
+
+    def parse_chunks(self, path: str | os.PathLike[str], rows: int) -> Iterator[Parsed]:
+        """Read and parse the CSV file *path* in chunks of about *rows* lines, for streaming.
+
+        The chunks together hold exactly the rows, values and problems that :meth:`parse`
+        gives for the whole file (line numbers are the file's); :attr:`digest` is set once
+        the last chunk has been read. Nothing is yielded without a usable header.
+        """
+        if rows < 1:
+            raise ValueError(f"rows must be at least 1 (got {rows})")
+        file = Path(path)
+        self.file = file.name
+        layout: _Layout | None = None
+        for starts, records in self._file_chunks(file, rows):
+            if layout is None:
+                layout = self._begin(records)
+                if layout is None:
+                    return
+                starts, records = starts[1:], records[1:]
+            yield self._body(layout, starts, records)
+        if layout is None:
+            self._begin([])  # an empty file
+        else:
+            self._end()
+
+    def _begin(self, records: list[list[str]]) -> _Layout | None:
+        """Check the header (the first record); return the column layout, None if unusable."""
         if not records:
             self.problem(
                 1,
@@ -431,20 +507,27 @@ class TableReader:
         positions, extras = layout
         self.header_ok = True
         self.extra_names = [name for name, _ in extras]
+        return _Layout(positions, extras, len(header_cells))
+
+    def _end(self) -> None:
+        if not self.rows_read and FILES_REQUIRED.get(self.spec.file, False):
+            self.problem(1, "has a header but no data rows")
+
+    def _body(self, layout: _Layout, starts: Sequence[int], body: list[list[str]]) -> Parsed:
+        """Parse the data records *body* (starting at file lines *starts*) into columns."""
         parsed = Parsed(self.file, self.spec.names, self.extra_names)
-        width = len(header_cells)
+        width = layout.width
         lines = parsed.lines
         ok = parsed.ok
-        body = records[1:]
         if set(map(len, body)) <= {width} and all(cells[0].strip() for cells in body):
             # The usual case, checked at C speed: every row has the header's width and a
             # first cell with content, so no row is empty or malformed.
-            lines.extend(itertools.islice(starts, 1, None))
+            lines.extend(starts)
             ok.extend(b"\x01" * len(body))
             rows = body
         else:
             rows = []
-            for line, cells in zip(itertools.islice(starts, 1, None), body, strict=True):
+            for line, cells in zip(starts, body, strict=True):
                 if not "".join(cells).strip():
                     self.problem(line, "row is empty (ignored)")
                     continue
@@ -456,15 +539,13 @@ class TableReader:
                     ok.append(1)
                 lines.append(line)
                 rows.append(cells)
-        self.rows_read = len(rows)
-        if not rows and FILES_REQUIRED.get(self.spec.file, False):
-            self.problem(1, "has a header but no data rows")
+        self.rows_read += len(rows)
         columns = list(zip(*rows, strict=True)) if rows else [()] * width
         del rows
-        for col, pos in zip(self.spec.columns, positions, strict=True):
+        for col, pos in zip(self.spec.columns, layout.positions, strict=True):
             cells = [""] * len(lines) if pos is None else list(map(str.strip, columns[pos]))
             self._column(parsed, col.name, col.parse, col.required, cells)
-        for name, pos in extras:
+        for name, pos in layout.extras:
             self._column(parsed, name, _p_decimal, False, list(map(str.strip, columns[pos])))
         return parsed
 
@@ -690,3 +771,10 @@ def _first_bad_byte(data: bytes) -> int:
     except UnicodeDecodeError as exc:
         return data[exc.start]
     return 0
+
+
+def _decode(data: bytes, *, first: bool) -> str:
+    # surrogateescape keeps undecodable bytes as lone surrogates, so that a bad byte is
+    # reported at its own cell instead of failing the whole file. Only a file's first chunk
+    # can start with a byte order mark.
+    return data.decode("utf-8-sig" if first else "utf-8", errors="surrogateescape")

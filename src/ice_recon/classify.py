@@ -130,11 +130,6 @@ def _problem_columns(inputs: Inputs) -> dict[int, tuple[str, ...]]:
     return {line: tuple(cols) for line, cols in found.items()}
 
 
-def _line_key(inputs: Inputs, i: int) -> str:
-    t = inputs.invoice_lines
-    return f"invoice {t.invoice_id[i]} line {t.line_no_text[i]}"
-
-
 def _classify_line(
     inputs: Inputs,
     index: Index,
@@ -193,7 +188,7 @@ def _classify_line(
         all_info = list(info)
         if candidate_of is not None:
             all_info.append(_CODE[Finding.DUPLICATE_CANDIDATE])
-            notes.append(f"looks like {_line_key(inputs, candidate_of)}, already matched")
+            notes.append(f"looks like {candidate_of}, already matched")
         out.status[i] = status
         out.expected[i] = expected
         out.findings[i] = (*codes, *_ordered_info(all_info)) if all_info else tuple(codes)
@@ -246,8 +241,7 @@ def _classify_line(
         return
     # Row 5: the charge was claimed by an earlier line.
     if m.duplicate[i]:
-        first = m.duplicate_of.get(i)
-        by = _line_key(inputs, first) if first is not None else "an earlier line"
+        by = m.duplicate_of.get(i, "an earlier line")
         finish(
             _S.DUPLICATE,
             0,

@@ -39,14 +39,17 @@ from ice_recon.money import decimal_to_scaled, pow10
 from ice_recon.policy import Policy, Tolerance
 from ice_recon.price import Priced, compiled, priced_line, trip_quantity
 from ice_recon.records import BASIS_CANCELLATION, NON_MEASURE_BASES, ONE_UNIT_BASES
-from ice_recon.tables import ManifestTable
+from ice_recon.tables import InvoiceLineTable, ManifestTable
 
 __all__ = [
     "EXACT",
     "INFERRED",
     "NONE",
+    "MatchState",
     "Matching",
+    "claim_exact",
     "match",
+    "match_batch",
     "order_key",
     "processing_order",
     "within_tolerance",
@@ -154,8 +157,9 @@ class Matching:
         ambiguous: for ambiguous lines, the tied best candidate trips (manifest rows).
         duplicate_of: for a duplicate line, the line that claimed the charge first; for an
             unmatched line that looks like an earlier matched line (DUPLICATE_CANDIDATE),
-            the earliest such line.
-        claimed: manifest rows claimed by a valid line.
+            the earliest such line — named by its key (``invoice INV-1 line 2``), since it
+            may belong to an earlier batch of lines.
+        claimed: manifest rows claimed by a valid line (of this batch or an earlier one).
         pairs_considered: how many (line, trip) candidate pairs inference examined.
     """
 
@@ -165,9 +169,46 @@ class Matching:
     duplicate: bytearray
     priced: list[Priced | None]
     ambiguous: dict[int, tuple[int, ...]] = attrs.field(factory=dict)
-    duplicate_of: dict[int, int] = attrs.field(factory=dict)
+    duplicate_of: dict[int, str] = attrs.field(factory=dict)
     claimed: bytearray = attrs.field(factory=bytearray)
     pairs_considered: int = 0
+
+
+LookAlike = tuple[object, ...]  # (contract, CLIN, category, person, service date, amount)
+
+
+@attrs.define
+class MatchState:
+    """What matching carries from one batch of lines to the next (internal).
+
+    Lines can be matched in batches — consecutive slices of the processing order — so that
+    not all of them need to be in memory (:mod:`ice_recon.stream`): first every batch goes
+    through :func:`claim_exact` in order, then every batch through :func:`match_batch`, in
+    order. Lines are identified across batches by their *position* in the processing order.
+
+    Attributes:
+        claimed: every claimed charge -> position of the line that claimed it.
+        trips: 1 for each manifest row claimed by a valid line.
+        duplicates: position of a DUPLICATE line -> position of the line claimed first.
+        cited: positions of lines a DUPLICATE line names, and their names once seen.
+        look_alikes: the look-alike keys of lines without a usable ref (only those can be
+            DUPLICATE_CANDIDATE) -> the name of the earliest matched line with that key.
+        pairs: candidate pairs examined by inference.
+        candidates: inference's index of the manifest, built by the first batch.
+    """
+
+    claimed: dict[Charge, int]
+    trips: bytearray
+    duplicates: dict[int, int] = attrs.field(factory=dict)
+    cited: dict[int, str | None] = attrs.field(factory=dict)
+    look_alikes: dict[LookAlike, str | None] = attrs.field(factory=dict)
+    pairs: int = 0
+    candidates: _Candidates | None = None
+
+    @classmethod
+    def new(cls, trips: int) -> MatchState:
+        """Return the state before any line is matched, for a manifest of *trips* rows."""
+        return cls({}, bytearray(trips))
 
 
 def _charges(clin: str, trip: int, persons: Sequence[str], labor: bool) -> list[Charge]:
@@ -178,47 +219,104 @@ def _charges(clin: str, trip: int, persons: Sequence[str], labor: bool) -> list[
 
 def match(inputs: Inputs, index: Index, policy: Policy | None = None) -> Matching:
     """Match every valid invoice line to a trip (exactly, or by inference) and claim charges."""
-    policy = policy or Policy()
-    rounding = policy.rounding
-    lines, trips = inputs.invoice_lines, inputs.manifests
-    n = len(lines)
+    state = MatchState.new(len(inputs.manifests))
     order = processing_order(inputs)
-    m = Matching(
-        order=order,
-        trip=[-1] * n,
-        kind=[NONE] * n,
-        duplicate=bytearray(n),
-        priced=[None] * n,
-        claimed=bytearray(len(trips)),
-    )
-    claimed: dict[Charge, int] = {}
-    pending: list[int] = []
+    claim_exact(inputs, index, state, order, 0)
+    return match_batch(inputs, index, policy, state, order, 0)
 
-    # 1. Exact matches, in processing order.
-    for i in order:
+
+def claim_exact(
+    inputs: Inputs, index: Index, state: MatchState, order: Sequence[int], offset: int
+) -> None:
+    """Claim the charges of the lines matched exactly, for one batch, in processing order.
+
+    *order* is the batch's rows in processing order and *offset* the position of its first
+    line in the whole processing order. Records duplicates and the look-alike keys of the
+    lines left for inference in *state*.
+    """
+    lines = inputs.invoice_lines
+    claimed = state.claimed
+    rounding = Policy().rounding  # only the billed persons are used: rounding is irrelevant
+    for k, i in enumerate(order):
         if not lines.valid[i]:
             continue
         ref = lines.trip_ref[i]
         row = None if ref is None else index.trips.row(lines.contract_id[i], ref)
         if row is None:
-            pending.append(i)
+            state.look_alikes[_look_alike(lines, i)] = None
             continue
         clin = lines.clin[i]
         assert clin is not None
-        priced = priced_line(inputs, index, i, row, rounding)
-        m.trip[i], m.kind[i], m.priced[i] = row, EXACT, priced
-        m.claimed[row] = 1
+        state.trips[row] = 1
         labor = index.rates.is_labor(lines.contract_id[i], clin)
-        charges = _charges(clin, row, priced.persons, labor)
+        persons = (
+            priced_line(inputs, index, i, row, rounding, quantity_only=True).persons
+            if labor
+            else ()
+        )
+        charges = _charges(clin, row, persons, labor)
         earlier = next((claimed[c] for c in charges if c in claimed), None)
         if earlier is not None:
-            m.duplicate[i] = 1
-            m.duplicate_of[i] = earlier
+            state.duplicates[offset + k] = earlier
+            state.cited[earlier] = None
         else:
-            claimed.update(dict.fromkeys(charges, i))
+            claimed.update(dict.fromkeys(charges, offset + k))
+
+
+def match_batch(
+    inputs: Inputs,
+    index: Index,
+    policy: Policy | None,
+    state: MatchState,
+    order: Sequence[int],
+    offset: int,
+) -> Matching:
+    """Match one batch of lines, after :func:`claim_exact` has seen every batch.
+
+    Exact matches are priced (their claims are already in *state*); then the lines without a
+    usable reference are matched by inference, in processing order, against the charges
+    still unclaimed; then unmatched lines are compared with the earlier matched ones.
+    """
+    policy = policy or Policy()
+    rounding = policy.rounding
+    lines, trips = inputs.invoice_lines, inputs.manifests
+    n = len(lines)
+    m = Matching(
+        order=list(order),
+        trip=[-1] * n,
+        kind=[NONE] * n,
+        duplicate=bytearray(n),
+        priced=[None] * n,
+        claimed=state.trips,
+    )
+    claimed = state.claimed
+    pending: list[int] = []
+    position = dict(zip(order, range(offset, offset + len(order)), strict=True))
+
+    # 1. Exact matches (claimed already by claim_exact).
+    cited = state.cited
+    for i in order:
+        if not lines.valid[i]:
+            continue
+        at = position[i]
+        if at in cited:
+            cited[at] = _line_name(lines, i)
+        ref = lines.trip_ref[i]
+        row = None if ref is None else index.trips.row(lines.contract_id[i], ref)
+        if row is None:
+            pending.append(i)
+            continue
+        m.trip[i], m.kind[i] = row, EXACT
+        m.priced[i] = priced_line(inputs, index, i, row, rounding)
+        earlier = state.duplicates.get(at)
+        if earlier is not None:
+            m.duplicate[i] = 1
+            m.duplicate_of[i] = cited[earlier] or "an earlier line"
 
     # 2. Inference for the lines without a usable reference, in processing order.
-    candidates = _Candidates(inputs)
+    if state.candidates is None:
+        state.candidates = _Candidates(inputs)
+    candidates = state.candidates
     window = policy.window_days
     rates = index.rates
     for i in pending:
@@ -256,6 +354,7 @@ def match(inputs: Inputs, index: Index, policy: Policy | None = None) -> Matchin
                 # before the line is priced against the trip.
                 quick = _QuickQuantity(rule, trips, policy.tolerances.get(rule.basis))
             for r in rows:
+                state.pairs += 1
                 m.pairs_considered += 1
                 if origin is not None and trips.origin[r] != origin:
                     continue
@@ -294,27 +393,40 @@ def match(inputs: Inputs, index: Index, policy: Policy | None = None) -> Matchin
         _, _, r, found = top[0]
         m.trip[i], m.kind[i] = r, INFERRED
         m.priced[i] = priced_line(inputs, index, i, r, rounding)
-        m.claimed[r] = 1
-        claimed.update(dict.fromkeys(_charges(clin, r, found.persons, labor), i))
+        state.trips[r] = 1
+        claimed.update(dict.fromkeys(_charges(clin, r, found.persons, labor), position[i]))
 
     # 3. Unmatched lines that look like an earlier matched line.
-    first: dict[tuple[object, ...], int] = {}
-    for i in order:
-        if not lines.valid[i]:
-            continue
-        key = (
-            lines.contract_id[i],
-            lines.clin[i],
-            lines.labor_category[i],
-            lines.person_id[i],
-            lines.service_date[i],
-            _amount_key(lines.amount.get(i)),
-        )
-        if m.trip[i] >= 0:
-            first.setdefault(key, i)
-        elif key in first:
-            m.duplicate_of[i] = first[key]
+    look_alikes = state.look_alikes
+    if look_alikes:
+        for i in order:
+            if not lines.valid[i]:
+                continue
+            key = _look_alike(lines, i)
+            if key not in look_alikes:
+                continue
+            first = look_alikes[key]
+            if m.trip[i] >= 0:
+                if first is None:
+                    look_alikes[key] = _line_name(lines, i)
+            elif first is not None:
+                m.duplicate_of[i] = first
     return m
+
+
+def _look_alike(lines: InvoiceLineTable, i: int) -> LookAlike:
+    return (
+        lines.contract_id[i],
+        lines.clin[i],
+        lines.labor_category[i],
+        lines.person_id[i],
+        lines.service_date[i],
+        _amount_key(lines.amount.get(i)),
+    )
+
+
+def _line_name(lines: InvoiceLineTable, i: int) -> str:
+    return f"invoice {lines.invoice_id[i]} line {lines.line_no_text[i]}"
 
 
 def _unadjusted(rule: PricingRule) -> bool:
