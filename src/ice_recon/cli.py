@@ -23,7 +23,7 @@ from ice_recon.policy import Policy, Tolerance
 from ice_recon.price import MissingEvidence, price_line
 from ice_recon.reconcile import reconcile
 from ice_recon.records import Status
-from ice_recon.report import Report
+from ice_recon.report import Totals
 
 __all__ = ["main", "sample_dir"]
 
@@ -193,9 +193,9 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     return 0
 
 
-def print_summary(result: Report, out: TextIO, *, out_dir: str | None = None, top: int = 5) -> None:
+def print_summary(result: Totals, out: TextIO, *, out_dir: str | None = None, top: int = 5) -> None:
     """Print the human summary of a reconciliation: counts, ledgers, top invoices."""
-    n = len(result.lines)
+    n = result.line_count
     print(f"Reconciled {n} invoice line{'s' if n != 1 else ''}.", file=out)
     print("\nLines by status:", file=out)
     for status in Status:

@@ -14,9 +14,10 @@ row involved unusable, so that the result never depends on which copy came first
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -273,49 +274,9 @@ class _Loader:
     def invoice_lines(self, source: Source | None) -> InvoiceLineTable:
         reader, p = self.parse(INVOICE_LINES, source)
         self.finish(reader)
-        t = InvoiceLineTable(file=reader.file)
-        if p is not None:
-            n = len(p)
-            every = list(range(n))
-            v = p.values
-            t.line = list(p.lines)
-            t.valid = bytearray(p.ok)
-            t.duplicate_key = bytearray(n)
-            # INVALID rows keep their identifying text, so they are reported under it.
-            t.invoice_id = p.text["invoice_id"]
-            t.line_no = v["line_no"]
-            t.line_no_text = p.text["line_no"]
-            t.contract_id = p.text["contract_id"]
-            t.clin = v["clin"]
-            t.service_date = v["service_date"]
-            t.quantity = _decimals(p, "quantity", every)
-            t.unit_price = _decimals(p, "unit_price", every)
-            t.amount = _decimals(p, "amount", every)
-            t.trip_ref = v["trip_ref"]
-            t.labor_category = v["labor_category"]
-            t.person_id = v["person_id"]
-            t.origin = v["origin"]
-            t.destination = v["destination"]
-            t.description = v["description"]
-        first: dict[tuple[str, str, int], int] = {}
-        for i in range(len(t)):
-            no = t.line_no[i]
-            if no is None or not t.invoice_id[i] or not t.contract_id[i]:
-                continue
-            key = (t.contract_id[i], t.invoice_id[i], no)
-            j = first.setdefault(key, i)
-            if j != i:
-                self.problem(
-                    t.file,
-                    t.line[i],
-                    f"duplicate line {no} of invoice {key[1]!r} of contract {key[0]!r}: also "
-                    f"at line {t.line[j]} (both are INVALID)",
-                    "line_no",
-                    t.line_no_text[i],
-                )
-                t.valid[i] = t.valid[j] = 0
-                t.duplicate_key[i] = t.duplicate_key[j] = 1
-        return t
+        table = line_table(p, reader.file)
+        mark_duplicate_keys(table, self.problems)
+        return table
 
     # -- small tables ------------------------------------------------------------------------
 
@@ -665,6 +626,71 @@ def _overlaps(group: list[_RuleUnit]) -> Iterator[tuple[_RuleUnit, _RuleUnit]]:
         active.append(unit)
 
 
+def line_table(parsed: Parsed | None, file: str) -> InvoiceLineTable:
+    """Return the invoice lines of a parsed ``invoice_lines.csv`` (or a chunk of it).
+
+    Rows with a problem stay in the table with ``valid`` 0 (INVALID lines are never dropped)
+    and keep their identifying text, so that they are reported under their own key.
+    """
+    t = InvoiceLineTable(file=file)
+    if parsed is None:
+        return t
+    p = parsed
+    n = len(p)
+    every = list(range(n))
+    v = p.values
+    t.line = list(p.lines)
+    t.valid = bytearray(p.ok)
+    t.duplicate_key = bytearray(n)
+    t.invoice_id = p.text["invoice_id"]
+    t.line_no = v["line_no"]
+    t.line_no_text = p.text["line_no"]
+    t.contract_id = p.text["contract_id"]
+    t.clin = v["clin"]
+    t.service_date = v["service_date"]
+    t.quantity = _decimals(p, "quantity", every)
+    t.unit_price = _decimals(p, "unit_price", every)
+    t.amount = _decimals(p, "amount", every)
+    t.trip_ref = v["trip_ref"]
+    t.labor_category = v["labor_category"]
+    t.person_id = v["person_id"]
+    t.origin = v["origin"]
+    t.destination = v["destination"]
+    t.description = v["description"]
+    return t
+
+
+def mark_duplicate_keys(t: InvoiceLineTable, problems: list[Problem]) -> None:
+    """Make every row sharing a (contract_id, invoice_id, line_no) with another INVALID.
+
+    The problem is reported at each later row (in file line order), naming the first one.
+    Rows are visited in file line order, whatever their order in *t*.
+    """
+    first: dict[tuple[str, str, int], int] = {}
+    rows: Sequence[int] = range(len(t))
+    if any(a > b for a, b in itertools.pairwise(t.line)):
+        rows = sorted(rows, key=t.line.__getitem__)
+    for i in rows:
+        no = t.line_no[i]
+        if no is None or not t.invoice_id[i] or not t.contract_id[i]:
+            continue
+        key = (t.contract_id[i], t.invoice_id[i], no)
+        j = first.setdefault(key, i)
+        if j != i:
+            problems.append(
+                Problem(
+                    file=t.file,
+                    line=t.line[i],
+                    column="line_no",
+                    message=f"duplicate line {no} of invoice {key[1]!r} of contract "
+                    f"{key[0]!r}: also at line {t.line[j]} (both are INVALID)",
+                    value=t.line_no_text[i],
+                )
+            )
+            t.valid[i] = t.valid[j] = 0
+            t.duplicate_key[i] = t.duplicate_key[j] = 1
+
+
 # -------------------------------------------------------------------------------- public API
 
 
@@ -722,6 +748,7 @@ def _load(
     fuel_index: Source | None,
     fuel_rules: Source | None,
     invoices: Source | None,
+    lines: bool = True,
 ) -> Inputs:
     loader = _Loader()
     trips, measures, header_ok = loader.manifests(manifests)
@@ -737,7 +764,7 @@ def _load(
         fuel_index=loader.fuel_index(fuel_index),
         manifests=trips,
         staff=loader.staff(staff),
-        invoice_lines=loader.invoice_lines(invoice_lines),
+        invoice_lines=loader.invoice_lines(invoice_lines) if lines else InvoiceLineTable(),
         invoices=loader.invoices(invoices),
         measures=measures,
         problems=tuple(sorted(loader.problems, key=Problem.sort_key)),
@@ -755,6 +782,10 @@ def load(input_dir: str | os.PathLike[str], *, strict: bool = False) -> Inputs:
         NotADirectoryError: *input_dir* is not a folder (a programmer error, raised at once).
         ExceptionGroup: with ``strict=True``, when any problem was found.
     """
+    return load_files(**_sources(input_dir), strict=strict)
+
+
+def _sources(input_dir: str | os.PathLike[str]) -> dict[str, Path | None]:
     folder = Path(input_dir)
     if not folder.is_dir():
         raise NotADirectoryError(f"{folder}: not a folder of input files")
@@ -762,7 +793,25 @@ def load(input_dir: str | os.PathLike[str], *, strict: bool = False) -> Inputs:
     for table, (name, _) in FILES.items():
         path = folder / name
         sources[table] = path if path.exists() else None
-    return load_files(**sources, strict=strict)
+    return sources
+
+
+def load_resident(input_dir: str | os.PathLike[str]) -> tuple[Inputs, Path | None]:
+    """Load every table of *input_dir* except the invoice lines, which are to be streamed.
+
+    Returns the inputs (with an empty ``invoice_lines``) and the path of
+    ``invoice_lines.csv`` (``None`` when it is missing; the problem is then in the inputs).
+    """
+    sources = _sources(input_dir)
+    lines = sources.pop("invoice_lines")
+    with paused():
+        inputs = _load(**sources, invoice_lines=None, lines=False)
+    if lines is None:
+        problem = Problem(file=INVOICE_LINES, line=1, message="required file is missing")
+        inputs = attrs.evolve(
+            inputs, problems=tuple(sorted((*inputs.problems, problem), key=Problem.sort_key))
+        )
+    return inputs, lines
 
 
 def validate(input_dir: str | os.PathLike[str]) -> list[Problem]:

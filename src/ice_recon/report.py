@@ -36,6 +36,7 @@ __all__ = [
     "Ledgers",
     "LineResult",
     "Report",
+    "Totals",
     "UnbilledTrip",
     "report",
 ]
@@ -198,11 +199,14 @@ class ContractSummary:
 
 
 @attrs.frozen(kw_only=True, eq=False)
-class Report:
-    """The result of :func:`ice_recon.reconcile`.
+class Totals:
+    """Everything a reconciliation found except the per-line results.
+
+    What :func:`ice_recon.stream.reconcile_to` returns (the line results went to
+    ``results.csv``); a :class:`Report` has the same attributes and its lines.
 
     Attributes:
-        lines: one :class:`LineResult` per invoice line, in processing order.
+        line_count: how many invoice lines were reconciled (INVALID ones included).
         counts: lines per status, every status present (zeros included).
         ledgers: the overall :class:`Ledgers`.
         contracts: per contract id, its counts and ledgers.
@@ -214,7 +218,7 @@ class Report:
         by_invoice: the ledgers of each invoice, by (contract_id, invoice_id).
     """
 
-    lines: Sequence[LineResult]
+    line_count: int
     counts: Mapping[Status, int]
     ledgers: Ledgers
     contracts: Mapping[str, ContractSummary]
@@ -224,7 +228,6 @@ class Report:
     digests: Mapping[str, str]
     stats: Mapping[str, int]
     by_invoice: Mapping[tuple[str, str], Ledgers]
-    _rows: Any = attrs.field(alias="rows", repr=False)
 
     @property
     def questioned(self) -> Decimal:
@@ -247,11 +250,10 @@ class Report:
             },
         }
 
-    def write(self, out_dir: str | os.PathLike[str]) -> None:
-        """Write ``results.csv``, ``unbilled.csv``, ``invoices.csv`` and ``summary.json``."""
+    def write_totals(self, out_dir: str | os.PathLike[str]) -> None:
+        """Write ``unbilled.csv``, ``invoices.csv`` and ``summary.json`` (not results.csv)."""
         folder = Path(out_dir)
         folder.mkdir(parents=True, exist_ok=True)
-        _write_csv(folder / "results.csv", RESULT_COLUMNS, self._rows())
         _write_csv(
             folder / "unbilled.csv",
             ("contract_id", "trip_id", "service_date", "status"),
@@ -279,6 +281,25 @@ class Report:
         (folder / "summary.json").write_bytes(text.encode("utf-8"))
 
 
+@attrs.frozen(kw_only=True, eq=False)
+class Report(Totals):
+    """The result of :func:`ice_recon.reconcile`: the :class:`Totals` and every line's result.
+
+    Attributes:
+        lines: one :class:`LineResult` per invoice line, in processing order.
+    """
+
+    lines: Sequence[LineResult]
+    _rows: Any = attrs.field(alias="rows", repr=False)
+
+    def write(self, out_dir: str | os.PathLike[str]) -> None:
+        """Write ``results.csv``, ``unbilled.csv``, ``invoices.csv`` and ``summary.json``."""
+        folder = Path(out_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_csv(folder / "results.csv", RESULT_COLUMNS, self._rows())
+        self.write_totals(folder)
+
+
 def _write_csv(path: Path, header: Sequence[str], rows: Any) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -287,37 +308,129 @@ def _write_csv(path: Path, header: Sequence[str], rows: Any) -> None:
     path.write_bytes(buffer.getvalue().encode("utf-8"))
 
 
+class Accumulator:
+    """Counts and ledgers summed over batches of classified lines (internal).
+
+    :func:`report` adds one batch (all lines); :mod:`ice_recon.stream` adds one batch after
+    another, then calls :meth:`totals` once.
+    """
+
+    def __init__(self) -> None:
+        self.lines = 0
+        self.counts = dict.fromkeys(Status, 0)
+        self.total = _Totals()
+        self.per_contract: dict[str, tuple[dict[Status, int], _Totals]] = {}
+        self.sums: dict[tuple[str, str], int] = {}
+        self.invoice_totals: dict[tuple[str, str], _Totals] = {}
+
+    def add(self, inputs: Inputs, classified: Classified, order: Sequence[int]) -> None:
+        """Add the lines *order* of one batch."""
+        lines, c = inputs.invoice_lines, classified
+        counts, total, per_contract = self.counts, self.total, self.per_contract
+        sums, invoice_totals = self.sums, self.invoice_totals
+        self.lines += len(order)
+        for i in order:
+            contract = lines.contract_id[i]
+            status = c.status[i]
+            counts[status] += 1
+            entry = per_contract.get(contract)
+            if entry is None:
+                entry = per_contract[contract] = (dict.fromkeys(Status, 0), _Totals())
+            entry[0][status] += 1
+            key = (contract, lines.invoice_id[i])
+            sums.setdefault(key, 0)
+            billed, expected = c.billed[i], c.expected[i]
+            if billed is None or expected is None:
+                continue
+            sums[key] += billed
+            per_invoice = invoice_totals.get(key)
+            if per_invoice is None:
+                per_invoice = invoice_totals[key] = _Totals()
+            for t in (total, entry[1], per_invoice):
+                t.billed += billed
+                t.expected += expected
+                t.erroneous += c.erroneous[i]
+                t.unsupported += c.unsupported[i]
+                t.underbilled += c.underbilled[i]
+
+    def totals(self, inputs: Inputs, claimed: bytearray, pairs: int) -> dict[str, Any]:
+        """Return the :class:`Totals` attributes, given the trips *claimed* by any line."""
+        trips = inputs.manifests
+        unbilled = tuple(
+            sorted(
+                (
+                    UnbilledTrip(
+                        contract_id=trips.contract_id[r],
+                        trip_id=trips.trip_id[r],
+                        service_date=dt.date.fromordinal(trips.service_date[r]),
+                        status="cancelled" if trips.cancelled[r] else "completed",
+                    )
+                    for r in range(len(trips))
+                    if not claimed[r]
+                ),
+                key=lambda u: (u.contract_id, u.trip_id, u.service_date.isoformat(), u.status),
+            )
+        )
+        return {
+            "line_count": self.lines,
+            "counts": self.counts,
+            "ledgers": self.total.ledgers(),
+            "contracts": {
+                cid: ContractSummary(counts=cnt, ledgers=t.ledgers())
+                for cid, (cnt, t) in sorted(self.per_contract.items())
+            },
+            "unbilled": unbilled,
+            "invoices": _invoice_findings(inputs, self.sums),
+            "problems": inputs.problems,
+            "digests": inputs.digests,
+            "stats": {"candidate_pairs": pairs},
+            "by_invoice": {key: t.ledgers() for key, t in sorted(self.invoice_totals.items())},
+        }
+
+
+def result_rows(
+    inputs: Inputs, matching: Matching, classified: Classified, order: Sequence[int]
+) -> Iterator[tuple[str, ...]]:
+    """Yield the results.csv rows of the lines *order* (internal; no header)."""
+    lines, trips, c = inputs.invoice_lines, inputs.manifests, classified
+    f = format_cents
+    for i in order:
+        billed, expected = c.billed[i], c.expected[i]
+        trip = matching.trip[i]
+        rule = c.rule[i]
+        valid = billed is not None and expected is not None
+        money: tuple[str, ...] = ("", "", "", "", "", "")
+        if billed is not None and expected is not None:
+            money = (
+                f(billed),
+                f(expected),
+                f(billed - expected),
+                f(c.erroneous[i]),
+                f(c.unsupported[i]),
+                f(c.underbilled[i]),
+            )
+        yield (
+            lines.contract_id[i],
+            lines.invoice_id[i],
+            lines.line_no_text[i],
+            c.status[i].value,
+            ";".join(c.findings[i]),
+            *money,
+            trips.trip_id[trip] if trip >= 0 and valid else "",
+            matching.kind[i],
+            "" if rule is None else rule.rule_id,
+            "" if rule is None or rule.authority is None else rule.authority,
+            c.explanation[i],
+        )
+
+
 def report(inputs: Inputs, matching: Matching, classified: Classified) -> Report:
     """Assemble the :class:`Report` from the outputs of the match and classify stages."""
     lines, trips = inputs.invoice_lines, inputs.manifests
     c = classified
-    counts = dict.fromkeys(Status, 0)
-    total = _Totals()
-    per_contract: dict[str, tuple[dict[Status, int], _Totals]] = {}
-    sums: dict[tuple[str, str], int] = {}
-    invoice_totals: dict[tuple[str, str], _Totals] = {}
-    order = _untied(matching.order, inputs, classified)
-    for i in order:
-        contract = lines.contract_id[i]
-        status = c.status[i]
-        counts[status] += 1
-        entry = per_contract.setdefault(contract, (dict.fromkeys(Status, 0), _Totals()))
-        entry[0][status] += 1
-        key = (contract, lines.invoice_id[i])
-        sums.setdefault(key, 0)
-        billed, expected = c.billed[i], c.expected[i]
-        if billed is None or expected is None:
-            continue
-        sums[key] += billed
-        per_invoice = invoice_totals.get(key)
-        if per_invoice is None:
-            per_invoice = invoice_totals[key] = _Totals()
-        for t in (total, entry[1], per_invoice):
-            t.billed += billed
-            t.expected += expected
-            t.erroneous += c.erroneous[i]
-            t.unsupported += c.unsupported[i]
-            t.underbilled += c.underbilled[i]
+    order = untied(matching.order, inputs, classified)
+    acc = Accumulator()
+    acc.add(inputs, classified, order)
 
     def build(i: int) -> LineResult:
         billed, expected = c.billed[i], c.expected[i]
@@ -349,71 +462,14 @@ def report(inputs: Inputs, matching: Matching, classified: Classified) -> Report
             else (d(parts[0]), d(parts[1]), d(parts[2]), d(parts[3])),
         )
 
-    def rows() -> Iterator[tuple[str, ...]]:
-        f = format_cents
-        for i in order:
-            billed, expected = c.billed[i], c.expected[i]
-            trip = matching.trip[i]
-            rule = c.rule[i]
-            valid = billed is not None and expected is not None
-            money: tuple[str, ...] = ("", "", "", "", "", "")
-            if billed is not None and expected is not None:
-                money = (
-                    f(billed),
-                    f(expected),
-                    f(billed - expected),
-                    f(c.erroneous[i]),
-                    f(c.unsupported[i]),
-                    f(c.underbilled[i]),
-                )
-            yield (
-                lines.contract_id[i],
-                lines.invoice_id[i],
-                lines.line_no_text[i],
-                c.status[i].value,
-                ";".join(c.findings[i]),
-                *money,
-                trips.trip_id[trip] if trip >= 0 and valid else "",
-                matching.kind[i],
-                "" if rule is None else rule.rule_id,
-                "" if rule is None or rule.authority is None else rule.authority,
-                c.explanation[i],
-            )
-
-    unbilled = tuple(
-        sorted(
-            (
-                UnbilledTrip(
-                    contract_id=trips.contract_id[r],
-                    trip_id=trips.trip_id[r],
-                    service_date=dt.date.fromordinal(trips.service_date[r]),
-                    status="cancelled" if trips.cancelled[r] else "completed",
-                )
-                for r in range(len(trips))
-                if not matching.claimed[r]
-            ),
-            key=lambda u: (u.contract_id, u.trip_id, u.service_date.isoformat(), u.status),
-        )
-    )
     return Report(
         lines=_Lines(build, order),
-        counts=counts,
-        ledgers=total.ledgers(),
-        contracts={
-            cid: ContractSummary(counts=cnt, ledgers=t.ledgers())
-            for cid, (cnt, t) in sorted(per_contract.items())
-        },
-        unbilled=unbilled,
-        invoices=_invoice_findings(inputs, sums),
-        problems=inputs.problems,
-        digests=inputs.digests,
-        stats={"candidate_pairs": matching.pairs_considered},
-        by_invoice={key: t.ledgers() for key, t in sorted(invoice_totals.items())},
-        rows=rows,
+        rows=lambda: result_rows(inputs, matching, classified, order),
+        **acc.totals(inputs, matching.claimed, matching.pairs_considered),
     )
 
 
-def _untied(order: list[int], inputs: Inputs, classified: Classified) -> list[int]:
+def untied(order: Sequence[int], inputs: Inputs, classified: Classified) -> list[int]:
     """Return *order* with rows that share a line key sorted by what is written for them.
 
     Only INVALID rows can share a key (a duplicate key makes every copy INVALID); the

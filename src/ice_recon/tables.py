@@ -13,9 +13,9 @@ records: there are few of them and the index stage compiles them once.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
-from typing import Generic, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
 import attrs
 
@@ -211,6 +211,34 @@ class InvoiceLineTable:
     def __len__(self) -> int:
         return len(self.invoice_id)
 
+    def rows(self) -> list[tuple[Any, ...]]:
+        """Return every row as a plain tuple (the form batches of lines are stored in).
+
+        >>> t = InvoiceLineTable.from_rows("x.csv", [])
+        >>> t.rows(), len(InvoiceLineTable.from_rows("x.csv", InvoiceLineTable().rows()))
+        ([], 0)
+        """
+        columns: list[Sequence[Any]] = [getattr(self, name) for name in _LINE_COLUMNS]
+        for name in _LINE_DECIMALS:
+            column: DecimalColumn = getattr(self, name)
+            columns += (column.units, column.scales)
+        return list(zip(*columns, strict=True))
+
+    @classmethod
+    def from_rows(cls, file: str, rows: Iterable[tuple[Any, ...]]) -> InvoiceLineTable:
+        """Return the table of *rows* made by :meth:`rows` (of any tables of one file)."""
+        table = cls(file=file)
+        columns = list(zip(*rows, strict=True))
+        if not columns:
+            return table
+        for k, name in enumerate(_LINE_COLUMNS):
+            setattr(table, name, bytearray(columns[k]) if name in _FLAGS else list(columns[k]))
+        k = len(_LINE_COLUMNS)
+        for name in _LINE_DECIMALS:
+            setattr(table, name, DecimalColumn(list(columns[k]), bytearray(columns[k + 1])))
+            k += 2
+        return table
+
     def invoice_line(self, i: int) -> InvoiceLine | None:
         """Materialize row *i* as an :class:`~ice_recon.records.InvoiceLine`, or ``None``.
 
@@ -238,3 +266,12 @@ class InvoiceLineTable:
             destination=self.destination[i],
             description=self.description[i],
         )
+
+
+_FLAGS: Final = frozenset({"valid", "duplicate_key"})
+#: InvoiceLineTable's decimal columns, stored in row tuples as units then scale.
+_LINE_DECIMALS: Final = ("quantity", "unit_price", "amount")
+#: InvoiceLineTable's other columns, in row-tuple order (before the decimals).
+_LINE_COLUMNS: Final = tuple(
+    a.name for a in attrs.fields(InvoiceLineTable) if a.name not in {"file", *_LINE_DECIMALS}
+)
