@@ -27,7 +27,7 @@ hash index — never by a loop over all pairs of lines and trips.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from fractions import Fraction
 from typing import Final
 
@@ -38,8 +38,8 @@ from ice_recon.load import Inputs
 from ice_recon.money import decimal_to_scaled, pow10
 from ice_recon.policy import Policy, Tolerance
 from ice_recon.price import Priced, compiled, priced_line, trip_quantity
-from ice_recon.records import BASIS_CANCELLATION, NON_MEASURE_BASES, ONE_UNIT_BASES
-from ice_recon.tables import InvoiceLineTable, ManifestTable
+from ice_recon.records import BASIS_CANCELLATION, NON_MEASURE_BASES, ONE_UNIT_BASES, InvoiceHeader
+from ice_recon.tables import InvoiceLineTable, ManifestTable, Sourced
 
 __all__ = [
     "EXACT",
@@ -48,6 +48,7 @@ __all__ = [
     "MatchState",
     "Matching",
     "claim_exact",
+    "invoice_dates",
     "match",
     "match_batch",
     "order_key",
@@ -92,15 +93,21 @@ def order_key(
     )
 
 
-def processing_order(inputs: Inputs) -> list[int]:
-    """Return the rows of ``inputs.invoice_lines`` in processing order."""
+def invoice_dates(invoices: Iterable[Sourced[InvoiceHeader]]) -> dict[tuple[str, str], str]:
+    """Return the date each invoice sorts by: its earliest header's, by (contract, invoice)."""
     dates: dict[tuple[str, str], str] = {}
-    for header in inputs.invoices:
+    for header in invoices:
         h = header.record
         key = (h.contract_id, h.invoice_id)
         day = h.invoice_date.isoformat()
         if key not in dates or day < dates[key]:
             dates[key] = day
+    return dates
+
+
+def processing_order(inputs: Inputs) -> list[int]:
+    """Return the rows of ``inputs.invoice_lines`` in processing order."""
+    dates = invoice_dates(inputs.invoices)
     t = inputs.invoice_lines
     keys = [
         order_key(

@@ -153,6 +153,13 @@ class _Totals:
     def __init__(self) -> None:
         self.billed = self.expected = self.erroneous = self.unsupported = self.underbilled = 0
 
+    def add(self, other: _Totals) -> None:
+        self.billed += other.billed
+        self.expected += other.expected
+        self.erroneous += other.erroneous
+        self.unsupported += other.unsupported
+        self.underbilled += other.underbilled
+
     def ledgers(self) -> Ledgers:
         d = cents_to_decimal
         return Ledgers(
@@ -352,6 +359,18 @@ class Accumulator:
                 t.erroneous += c.erroneous[i]
                 t.unsupported += c.unsupported[i]
                 t.underbilled += c.underbilled[i]
+
+    def merge(self, other: Accumulator) -> None:
+        """Add the sums of *other*, made from lines of other contracts than this one's."""
+        self.lines += other.lines
+        for status, n in other.counts.items():
+            self.counts[status] += n
+        self.total.add(other.total)
+        for contract, entry in other.per_contract.items():
+            assert contract not in self.per_contract, "contract groups must not overlap"
+            self.per_contract[contract] = entry
+        self.sums.update(other.sums)
+        self.invoice_totals.update(other.invoice_totals)
 
     def totals(self, inputs: Inputs, claimed: bytearray, pairs: int) -> dict[str, Any]:
         """Return the :class:`Totals` attributes, given the trips *claimed* by any line."""

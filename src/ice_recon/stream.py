@@ -1,0 +1,523 @@
+"""Reconcile a folder of any size in bounded memory: stream the invoice lines in batches.
+
+:func:`ice_recon.reconcile` holds every invoice line and every result in memory. This module
+runs the same stages with only the *resident* tables in memory — rate rules, manifests,
+roster, fuel index, invoice headers, and the claims — while the invoice lines go through in
+batches and the results are written to ``results.csv`` as they are made:
+
+1. **Split.** ``invoice_lines.csv`` is read in chunks; each chunk is validated, put in
+   processing order and spilled to a temporary file (a sorted *run*).
+2. **Merge.** The runs are merged into the processing order and cut into *batches* of about
+   ``batch_lines`` lines, never inside an invoice — so a duplicated (contract, invoice,
+   line_no) key is always within one batch, where it is found exactly as :func:`load`
+   finds it.
+3. **Claim.** Every batch, in order, claims the charges of its exact matches
+   (:func:`~ice_recon.match.claim_exact`): exact matching precedes inference for *all*
+   lines, so this pass must end before any line is inferred.
+4. **Match, classify, write.** Every batch, in order, is matched by inference against the
+   charges still unclaimed (:func:`~ice_recon.match.match_batch`), classified, added to the
+   ledgers, and its rows appended to ``results.csv``.
+
+With ``workers=N`` the contracts are split into N groups (partition independence, DESIGN
+section 7: contracts share nothing) and steps 2-4 run for each group in its own process;
+the groups' results are merged back into the processing order.
+
+The output files are byte for byte those of ``reconcile(load(folder)).write(out_dir)``,
+whatever ``batch_lines`` and ``workers`` are (a property test checks this).
+
+>>> import tempfile
+>>> from ice_recon.cli import sample_dir
+>>> with tempfile.TemporaryDirectory() as out:
+...     totals = reconcile_to(sample_dir(), out, batch_lines=7)
+...     same = open(f"{out}/results.csv").read().count("\\n") == totals.line_count + 1
+>>> totals.line_count, same
+(60, True)
+"""
+
+from __future__ import annotations
+
+import csv
+import heapq
+import io
+import itertools
+import multiprocessing
+import os
+import pickle
+import shutil
+import tempfile
+import time
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any, Final
+
+import attrs
+
+from ice_recon._gc import paused
+from ice_recon._read import INVOICE_LINES, SPECS, TableReader
+from ice_recon.classify import classify
+from ice_recon.errors import Problem
+from ice_recon.index import Index, build
+from ice_recon.load import Inputs, line_table, load_resident, mark_duplicate_keys
+from ice_recon.match import MatchState, claim_exact, invoice_dates, match_batch, order_key
+from ice_recon.policy import Policy
+from ice_recon.report import RESULT_COLUMNS, Accumulator, Totals, result_rows, untied
+from ice_recon.tables import InvoiceLineTable
+
+__all__ = ["DEFAULT_BATCH_LINES", "Prepared", "prepare", "reconcile_to"]
+
+#: Invoice lines per batch by default: about 0.3 GiB of lines and results in flight.
+DEFAULT_BATCH_LINES: Final = 200_000
+#: Rows per pickled block in a spill file (what a merge holds per run).
+_BLOCK: Final = 4_096
+
+Progress = Callable[[str, float], None]
+OrderKey = tuple[Any, ...]
+
+
+class _Spill:
+    """A sequence of picklable items spilled to a temporary file, read back in order."""
+
+    def __init__(self, folder: Path, name: str) -> None:
+        self.path = folder / name
+        self._file: IO[bytes] | None = self.path.open("wb")
+        self.count = 0
+
+    def add(self, item: object) -> None:
+        assert self._file is not None, "spill already closed"
+        pickle.dump(item, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.count += 1
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def __iter__(self) -> Iterator[Any]:
+        self.close()
+        with self.path.open("rb") as f:
+            for _ in range(self.count):
+                yield pickle.load(f)
+
+
+def _blocks(rows: list[tuple[OrderKey, tuple[Any, ...]]], spill: _Spill) -> None:
+    for start in range(0, len(rows), _BLOCK):
+        spill.add(rows[start : start + _BLOCK])
+
+
+def _unblocked(spill: _Spill) -> Iterator[tuple[OrderKey, tuple[Any, ...]]]:
+    for block in spill:
+        yield from block
+
+
+@attrs.define(eq=False)
+class Prepared:
+    """A folder whose invoice lines have been read and split into sorted runs (step 1).
+
+    Made by :func:`prepare`; :attr:`problems` is complete (every input problem, as
+    :func:`~ice_recon.load.load` reports them) before anything is reconciled, so a caller
+    can refuse to go on (``--strict``). Use as a context manager, or call :meth:`close`, to
+    delete the temporary files.
+
+    Attributes:
+        inputs: the resident tables (``invoice_lines`` is empty: the lines are in runs).
+        line_count: how many invoice lines were read (INVALID ones included).
+        problems: every input problem, sorted like :attr:`Inputs.problems`.
+        digests: sha256 of each input file read.
+    """
+
+    inputs: Inputs
+    line_count: int
+    problems: tuple[Problem, ...]
+    digests: dict[str, str]
+    _folder: Path
+    _runs: list[list[_Spill]]  # per contract group, its sorted runs
+    _groups: dict[str, int]
+    _file: str
+    _batch_lines: int
+
+    def close(self) -> None:
+        """Delete the temporary files."""
+        shutil.rmtree(self._folder, ignore_errors=True)
+
+    def __enter__(self) -> Prepared:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def reconcile(
+        self,
+        out_dir: str | os.PathLike[str],
+        *,
+        policy: Policy | None = None,
+        progress: Progress | None = None,
+    ) -> Totals:
+        """Reconcile the lines (steps 2-4), write the four output files; return the totals."""
+        policy = policy or Policy()
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        step = _Stopwatch(progress)
+        with paused():
+            index = build(self.inputs)
+            step("index")
+            if len(self._runs) == 1:
+                sink = _Sink(out / "results.csv", keyed=False)
+                parts = [_reconcile_group(self, 0, index, policy, sink)]
+            else:
+                parts = _parallel(self, index, policy)
+                step("reconcile groups")
+                _merge_results(
+                    [self._folder / f"results-{g}.bin" for g in range(len(self._runs))],
+                    out / "results.csv",
+                )
+            step("match, price, classify, write")
+            acc = parts[0].accumulator
+            claimed = parts[0].claimed
+            pairs = parts[0].pairs
+            problems = list(self.problems)
+            for part in parts:
+                problems += part.problems
+            for part in parts[1:]:
+                acc.merge(part.accumulator)
+                claimed = bytearray(a | b for a, b in zip(claimed, part.claimed, strict=True))
+                pairs += part.pairs
+            inputs = attrs.evolve(
+                self.inputs,
+                problems=tuple(sorted(problems, key=Problem.sort_key)),
+                digests=self.digests,
+            )
+            totals = Totals(**acc.totals(inputs, claimed, pairs))
+            totals.write_totals(out)
+            step("totals")
+        return totals
+
+
+@attrs.define(eq=False)
+class _Part:
+    """What reconciling one contract group returns to the parent."""
+
+    accumulator: Accumulator
+    claimed: bytearray
+    pairs: int
+    problems: list[Problem]
+
+
+def prepare(
+    input_dir: str | os.PathLike[str],
+    *,
+    batch_lines: int = DEFAULT_BATCH_LINES,
+    workers: int = 1,
+    workdir: str | os.PathLike[str] | None = None,
+) -> Prepared:
+    """Load the resident tables of *input_dir* and split its invoice lines into sorted runs.
+
+    Args:
+        batch_lines: invoice lines per chunk and per batch (memory grows with it).
+        workers: how many contract groups (processes) :meth:`Prepared.reconcile` will use.
+        workdir: where the temporary files go (default: the system's temporary folder).
+
+    Raises:
+        ValueError: *batch_lines* or *workers* is less than 1.
+        NotADirectoryError: *input_dir* is not a folder.
+    """
+    if batch_lines < 1:
+        raise ValueError(f"batch_lines must be at least 1 (got {batch_lines})")
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1 (got {workers})")
+    with paused():
+        inputs, path = load_resident(input_dir)
+        folder = Path(tempfile.mkdtemp(prefix="ice-recon-", dir=workdir))
+        try:
+            groups = _contract_groups(inputs, workers)
+            problems = list(inputs.problems)
+            reader = TableReader(SPECS[INVOICE_LINES], problems)
+            runs: list[list[_Spill]] = [[] for _ in range(workers)]
+            dates = invoice_dates(inputs.invoices)
+            count = 0
+            if path is not None:
+                for k, parsed in enumerate(reader.parse_chunks(path, batch_lines)):
+                    table = line_table(parsed, reader.file)
+                    count += len(table)
+                    keyed = _keyed(table, dates)
+                    for g, rows in enumerate(_by_group(keyed, groups, workers)):
+                        if rows:
+                            spill = _Spill(folder, f"run-{g}-{k}.bin")
+                            _blocks(rows, spill)
+                            spill.close()
+                            runs[g].append(spill)
+                    del table, keyed, parsed
+            digests = dict(inputs.digests)
+            if reader.digest is not None:
+                digests[reader.file] = reader.digest
+            digests = dict(sorted(digests.items()))
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+    return Prepared(
+        inputs=inputs,
+        line_count=count,
+        problems=tuple(sorted(problems, key=Problem.sort_key)),
+        digests=digests,
+        folder=folder,
+        runs=runs,
+        groups=groups,
+        file=reader.file,
+        batch_lines=batch_lines,
+    )
+
+
+def reconcile_to(
+    input_dir: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    *,
+    policy: Policy | None = None,
+    batch_lines: int = DEFAULT_BATCH_LINES,
+    workers: int = 1,
+    progress: Progress | None = None,
+    workdir: str | os.PathLike[str] | None = None,
+) -> Totals:
+    """Reconcile the folder *input_dir* into the output files of *out_dir*, streaming.
+
+    The same files as ``reconcile(input_dir).write(out_dir)``, in memory bounded by the
+    resident tables and *batch_lines* rather than by the number of invoice lines; with
+    *workers* > 1 the contracts are reconciled in that many processes. *progress* is
+    called with each step's name and duration in seconds.
+    """
+    step = _Stopwatch(progress)
+    with prepare(input_dir, batch_lines=batch_lines, workers=workers, workdir=workdir) as ready:
+        step("read and sort invoice lines")
+        return ready.reconcile(out_dir, policy=policy, progress=progress)
+
+
+# ----------------------------------------------------------------------------------- split
+
+
+def _keyed(
+    table: InvoiceLineTable, dates: dict[tuple[str, str], str]
+) -> list[tuple[OrderKey, tuple[Any, ...]]]:
+    """Return the rows of *table* with their processing-order keys, sorted by them."""
+    t = table
+    keys = [
+        (
+            *order_key(dates.get((c, inv)), c, inv, no, text),
+            line,
+        )
+        for c, inv, no, text, line in zip(
+            t.contract_id, t.invoice_id, t.line_no, t.line_no_text, t.line, strict=True
+        )
+    ]
+    keyed = list(zip(keys, t.rows(), strict=True))
+    keyed.sort(key=_first)
+    return keyed
+
+
+def _first(item: tuple[OrderKey, Any]) -> OrderKey:
+    return item[0]
+
+
+def _contract_groups(inputs: Inputs, workers: int) -> dict[str, int]:
+    """Assign the contracts of the manifest to *workers* groups, balancing their trips."""
+    if workers == 1:
+        return {}
+    trips: dict[str, int] = {}
+    for c in inputs.manifests.contract_id:
+        trips[c] = trips.get(c, 0) + 1
+    load = [0] * workers
+    groups: dict[str, int] = {}
+    for contract, n in sorted(trips.items(), key=lambda item: (-item[1], item[0])):
+        g = min(range(workers), key=load.__getitem__)
+        groups[contract] = g
+        load[g] += n
+    return groups
+
+
+def _group_of(contract: str, groups: dict[str, int], workers: int) -> int:
+    g = groups.get(contract)
+    return zlib.crc32(contract.encode("utf-8", "surrogateescape")) % workers if g is None else g
+
+
+def _by_group(
+    keyed: list[tuple[OrderKey, tuple[Any, ...]]], groups: dict[str, int], workers: int
+) -> list[list[tuple[OrderKey, tuple[Any, ...]]]]:
+    if workers == 1:
+        return [keyed]
+    out: list[list[tuple[OrderKey, tuple[Any, ...]]]] = [[] for _ in range(workers)]
+    memo: dict[str, int] = {}
+    for item in keyed:
+        contract = item[0][2]
+        g = memo.get(contract)
+        if g is None:
+            g = memo[contract] = _group_of(contract, groups, workers)
+        out[g].append(item)
+    return out
+
+
+# ------------------------------------------------------------------------ merge and batches
+
+
+def _batches(
+    runs: Sequence[_Spill], file: str, batch_lines: int
+) -> Iterator[tuple[list[OrderKey], InvoiceLineTable]]:
+    """Yield the lines of the runs in processing order, in batches that end with an invoice."""
+    merged: Iterable[tuple[OrderKey, tuple[Any, ...]]]
+    merged = (
+        _unblocked(runs[0])
+        if len(runs) == 1
+        else heapq.merge(*(_unblocked(r) for r in runs), key=_first)
+    )
+    keys: list[OrderKey] = []
+    rows: list[tuple[Any, ...]] = []
+    for key, row in merged:
+        # A batch ends only where the invoice changes: (dated, date, contract, invoice).
+        if len(rows) >= batch_lines and key[:4] != keys[-1][:4]:
+            yield keys, InvoiceLineTable.from_rows(file, rows)
+            keys, rows = [], []
+        keys.append(key)
+        rows.append(row)
+    if rows:
+        yield keys, InvoiceLineTable.from_rows(file, rows)
+
+
+def _reconcile_group(
+    ready: Prepared, group: int, index: Index, policy: Policy, sink: _Sink
+) -> _Part:
+    """Run steps 2-4 for one contract group, writing its result rows to *sink*."""
+    runs = ready._runs[group]
+    folder = ready._folder
+    problems: list[Problem] = []
+    # Step 2: merge the runs into batches, find duplicate line keys, spill the batches.
+    batches = _Spill(folder, f"batches-{group}.bin")
+    if runs:
+        for keys, table in _batches(runs, ready._file, ready._batch_lines):
+            mark_duplicate_keys(table, problems)
+            batches.add((keys, table))
+    batches.close()
+    by_line: dict[int, list[Problem]] = {}
+    for p in (*ready.problems, *problems):
+        if p.file == ready._file:
+            by_line.setdefault(p.line, []).append(p)
+    # Step 3: claim the exact matches of every batch.
+    resident = ready.inputs
+    state = MatchState.new(len(resident.manifests))
+    offset = 0
+    for _, table in batches:
+        every = range(len(table))
+        claim_exact(attrs.evolve(resident, invoice_lines=table), index, state, every, offset)
+        offset += len(table)
+    # Step 4: match, classify and write each batch.
+    acc = Accumulator()
+    offset = 0
+    with sink:
+        for keys, table in batches:
+            own = [p for line in table.line for p in by_line.get(line, ())]
+            inputs = attrs.evolve(resident, invoice_lines=table, problems=tuple(own))
+            m = match_batch(inputs, index, policy, state, range(len(table)), offset)
+            c = classify(inputs, index, m, policy)
+            order = untied(m.order, inputs, c)
+            acc.add(inputs, c, order)
+            sink.write([keys[i] for i in order], result_rows(inputs, m, c, order))
+            offset += len(table)
+    return _Part(acc, state.trips, state.pairs, problems)
+
+
+class _Sink:
+    """Where a group's result rows go: results.csv itself, or keyed rows to merge later."""
+
+    def __init__(self, path: Path, *, keyed: bool) -> None:
+        self.path = path
+        self.keyed = keyed
+        self._file: IO[bytes] | None = None
+
+    def __enter__(self) -> _Sink:
+        self._file = self.path.open("wb")
+        if not self.keyed:
+            self._file.write(_csv_text([RESULT_COLUMNS]).encode("utf-8"))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def write(self, keys: list[OrderKey], rows: Iterable[tuple[str, ...]]) -> None:
+        assert self._file is not None
+        if not self.keyed:
+            self._file.write(_csv_text(rows).encode("utf-8"))
+            return
+        rows = list(rows)
+        texts = _csv_text(rows).splitlines(keepends=True)
+        if len(texts) != len(keys):  # a cell with a line break: one row at a time
+            texts = [_csv_text([row]) for row in rows]
+        keyed = list(zip(keys, texts, strict=True))
+        for start in range(0, len(keyed), _BLOCK):
+            pickle.dump(keyed[start : start + _BLOCK], self._file, pickle.HIGHEST_PROTOCOL)
+
+
+def _csv_text(rows: Iterable[Sequence[str]]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    return buffer.getvalue()
+
+
+# -------------------------------------------------------------------------------- workers
+
+
+def _parallel(ready: Prepared, index: Index, policy: Policy) -> list[_Part]:
+    """Reconcile each contract group in a forked process; return the parts in group order.
+
+    The processes are forked, so they share the resident tables and indexes with this one
+    instead of receiving copies; each writes its keyed rows to a file of the work folder.
+    """
+    context = multiprocessing.get_context("fork")
+    groups = len(ready._runs)
+    global _SHARED
+    _SHARED = (ready, index, policy)
+    try:
+        with context.Pool(groups) as pool:
+            return pool.map(_group_worker, range(groups), chunksize=1)
+    finally:
+        _SHARED = None
+
+
+#: What forked workers inherit: the prepared folder, the indexes and the policy.
+_SHARED: tuple[Prepared, Index, Policy] | None = None
+
+
+def _group_worker(group: int) -> _Part:
+    assert _SHARED is not None, "workers are forked by _parallel()"
+    ready, index, policy = _SHARED
+    sink = _Sink(ready._folder / f"results-{group}.bin", keyed=True)
+    with paused():
+        return _reconcile_group(ready, group, index, policy, sink)
+
+
+def _merge_results(parts: Sequence[Path], results: Path) -> None:
+    """Merge the groups' keyed result rows into one results.csv in processing order."""
+    with results.open("wb") as out:
+        out.write(_csv_text([RESULT_COLUMNS]).encode("utf-8"))
+        merged = heapq.merge(*(_read_keyed(p) for p in parts), key=_first)
+        for chunk in iter(lambda: list(itertools.islice(merged, _BLOCK)), []):
+            out.write("".join(line for _, line in chunk).encode("utf-8"))
+
+
+def _read_keyed(path: Path) -> Iterator[tuple[OrderKey, str]]:
+    with path.open("rb") as f:
+        while True:
+            try:
+                block = pickle.load(f)
+            except EOFError:
+                return
+            yield from block
+
+
+class _Stopwatch:
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+        self.last = time.perf_counter()
+
+    def __call__(self, stage: str) -> None:
+        now = time.perf_counter()
+        if self.progress is not None:
+            self.progress(stage, now - self.last)
+        self.last = now
