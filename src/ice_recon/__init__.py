@@ -36,8 +36,10 @@ from ice_recon.report import (
     Ledgers,
     LineResult,
     Report,
+    Totals,
     UnbilledTrip,
 )
+from ice_recon.stream import reconcile_to
 
 __all__ = [
     "ContractSummary",
@@ -73,6 +75,7 @@ __all__ = [
     "Tier",
     "TierMode",
     "Tolerance",
+    "Totals",
     "Trip",
     "TripStatus",
     "UnbilledTrip",
@@ -85,5 +88,6 @@ __all__ = [
     "price_line",
     "price_trip",
     "reconcile",
+    "reconcile_to",
     "validate",
 ]

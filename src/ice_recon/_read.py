@@ -19,7 +19,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import attrs
 
@@ -32,6 +32,8 @@ from ice_recon.records import (
     TripStatus,
     WeekRule,
 )
+
+T = TypeVar("T")
 
 RATES: Final = "rates.csv"
 MANIFESTS: Final = "manifests.csv"
@@ -558,6 +560,7 @@ class TableReader:
         cells: list[str],
     ) -> None:
         """Parse one column into *parsed*, reporting each bad cell and clearing its row's ok."""
+        cells = _shared(cells)
         bad: list[int] = []
         if not "".join(cells).isascii():
             for i, c in enumerate(cells):
@@ -573,6 +576,8 @@ class TableReader:
             parsed.scales[name] = scales
         else:
             values, slow = _fast_values(cells, parse)
+            if parse is _p_ref:
+                values = _shared(values)
             parsed.values[name] = values
         if required and not all(cells):
             slow.extend(i for i, c in enumerate(cells) if not c)
@@ -771,6 +776,20 @@ def _first_bad_byte(data: bytes) -> int:
     except UnicodeDecodeError as exc:
         return data[exc.start]
     return 0
+
+
+def _shared(values: list[T]) -> list[T]:
+    """Return *values* with equal values as one object (dictionary encoding, in effect).
+
+    Columns like contract_id, status or origin repeat a few values over millions of rows;
+    sharing one object per distinct value keeps memory in proportion to the distinct values.
+
+    >>> a = _shared(["X" + str(n % 2) for n in range(4)])
+    >>> a, a[0] is a[2]
+    (['X0', 'X1', 'X0', 'X1'], True)
+    """
+    memo: dict[T, T] = {}
+    return list(map(memo.setdefault, values, values))
 
 
 def _decode(data: bytes, *, first: bool) -> str:

@@ -24,6 +24,7 @@ from ice_recon.price import MissingEvidence, price_line
 from ice_recon.reconcile import reconcile
 from ice_recon.records import Status
 from ice_recon.report import Totals
+from ice_recon.stream import DEFAULT_BATCH_LINES, Prepared, prepare
 
 __all__ = ["main", "sample_dir"]
 
@@ -142,19 +143,32 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         print(f"ice-recon reconcile: {exc}", file=sys.stderr)
         return 2
     show = not args.quiet
+    if args.workers < 1 or args.batch_lines < 1:
+        print(
+            "ice-recon reconcile: --workers and --batch-lines must be at least 1", file=sys.stderr
+        )
+        return 2
+    started = time.perf_counter()
+    with prepare(args.input_dir, batch_lines=args.batch_lines, workers=args.workers) as ready:
+        return _reconcile_prepared(args, ready, policy, show, started)
+
+
+def _reconcile_prepared(
+    args: argparse.Namespace, ready: Prepared, policy: Policy, show: bool, started: float
+) -> int:
+    long_run = show and (args.progress or ready.line_count >= PROGRESS_LINES)
 
     def progress(stage: str, seconds: float) -> None:  # float-ok: elapsed time, not money
         print(f"ice-recon: {stage} done in {seconds:.2f} s", file=sys.stderr, flush=True)
 
-    started = time.perf_counter()
-    inputs = load(args.input_dir)
-    if show and (args.progress or len(inputs.invoice_lines) >= PROGRESS_LINES):
-        progress("load", time.perf_counter() - started)
-    if inputs.problems:
-        shown = inputs.problems if args.all_problems else inputs.problems[:MAX_PROBLEMS]
+    if long_run:
+        progress(f"read {ready.line_count} invoice lines", time.perf_counter() - started)
+    problems = ready.problems
+    if problems:
+        shown = problems if args.all_problems else problems[:MAX_PROBLEMS]
         for problem in shown:
             print(problem, file=sys.stderr)
-        n = len(inputs.problems)
+        n = len(problems)
         if len(shown) < n:
             print(
                 f"ice-recon: ... and {n - len(shown)} more input problem(s) "
@@ -171,6 +185,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
             "bad rows are left out",
             file=sys.stderr,
         )
+    inputs = ready.inputs
     bases = {s.record.basis for s in inputs.rates} | {s.record.basis for s in inputs.fuel_rules}
     unknown = sorted(set(policy.tolerances) - bases)
     if unknown:
@@ -181,9 +196,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    long_run = args.progress or len(inputs.invoice_lines) >= PROGRESS_LINES
-    result = reconcile(inputs, policy=policy, progress=progress if long_run and show else None)
-    result.write(args.out)
+    result = ready.reconcile(args.out, policy=policy, progress=progress if long_run else None)
     if show:
         print_summary(result, sys.stdout, out_dir=args.out)
     if "questioned" in args.fail_on and result.ledgers.questioned > 0:
@@ -321,6 +334,21 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         choices=["questioned", "problems"],
         help="exit 1 when anything is questioned, or when the inputs have problems",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="reconcile the contracts in N processes (default 1; the results are the same)",
+    )
+    p.add_argument(
+        "--batch-lines",
+        type=int,
+        default=DEFAULT_BATCH_LINES,
+        metavar="N",
+        help="invoice lines held in memory at a time (default "
+        f"{DEFAULT_BATCH_LINES}; the results are the same)",
     )
     p.add_argument("--progress", action="store_true", help="always show stage progress")
     p.add_argument(
