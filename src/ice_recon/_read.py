@@ -19,7 +19,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import IO, Any, Final, TypeVar
 
 import attrs
 
@@ -354,73 +354,96 @@ class TableReader:
             self.problem(1, f"cannot be read: {exc.strerror or exc}")
             return [], []
         self.digest = hashlib.sha256(data).hexdigest()
-        return self._text_records(_decode(data, first=True), 1)
+        # surrogateescape keeps undecodable bytes as lone surrogates, so that a bad byte is
+        # reported at its own cell instead of failing the whole file.
+        return self._text_records(data.decode("utf-8-sig", errors="surrogateescape"), 1)
 
     def _file_chunks(
         self, path: Path, rows: int
     ) -> Iterator[tuple[Sequence[int], list[list[str]]]]:
         """Yield the records of a file in chunks of about *rows* physical lines.
 
-        A chunk ends at a line end where the number of quote characters read so far is
-        even, so that no quoted cell of a well-formed file is cut in two; each chunk is then
-        read exactly as :meth:`_file_records` reads a whole file (same problems, same lines).
+        A chunk ends at the end of a record, as the whole-file reading of
+        :meth:`_file_records` finds the records (a quoted cell with line breaks is never cut,
+        and an unterminated quote is reported and skipped exactly as there): every chunk
+        gives the same records and problems as reading the whole file.
         """
         try:
-            handle = path.open("rb")
+            raw = path.open("rb")
         except OSError as exc:
             self.problem(1, f"cannot be read: {exc.strerror or exc}")
             return
-        digest = hashlib.sha256()
-        first_line = 1
-        with handle:
+        hashing = _Hashing(raw)
+        with io.TextIOWrapper(
+            io.BufferedReader(hashing),
+            encoding="utf-8-sig",
+            errors="surrogateescape",
+            newline="",
+        ) as text:
+            carried: list[str] = []
+            first = 1
             while True:
-                block = b"".join(itertools.islice(handle, rows))
-                if not block:
+                lines = carried + list(itertools.islice(text, max(1, rows - len(carried))))
+                if not lines:
                     break
-                while block.count(b'"') % 2:
-                    more = handle.readline()
-                    if not more:
-                        break
-                    block += more
-                digest.update(block)
-                text = _decode(block, first=first_line == 1)
-                starts, records = self._text_records(text, first_line)
-                first_line += len(io.StringIO(text, newline="").readlines())
+                starts, records, used = self._line_records(lines, text, first)
+                carried = lines[used:]
+                first += used
                 yield starts, records
-        self.digest = digest.hexdigest()
+            for _ in text:
+                pass
+        self.digest = hashing.digest.hexdigest()
 
     def _text_records(self, text: str, first: int) -> tuple[Sequence[int], list[list[str]]]:
         """Split *text* into records; *first* is the file line number of its first line."""
         # Physical lines exactly as the csv module counts them (\n, \r or \r\n).
-        lines = list(io.StringIO(text, newline=""))
-        if '"' not in text:
+        starts, rows, _ = self._line_records(list(io.StringIO(text, newline="")), iter(()), first)
+        return starts, rows
+
+    def _line_records(
+        self, lines: list[str], more: Iterator[str], first: int
+    ) -> tuple[Sequence[int], list[list[str]], int]:
+        """Read the records that start in *lines* (physical lines from file line *first*).
+
+        A record that goes on past the end of *lines* takes further lines from *more* (they
+        are appended to *lines*). Returns the records' start lines, their cells and how
+        many lines of *lines* were used; the rest start the next record.
+        """
+        if '"' not in "".join(lines):
             # Without quotes every physical line is one record: read them all at C speed.
             try:
-                return range(first, first + len(lines)), list(csv.reader(lines, strict=True))
+                return (
+                    range(first, first + len(lines)),
+                    list(csv.reader(lines, strict=True)),
+                    len(lines),
+                )
             except csv.Error:
                 pass  # report it precisely below
         starts: list[int] = []
         rows: list[list[str]] = []
+        end = len(lines)
         start = 0
-        while start < len(lines):
+        while start < end:
             # Strict quoting: an unterminated quote must not silently swallow the rows after
             # it. A malformed record is reported at the line where it starts, and reading
             # resumes on the line after that, so the rows after it are still read.
-            reader = csv.reader(iter(lines[start:]), strict=True)
+            reader = csv.reader(_pulling(lines, start, more), strict=True)
             last = 0
             try:
                 for cells in reader:
                     starts.append(first + start + last)
                     rows.append(cells)
                     last = reader.line_num
-                break
+                    if start + last >= end:
+                        break
+                return starts, rows, start + last
             except csv.Error as exc:
                 self.problem(
                     first + start + last,
                     f"is not valid CSV ({exc}; check the quotes); the record is skipped",
                 )
                 start += last + 1
-        return starts, rows
+        return starts, rows, start
 
     def _mapping_records(self, source: Iterable[Any]) -> tuple[Sequence[int], list[list[str]]]:
         rows: list[Mapping[str, Any]] = []
@@ -480,10 +503,13 @@ class TableReader:
         file = Path(path)
         self.file = file.name
         layout: _Layout | None = None
-        for starts, records in self._file_chunks(file, rows):
+        chunks = self._file_chunks(file, rows)
+        for starts, records in chunks:
             if layout is None:
                 layout = self._begin(records)
                 if layout is None:
+                    for _ in chunks:
+                        pass  # no rows to parse, but the digest covers the whole file
                     return
                 starts, records = starts[1:], records[1:]
             yield self._body(layout, starts, records)
@@ -792,8 +818,38 @@ def _shared(values: list[T]) -> list[T]:
     return list(map(memo.setdefault, values, values))
 
 
-def _decode(data: bytes, *, first: bool) -> str:
-    # surrogateescape keeps undecodable bytes as lone surrogates, so that a bad byte is
-    # reported at its own cell instead of failing the whole file. Only a file's first chunk
-    # can start with a byte order mark.
-    return data.decode("utf-8-sig" if first else "utf-8", errors="surrogateescape")
+def _pulling(lines: list[str], start: int, more: Iterator[str]) -> Iterator[str]:
+    """Yield lines[start:], then lines taken from *more* (appending them to *lines*)."""
+    k = start
+    while True:
+        if k < len(lines):
+            yield lines[k]
+        else:
+            line = next(more, None)
+            if line is None:
+                return
+            lines.append(line)
+            yield line
+        k += 1
+
+
+class _Hashing(io.RawIOBase):
+    """A raw binary reader that hashes (sha256) every byte read through it."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw = raw
+        self.digest = hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.raw.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        self.digest.update(data)
+        return n
+
+    def close(self) -> None:
+        self.raw.close()
+        super().close()
