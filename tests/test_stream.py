@@ -253,3 +253,37 @@ def _rewrite(path: Path, rows: list[dict[str, str]]) -> None:
         writer = csv.DictWriter(f, list(rows[0]), lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
+
+
+def _variant(text: str, kind: str) -> bytes:
+    lines = text.splitlines()
+    if kind == "crlf":
+        return ("\r\n".join(lines) + "\r\n").encode()
+    if kind == "bom":
+        return ("\ufeff" + "\n".join(lines) + "\n").encode()
+    if kind == "lone-cr":
+        return ("\r".join(lines) + "\r").encode()
+    if kind == "messy":
+        # blank lines, a short row, a bad byte and no line end at the very end
+        body = [*lines[:5], "", "   ", "X,1", *lines[5:9], lines[9] + ",extra", *lines[10:]]
+        return "\n".join(body).encode().replace(b"ELP", b"E\xffP", 1)
+    raise AssertionError(kind)
+
+
+@pytest.mark.parametrize("kind", ["crlf", "bom", "lone-cr", "messy"])
+@pytest.mark.parametrize(("workers", "batch_lines"), [(2, 1), (3, 4), (2, 1000)])
+def test_lines_read_in_parallel_parts_are_read_like_the_whole_file(
+    tmp_path: Path, kind: str, workers: int, batch_lines: int
+) -> None:
+    """A quote-free lines file is read in byte ranges by the workers: same lines, same problems."""
+    folder = tmp_path / "in"
+    _copy_sample(folder)
+    path = folder / INVOICE_LINES
+    text = path.read_text(encoding="utf-8").replace('"', "")
+    path.write_bytes(_variant(text, kind))
+    want = _in_memory(folder, tmp_path / "a")
+
+    totals = reconcile_to(folder, tmp_path / "b", workers=workers, batch_lines=batch_lines)
+
+    assert _files(tmp_path / "b") == want
+    assert totals.problems == load(folder).problems

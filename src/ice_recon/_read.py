@@ -310,7 +310,7 @@ class Parsed:
 
 
 @attrs.frozen
-class _Layout:
+class Layout:
     """Where the spec columns and measure columns are in a file's rows."""
 
     positions: list[int | None]  # per spec column, its cell index (None: not in the file)
@@ -502,7 +502,7 @@ class TableReader:
             raise ValueError(f"rows must be at least 1 (got {rows})")
         file = Path(path)
         self.file = file.name
-        layout: _Layout | None = None
+        layout: Layout | None = None
         chunks = self._file_chunks(file, rows)
         for starts, records in chunks:
             if layout is None:
@@ -518,7 +518,25 @@ class TableReader:
         else:
             self._end()
 
-    def _begin(self, records: list[list[str]]) -> _Layout | None:
+    def header(self, line: str) -> Layout | None:
+        """Check a file's header from its first physical line (for reading it in parts).
+
+        The part readers then use :meth:`parse_lines` with the layout returned here.
+        """
+        _, records, _ = self._line_records([line], iter(()), 1)
+        return self._begin(records)
+
+    def parse_lines(self, layout: Layout, lines: list[str], first: int) -> Parsed:
+        """Parse quote-free physical *lines* (from file line *first*) after a checked header."""
+        starts, records, _ = self._line_records(lines, iter(()), first)
+        return self._body(layout, starts, records)
+
+    def finish(self, rows: int) -> None:
+        """Account for *rows* data rows read in parts, and report a file with none."""
+        self.rows_read += rows
+        self._end()
+
+    def _begin(self, records: list[list[str]]) -> Layout | None:
         """Check the header (the first record); return the column layout, None if unusable."""
         if not records:
             self.problem(
@@ -535,13 +553,13 @@ class TableReader:
         positions, extras = layout
         self.header_ok = True
         self.extra_names = [name for name, _ in extras]
-        return _Layout(positions, extras, len(header_cells))
+        return Layout(positions, extras, len(header_cells))
 
     def _end(self) -> None:
         if not self.rows_read and FILES_REQUIRED.get(self.spec.file, False):
             self.problem(1, "has a header but no data rows")
 
-    def _body(self, layout: _Layout, starts: Sequence[int], body: list[list[str]]) -> Parsed:
+    def _body(self, layout: Layout, starts: Sequence[int], body: list[list[str]]) -> Parsed:
         """Parse the data records *body* (starting at file lines *starts*) into columns."""
         parsed = Parsed(self.file, self.spec.names, self.extra_names)
         width = layout.width

@@ -54,7 +54,7 @@ from typing import IO, Any, Final
 import attrs
 
 from ice_recon._gc import paused
-from ice_recon._read import INVOICE_LINES, SPECS, TableReader
+from ice_recon._read import INVOICE_LINES, SPECS, Layout, TableReader
 from ice_recon.classify import classify
 from ice_recon.errors import Problem
 from ice_recon.index import Index, build
@@ -82,6 +82,13 @@ class _Spill:
         self.path = folder / name
         self._file: IO[bytes] | None = self.path.open("wb")
         self.count = 0
+
+    @classmethod
+    def existing(cls, path: Path, count: int) -> _Spill:
+        """Return the spill of *count* items written earlier to *path* (by another process)."""
+        spill = cls.__new__(cls)
+        spill.path, spill._file, spill.count = path, None, count
+        return spill
 
     def add(self, item: object) -> None:
         assert self._file is not None, "spill already closed"
@@ -236,17 +243,21 @@ def prepare(
             dates = invoice_dates(inputs.invoices)
             count = 0
             if path is not None:
-                for k, parsed in enumerate(reader.parse_chunks(path, batch_lines)):
-                    table = line_table(parsed, reader.file)
-                    count += len(table)
-                    keyed = _keyed(table, dates)
-                    for g, rows in enumerate(_by_group(keyed, groups, workers)):
-                        if rows:
-                            spill = _Spill(folder, f"run-{g}-{k}.bin")
-                            _blocks(rows, spill)
-                            spill.close()
-                            runs[g].append(spill)
-                    del table, keyed, parsed
+                plan = _plan(path, workers) if workers > 1 else None
+                if plan is None:
+                    splitter = _Splitter(folder, dates, groups, workers, reader.file)
+                    for k, parsed in enumerate(reader.parse_chunks(path, batch_lines)):
+                        splitter.add(line_table(parsed, reader.file), f"0-{k}")
+                    count, names = splitter.count, splitter.names
+                else:
+                    count, names = _split_in_parallel(
+                        plan,
+                        reader,
+                        _Splitter(folder, dates, groups, workers, reader.file),
+                        batch_lines,
+                    )
+                for g, group_names in enumerate(names):
+                    runs[g] = [_Spill.existing(folder / name, n) for name, n in group_names]
             digests = dict(inputs.digests)
             if reader.digest is not None:
                 digests[reader.file] = reader.digest
@@ -291,6 +302,166 @@ def reconcile_to(
 
 
 # ----------------------------------------------------------------------------------- split
+
+
+class _Splitter:
+    """Sort chunks of invoice lines into runs, one per contract group (step 1)."""
+
+    def __init__(
+        self,
+        folder: Path,
+        dates: dict[tuple[str, str], str],
+        groups: dict[str, int],
+        workers: int,
+        file: str,
+    ) -> None:
+        self.folder, self.dates, self.groups, self.workers = folder, dates, groups, workers
+        self.file = file
+        self.count = 0
+        #: per group, the (file name, blocks) of its runs
+        self.names: list[list[tuple[str, int]]] = [[] for _ in range(workers)]
+
+    def fresh(self) -> _Splitter:
+        """Return a splitter like this one, with nothing split yet."""
+        return _Splitter(self.folder, self.dates, self.groups, self.workers, self.file)
+
+    def add(self, table: InvoiceLineTable, tag: str) -> None:
+        """Sort *table* into processing order and spill its rows, by group, as runs."""
+        self.count += len(table)
+        keyed = _keyed(table, self.dates)
+        for g, rows in enumerate(_by_group(keyed, self.groups, self.workers)):
+            if rows:
+                spill = _Spill(self.folder, f"run-{g}-{tag}.bin")
+                _blocks(rows, spill)
+                spill.close()
+                self.names[g].append((spill.path.name, spill.count))
+
+
+@attrs.frozen
+class _Plan:
+    """How to read a quote-free invoice_lines.csv in parts: byte ranges and first lines."""
+
+    path: Path
+    header: str
+    ranges: list[tuple[int, int, int]]  # (start byte, end byte, file line of the start)
+    digest: str
+
+
+def _plan(path: Path, parts: int) -> _Plan | None:
+    """Plan reading *path* in *parts* byte ranges, or ``None`` if it must be read serially.
+
+    Only a file without any quote character can be cut at any line end (a quoted cell may
+    hold a line break); one with a quote is read by one process, like any other.
+    """
+    import hashlib
+
+    try:
+        size = path.stat().st_size
+        handle = path.open("rb")
+    except OSError:
+        return None  # the serial reader reports it
+    digest = hashlib.sha256()
+    with handle:
+        head = handle.readline()
+        cuts = sorted({max(len(head), size * k // parts) for k in range(1, parts)})
+        ends: list[int] = []
+        for cut in cuts:
+            handle.seek(max(cut - 1, 0))
+            handle.readline()
+            ends.append(handle.tell())
+        handle.seek(0)
+        # Every boundary is just after a \n, so no \r\n is cut at one. Physical lines end
+        # with \n, \r\n or a lone \r (as the csv module counts them).
+        lines = 0
+        boundaries = sorted({len(head), *ends, size})
+        starts_at: dict[int, int] = {}
+        position = 0
+        carry = b""  # a \r at the end of a block, until the next block shows what follows
+        for boundary in boundaries:
+            while position < boundary:
+                block = handle.read(min(1 << 24, boundary - position))
+                if not block:
+                    break
+                if b'"' in block:
+                    return None
+                digest.update(block)
+                position += len(block)
+                text = carry + block
+                carry = b"\r" if text.endswith(b"\r") else b""
+                body = text[: len(text) - len(carry)]
+                lines += body.count(b"\n") + body.count(b"\r") - body.count(b"\r\n")
+            starts_at[boundary] = lines + 1
+    try:
+        header = head.decode("utf-8-sig", errors="surrogateescape")
+    except UnicodeDecodeError:  # pragma: no cover - surrogateescape never fails
+        return None
+    if "\r" in header.rstrip("\r\n"):
+        return None  # a lone \r in the header line: let the serial reader sort it out
+    points = sorted({len(head), *ends, size})
+    ranges = [(a, b, starts_at[a]) for a, b in itertools.pairwise(points) if b > a]
+    return _Plan(path, header, ranges, digest.hexdigest())
+
+
+def _split_in_parallel(
+    plan: _Plan, reader: TableReader, splitter: _Splitter, batch_lines: int
+) -> tuple[int, list[list[tuple[str, int]]]]:
+    """Read the byte ranges of *plan* in forked processes, each spilling sorted runs."""
+    layout = reader.header(plan.header)
+    reader.digest = plan.digest
+    if layout is None:
+        return 0, splitter.names
+    global _SPLIT
+    _SPLIT = (plan, reader, layout, splitter, batch_lines)
+    try:
+        with multiprocessing.get_context("fork").Pool(len(plan.ranges)) as pool:
+            parts = pool.map(_split_worker, range(len(plan.ranges)), chunksize=1)
+    finally:
+        _SPLIT = None
+    count = 0
+    names: list[list[tuple[str, int]]] = [[] for _ in splitter.names]
+    for part_count, part_names, problems in parts:
+        count += part_count
+        reader.problems.extend(problems)
+        for g, group_names in enumerate(part_names):
+            names[g] += group_names
+    reader.finish(count)
+    return count, names
+
+
+#: What the forked readers of _split_in_parallel inherit.
+_SPLIT: tuple[_Plan, TableReader, Layout, _Splitter, int] | None = None
+
+
+def _split_worker(part: int) -> tuple[int, list[list[tuple[str, int]]], list[Problem]]:
+    assert _SPLIT is not None, "readers are forked by _split_in_parallel()"
+    plan, parent, layout, template, batch_lines = _SPLIT
+    # A pool process may run several parts: each part starts with empty counts.
+    splitter = template.fresh()
+    start, end, first = plan.ranges[part]
+    problems: list[Problem] = []
+    reader = TableReader(parent.spec, problems)
+    reader.file = parent.file
+    reader.extra_names = parent.extra_names
+    with paused(), plan.path.open("rb") as handle:
+        handle.seek(start)
+        position = start
+        k = 0
+        while position < end:
+            chunk = list(itertools.islice(handle, batch_lines))
+            size = sum(map(len, chunk))
+            if position + size > end:  # the last chunk may run into the next range
+                while chunk and position + size > end:
+                    size -= len(chunk.pop())
+            if not chunk:
+                break
+            position += size
+            text = b"".join(chunk).decode("utf-8", errors="surrogateescape")
+            lines = io.StringIO(text, newline="").readlines()
+            table = line_table(reader.parse_lines(layout, lines, first), reader.file)
+            splitter.add(table, f"{part}-{k}")
+            first += len(lines)
+            k += 1
+    return splitter.count, splitter.names, problems
 
 
 def _keyed(
