@@ -170,15 +170,15 @@ class Prepared:
             step("index")
             if len(self._runs) == 1:
                 sink = _Sink(out / "results.csv", keyed=False)
-                parts = [_reconcile_group(self, 0, index, policy, sink)]
+                parts = [_reconcile_group(self, 0, index, policy, sink, step)]
             else:
                 parts = _parallel(self, index, policy)
-                step("reconcile groups")
+                step(f"match, price, classify in {len(self._runs)} processes")
                 _merge_results(
                     [self._folder / f"results-{g}.bin" for g in range(len(self._runs))],
                     out / "results.csv",
                 )
-            step("match, price, classify, write")
+                step("merge results")
             acc = parts[0].accumulator
             claimed = parts[0].claimed
             pairs = parts[0].pairs
@@ -551,19 +551,31 @@ def _batches(
 
 
 def _reconcile_group(
-    ready: Prepared, group: int, index: Index, policy: Policy, sink: _Sink
+    ready: Prepared,
+    group: int,
+    index: Index,
+    policy: Policy,
+    sink: _Sink,
+    step: Callable[[str], None] | None = None,
 ) -> _Part:
-    """Run steps 2-4 for one contract group, writing its result rows to *sink*."""
+    """Run steps 2-4 for one contract group, writing its result rows to *sink*.
+
+    *step*, if given, is told when each step and each batch is done (progress).
+    """
     runs = ready._runs[group]
     folder = ready._folder
     problems: list[Problem] = []
     # Step 2: merge the runs into batches, find duplicate line keys, spill the batches.
     batches = _Spill(folder, f"batches-{group}.bin")
+    total = 0
     if runs:
         for keys, table in _batches(runs, ready._file, ready._batch_lines):
             mark_duplicate_keys(table, problems)
             batches.add((keys, table))
+            total += len(table)
     batches.close()
+    done = step or _quiet
+    done("merge into batches")
     by_line: dict[int, list[Problem]] = {}
     for p in (*ready.problems, *problems):
         if p.file == ready._file:
@@ -576,6 +588,7 @@ def _reconcile_group(
         every = range(len(table))
         claim_exact(attrs.evolve(resident, invoice_lines=table), index, state, every, offset)
         offset += len(table)
+    done("claim exact matches")
     # Step 4: match, classify and write each batch.
     acc = Accumulator()
     offset = 0
@@ -589,7 +602,12 @@ def _reconcile_group(
             acc.add(inputs, c, order)
             sink.write([keys[i] for i in order], result_rows(inputs, m, c, order))
             offset += len(table)
+            done(f"reconciled {offset:,} of {total:,} lines")
     return _Part(acc, state.trips, state.pairs, problems)
+
+
+def _quiet(stage: str) -> None:
+    pass
 
 
 class _Sink:
