@@ -1,40 +1,70 @@
-"""A slow, plainly written ``Decimal`` reference of DESIGN section 5, for the property tests.
+"""A slow, plainly written ``Decimal`` reference of DESIGN section 5, for the tests.
 
-It is written from DESIGN.md alone (not from ``ice_recon``'s own modules) and uses nothing
-but ``decimal.Decimal`` with explicit contexts, dicts and loops. It covers a restricted but
-meaningful subset of the semantics:
+It is written from DESIGN.md alone (not from ``ice_recon``'s own modules; only the
+``Status`` enum is imported, for its values) and uses nothing but ``decimal.Decimal`` with
+explicit contexts, dicts and loops. It covers the semantics of section 5 over valid rates,
+manifests, staff, fuel and invoice header rows (their validation is not re-implemented
+here; invoice lines are checked for the problems that make them INVALID):
 
-- rates.csv rules of every basis except ``labor_hours``: flat rates, ``all_units`` and
-  ``graduated`` tier sets, ``cancellation`` fees (flat or tiered by notice hours),
-  ``free_quantity``, ``increment`` with its three roundings, ``minimum_quantity``,
-  ``minimum_amount`` and the five rounding modes (the rule's, else the policy default);
-- exact matching by ``trip_ref`` only: a line without a usable ref must have no inference
-  candidate (the reference checks that its origin is recorded by no trip of its contract);
-- NO_RATE, UNSUPPORTED, NOT_PERFORMED, DUPLICATE, missing measures, and every priced status
-  except LABOR_CATEGORY_MISMATCH;
-- quantity tolerances (absolute or percent) and the findings of every line;
-- malformed invoice lines (INVALID), unbilled trips and invoice footing.
+- rates.csv rules of every basis: flat rates, ``all_units`` and ``graduated`` tier sets,
+  ``cancellation`` fees (flat or tiered by notice hours), ``labor_hours`` rules found by
+  labor category with quantities from the staff roster (section 4.1), ``free_quantity``,
+  ``increment`` with its three roundings, ``minimum_quantity``, ``minimum_amount`` and the
+  five rounding modes (the rule's, else the policy default);
+- fuel surcharge rules on a weekly index (section 4.4): the rate is the exact fraction
+  ``max(0, (index - base_price) / mpg)`` rounded once to ``places``;
+- matching: exact by ``trip_ref`` in processing order with charge claims (one charge per
+  roster person billed for ``labor_hours`` CLINs) and DUPLICATE; then inference for the
+  lines without a usable ref, in processing order, against the unclaimed charges (window,
+  origin and destination, completed/cancelled, a rule on the trip's date, billable quantity
+  within tolerance; best = smallest quantity difference, then smallest date distance; a tie
+  is AMBIGUOUS_MATCH);
+- every status of the table, the findings of every line (LABOR_CATEGORY_MISMATCH,
+  INFERRED_MATCH, AMBIGUOUS_MATCH, SERVICE_DATE_MISMATCH, WITHIN_TOLERANCE,
+  DUPLICATE_CANDIDATE), quantity tolerances (absolute or percent);
+- malformed invoice lines (INVALID), unbilled trips, invoice footing and duplicate invoice
+  headers, counts and ledgers per contract and overall.
 
-The rates, manifests and invoices rows must be valid (their validation is not re-implemented
-here); no staff or fuel rules.
+Where DESIGN can be read two ways, it follows docs/explanation/decisions.md (completed trips
+are inference candidates for every CLIN, cancelled ones only for cancellation CLINs; a trip
+whose price evidence is missing but whose quantity is known is still a candidate), and
+these readings of its own:
+
+- the conditions of rows 8-14 (LABOR_CATEGORY_MISMATCH included) are checks of a *priced*
+  line, one that reaches row 7: a NO_RATE, NOT_PERFORMED, DUPLICATE or row-6 line whose
+  named person has another roster category does not list LABOR_CATEGORY_MISMATCH (section
+  4.1: the line "is priced with the rule of the roster category [...] and gets" it);
+- a ``labor_hours`` charge is one per person billed: the named person (on the roster or
+  not), else every roster person of the billed category, else every roster person of the
+  trip; a line whose charge overlaps a claimed one is a duplicate and claims nothing, and
+  any other matched line claims its whole charge, whatever its status;
+- a CLIN is priced by roster hours on a day when one of its rules in force that day has
+  the ``labor_hours`` basis.
 
 >>> round_cents(Decimal("112.125"), "half_even"), round_cents(Decimal("112.125"), "half_up")
 (Decimal('112.12'), Decimal('112.13'))
+>>> round_fraction(Decimal("0.9"), Decimal("6.0"), 2, "half_up")  # 0.15 exactly
+Decimal('0.15')
+>>> round_fraction(Decimal("1.0"), Decimal("6.0"), 2, "half_up")  # 0.1666...
+Decimal('0.17')
 """
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import datetime as dt
 import decimal
 import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from pathlib import Path
 
 from ice_recon import Status
 
 __all__ = [
     "MODES",
+    "FuelRule",
     "RefInvoiceFinding",
     "RefLine",
     "RefResult",
@@ -43,12 +73,17 @@ __all__ = [
     "effective_rate",
     "expected_amount",
     "find_rule",
+    "fuel_rate",
     "invalid_lines",
     "line_order_key",
+    "parse_fuel_rules",
+    "parse_roster",
     "parse_rules",
     "price_of",
+    "read_folder",
     "reference",
     "round_cents",
+    "round_fraction",
     "tier_rate",
 ]
 
@@ -89,11 +124,71 @@ REQUIRED_LINE_COLUMNS = (
     "unit_price",
     "amount",
 )
+LABOR = "labor_hours"
+CANCELLATION = "cancellation"
+ONE_UNIT = ("trip", CANCELLATION)
+#: The ledgers of DESIGN section 5, in the order of summary.json.
+LEDGERS = (
+    "billed",
+    "expected",
+    "variance",
+    "erroneous",
+    "unsupported",
+    "questioned",
+    "underbilled",
+)
+#: The files of an input folder, by table name.
+FILES = {
+    "rates": "rates.csv",
+    "manifests": "manifests.csv",
+    "staff": "staff.csv",
+    "fuel_rules": "fuel_rules.csv",
+    "fuel_index": "fuel_index.csv",
+    "invoice_lines": "invoice_lines.csv",
+    "invoices": "invoices.csv",
+}
 
 
 def round_cents(value: Decimal, mode: str) -> Decimal:
     """Round *value* to cents with the rounding mode named *mode*."""
     return value.quantize(CENT, rounding=MODES[mode], context=TO_CENTS)
+
+
+def _integer_and_scale(value: Decimal) -> tuple[int, int]:
+    """Return (n, s) with value == n / 10**s exactly."""
+    sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)
+    n = int("".join(map(str, digits)) or "0")
+    if sign:
+        n = -n
+    if exponent >= 0:
+        return n * 10**exponent, 0
+    return n, -exponent
+
+
+def round_fraction(numerator: Decimal, denominator: Decimal, places: int, mode: str) -> Decimal:
+    """Round the exact fraction numerator / denominator (both >= 0) to *places* places.
+
+    Done in integers so that the quotient is rounded once, from its exact value.
+    """
+    a, s = _integer_and_scale(numerator)
+    b, t = _integer_and_scale(denominator)
+    assert a >= 0 and b > 0
+    # numerator / denominator * 10**places == (a * 10**t * 10**places) / (b * 10**s)
+    top, bottom = a * 10**t * 10**places, b * 10**s
+    q, r = divmod(top, bottom)
+    if r:
+        twice = 2 * r
+        up = {
+            "down": False,
+            "up": True,
+            "half_up": twice >= bottom,
+            "half_down": twice > bottom,
+            "half_even": twice > bottom or (twice == bottom and q % 2 == 1),
+        }[mode]
+        if up:
+            q += 1
+    return Decimal(q).scaleb(-places, context=EXACT)
 
 
 def _mul(a: Decimal, b: Decimal) -> Decimal:
@@ -136,6 +231,19 @@ def _decimal(text: str, *, money: bool = False) -> Decimal | None:
     return value
 
 
+def read_folder(folder: str | Path) -> dict[str, list[dict[str, str]]]:
+    """Read the CSV files of an input folder into row dicts by table name (absent: no rows)."""
+    tables: dict[str, list[dict[str, str]]] = {}
+    for name, file_name in FILES.items():
+        path = Path(folder) / file_name
+        if not path.exists():
+            tables[name] = []
+            continue
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            tables[name] = [dict(row) for row in csv.DictReader(handle)]
+    return tables
+
+
 # ----------------------------------------------------------------------------------- rules
 
 
@@ -159,23 +267,44 @@ class Rule:
     rounding: str | None
     rule_id: str
     authority: str | None
+    labor_category: str = ""  # "" = any category
+
+
+@dataclasses.dataclass
+class FuelRule:
+    """One rule of fuel_rules.csv (section 4.4)."""
+
+    contract_id: str
+    clin: str
+    start: dt.date
+    end: dt.date
+    base_price: Decimal
+    mpg: Decimal
+    series: str
+    week_rule: str
+    places: int
+    basis: str
+    rounding: str | None
+    labor_category: str = ""  # fuel rules have none: they cover every category
 
 
 def parse_rules(rows: Iterable[Mapping[str, str]]) -> dict[tuple[str, str], list[Rule]]:
-    """Group the (valid, non-labor) rates rows into rules by (contract_id, clin)."""
-    groups: dict[tuple[str, str, str, str], list[Mapping[str, str]]] = {}
+    """Group the (valid) rates rows into rules by (contract_id, clin).
+
+    A tier set is the rows of one (contract, clin, labor category, window).
+    """
+    groups: dict[tuple[str, str, str, str, str], list[Mapping[str, str]]] = {}
     for row in rows:
-        if _cell(row, "basis") == "labor_hours":
-            continue
         key = (
             _cell(row, "contract_id"),
             _cell(row, "clin"),
+            _cell(row, "labor_category"),
             _cell(row, "start"),
             _cell(row, "end"),
         )
         groups.setdefault(key, []).append(row)
     book: dict[tuple[str, str], list[Rule]] = {}
-    for (contract, clin, start, end), members in groups.items():
+    for (contract, clin, category, start, end), members in groups.items():
         first = members[0]
         tiers: list[tuple[Decimal, Decimal]] = []
         rate = None
@@ -186,6 +315,7 @@ def parse_rules(rows: Iterable[Mapping[str, str]]) -> dict[tuple[str, str], list
         else:
             assert len(members) == 1, f"several flat rules for {contract}/{clin}/{start}"
             rate = Decimal(_cell(first, "rate"))
+        default_id = "/".join(part for part in (contract, clin, category, start) if part)
         rule = Rule(
             contract_id=contract,
             clin=clin,
@@ -201,19 +331,52 @@ def parse_rules(rows: Iterable[Mapping[str, str]]) -> dict[tuple[str, str], list
             increment=_opt_decimal(first, "increment"),
             increment_rounding=_cell(first, "increment_rounding") or "down",
             rounding=_cell(first, "rounding") or None,
-            rule_id=_cell(first, "rule_id") or f"{contract}/{clin}/{start}",
+            rule_id=_cell(first, "rule_id") or default_id,
             authority=_cell(first, "authority") or None,
+            labor_category=category,
         )
         book.setdefault((contract, clin), []).append(rule)
     return book
 
 
+def parse_fuel_rules(rows: Iterable[Mapping[str, str]]) -> dict[tuple[str, str], list[FuelRule]]:
+    """Read the (valid) fuel_rules rows by (contract_id, clin), with section 4.4's defaults."""
+    book: dict[tuple[str, str], list[FuelRule]] = {}
+    for row in rows:
+        rule = FuelRule(
+            contract_id=_cell(row, "contract_id"),
+            clin=_cell(row, "clin"),
+            start=dt.date.fromisoformat(_cell(row, "start")),
+            end=dt.date.fromisoformat(_cell(row, "end")),
+            base_price=Decimal(_cell(row, "base_price")),
+            mpg=Decimal(_cell(row, "mpg")),
+            series=_cell(row, "series"),
+            week_rule=_cell(row, "week_rule") or "service_week",
+            places=int(_cell(row, "places") or "2"),
+            basis=_cell(row, "basis") or "loaded_miles",
+            rounding=_cell(row, "rounding") or None,
+        )
+        book.setdefault((rule.contract_id, rule.clin), []).append(rule)
+    return book
+
+
 def find_rule(
-    book: Mapping[tuple[str, str], list[Rule]], contract_id: str, clin: str, day: dt.date
+    book: Mapping[tuple[str, str], list[Rule]],
+    contract_id: str,
+    clin: str,
+    day: dt.date,
+    category: str = "",
 ) -> Rule | None:
-    """Return the rule of (contract, clin) whose window covers *day*, if any."""
-    found = [r for r in book.get((contract_id, clin), []) if r.start <= day <= r.end]
-    assert len(found) <= 1, f"overlapping windows for {contract_id}/{clin} on {day}"
+    """Return the rule of (contract, clin, labor category) whose window covers *day*, if any.
+
+    A rule without a category covers every category; *category* "" finds only those.
+    """
+    found = [
+        r
+        for r in book.get((contract_id, clin), [])
+        if r.start <= day <= r.end and r.labor_category in ("", category)
+    ]
+    assert len(found) <= 1, f"overlapping windows for {contract_id}/{clin}/{category} on {day}"
     return found[0] if found else None
 
 
@@ -287,6 +450,81 @@ def effective_rate(rule: Rule, qe: Decimal, fee: Decimal | None = None) -> Decim
     return None
 
 
+# ------------------------------------------------------------------------------------ fuel
+
+
+def fuel_week(rule: FuelRule, day: dt.date) -> dt.date:
+    """Return the Monday of the index week that prices *day* under *rule*."""
+    monday = day - dt.timedelta(days=day.weekday())
+    if rule.week_rule == "prior_week":
+        monday -= dt.timedelta(days=7)
+    return monday
+
+
+def fuel_rate(
+    rule: FuelRule,
+    index: Mapping[tuple[str, dt.date], Decimal],
+    day: dt.date,
+    default_rounding: str,
+) -> Decimal | None:
+    """Return max(0, (index - base_price) / mpg) rounded once to places (None: no index week)."""
+    price = index.get((rule.series, fuel_week(rule, day)))
+    if price is None:
+        return None
+    excess = _sub(price, rule.base_price)
+    if excess < 0:
+        excess = Decimal(0)
+    return round_fraction(excess, rule.mpg, rule.places, rule.rounding or default_rounding)
+
+
+def _flat(rule: FuelRule, rate: Decimal) -> Rule:
+    """Return a flat-rate rule on the fuel rule's basis (section 4.4: "priced like ...")."""
+    return Rule(
+        contract_id=rule.contract_id,
+        clin=rule.clin,
+        basis=rule.basis,
+        start=rule.start,
+        end=rule.end,
+        rate=rate,
+        tiers=[],
+        tier_mode=None,
+        minimum_amount=None,
+        minimum_quantity=None,
+        free_quantity=None,
+        increment=None,
+        increment_rounding="down",
+        rounding=rule.rounding,
+        rule_id="",
+        authority=None,
+    )
+
+
+# ---------------------------------------------------------------------------------- roster
+
+
+def parse_roster(
+    rows: Iterable[Mapping[str, str]],
+) -> dict[tuple[str, str], dict[str, tuple[str, Decimal]]]:
+    """Return (contract_id, trip_id) -> person_id -> (labor category, hours).
+
+    A person in two labor categories on one trip is a problem between rows: every row
+    involved is left out.
+    """
+    rows_of: dict[tuple[str, str, str], list[Mapping[str, str]]] = {}
+    for row in rows:
+        key = (_cell(row, "contract_id"), _cell(row, "trip_id").upper(), _cell(row, "person_id"))
+        rows_of.setdefault(key, []).append(row)
+    roster: dict[tuple[str, str], dict[str, tuple[str, Decimal]]] = {}
+    for (contract, trip, person), members in rows_of.items():
+        categories = {_cell(m, "labor_category") for m in members}
+        if len(categories) > 1:
+            continue
+        assert len(members) == 1, f"{person} listed twice on {contract}/{trip}"
+        hours = Decimal(_cell(members[0], "hours"))
+        roster.setdefault((contract, trip), {})[person] = (categories.pop(), hours)
+    return roster
+
+
 # ----------------------------------------------------------------------------------- lines
 
 
@@ -344,6 +582,7 @@ class RefLine:
     decomposition: tuple[Decimal, Decimal, Decimal, Decimal] | None = None
     findings: list[str] = dataclasses.field(default_factory=list)
     within_tolerance: bool = False
+    match: str = "none"  # exact | inferred | none
 
     @property
     def variance(self) -> Decimal | None:
@@ -367,19 +606,88 @@ class RefInvoiceFinding:
 
 @dataclasses.dataclass
 class RefResult:
-    """The reference's results: per line key, unbilled trips, invoice findings."""
+    """The reference's results: per line key, unbilled trips, invoice findings, totals.
+
+    *order* lists the keys of the valid lines in processing order; *unbilled_trips* has
+    (contract_id, trip_id, service_date, status) of each unbilled trip; *counts* has every
+    status (zeros included); *ledgers* maps each name of ``LEDGERS`` to its total;
+    *contracts* maps a contract id to its (counts, ledgers).
+    """
 
     lines: dict[tuple[str, str, str], RefLine]
     unbilled: set[tuple[str, str]]
     invoices: set[RefInvoiceFinding]
+    order: list[tuple[str, str, str]] = dataclasses.field(default_factory=list)
+    unbilled_trips: set[tuple[str, str, dt.date, str]] = dataclasses.field(default_factory=set)
+    counts: dict[Status, int] = dataclasses.field(default_factory=dict)
+    ledgers: dict[str, Decimal] = dataclasses.field(default_factory=dict)
+    contracts: dict[str, tuple[dict[Status, int], dict[str, Decimal]]] = dataclasses.field(
+        default_factory=dict
+    )
+
+
+@dataclasses.dataclass
+class _Line:
+    """A valid invoice line, its cells read."""
+
+    key: tuple[str, str, str]
+    contract: str
+    clin: str
+    day: dt.date
+    quantity: Decimal
+    unit_price: Decimal
+    amount: Decimal
+    ref: str
+    category: str
+    person: str
+    origin: str
+    destination: str
+
+    @property
+    def identity(self) -> tuple[object, ...]:
+        """What DUPLICATE_CANDIDATE compares: the line's own values."""
+        return (self.contract, self.clin, self.category, self.person, self.day, self.amount)
+
+
+@dataclasses.dataclass
+class _Trip:
+    """A manifest trip, its cells read (a measure not recorded is absent from *measures*)."""
+
+    contract: str
+    trip_id: str
+    day: dt.date
+    cancelled: bool
+    status: str
+    origin: str
+    destination: str
+    cancel_notice_hours: str
+    measures: dict[str, str]
+
+
+@dataclasses.dataclass
+class _Terms:
+    """What one trip says about one line: its rule, quantity and charge."""
+
+    rule: Rule | FuelRule | None  # the rule that prices the line, if one is known
+    has_rule: bool  # whether NO_RATE does not apply
+    basis: str | None  # the basis of the rule that NO_RATE was judged on
+    quantity: Decimal | None  # the trip's quantity for the line (None: missing evidence)
+    charge: frozenset[tuple[str, str, str, str]]  # (contract, trip, clin, person or "")
+    mismatch: bool  # LABOR_CATEGORY_MISMATCH
 
 
 def _unpriced(
-    status: Status, amount: Decimal, *, unsupported: bool = False, missing: bool = False
+    status: Status,
+    amount: Decimal,
+    *,
+    unsupported: bool = False,
+    missing: bool = False,
 ) -> RefLine:
+    """Rows 2-6: no expected price, so none of the checks of rows 8-14 is made."""
+    findings = [status.value, "MISSING_MEASURE"] if missing else [status.value]
     return RefLine(
         status=status,
-        findings=[status.value, "MISSING_MEASURE"] if missing else [status.value],
+        findings=findings,
         billed=amount,
         expected=ZERO,
         erroneous=ZERO if unsupported else amount,
@@ -396,8 +704,10 @@ def _classify_priced(
     amount: Decimal,
     qb: Decimal,
     pb: Decimal,
+    *,
+    mismatch: bool = False,
 ) -> RefLine:
-    """Rows 7 and 9-14 of the status table for a line with an expected price."""
+    """Rows 7-14 of the status table for a line with an expected price."""
     expected = expected_amount(rule, qe, mode, fee)
     extended = round_cents(_mul(qb, pb), mode)
     others = [m for m in MODES if m != mode]
@@ -415,6 +725,7 @@ def _classify_priced(
     quantity_right = qb == qe
     price_right = pb == rate if rate is not None else extended == p_qb
     holds = {
+        Status.LABOR_CATEGORY_MISMATCH: mismatch,
         Status.MINIMUM_MISAPPLIED: variance != 0
         and rule.minimum_amount is not None
         and parts[1] == 0
@@ -446,23 +757,260 @@ def _classify_priced(
     )
 
 
+def _within(qb: Decimal, qe: Decimal, tolerance: tuple[Decimal, bool] | None) -> bool:
+    """Return whether billed *qb* is within *tolerance* of billable *qe* (equal without one)."""
+    if qb == qe:
+        return True
+    if tolerance is None:
+        return False
+    value, percent = tolerance
+    limit = EXACT.divide(_mul(qe, value), Decimal(100)) if percent else value
+    return EXACT.abs(_sub(qb, qe)) <= limit
+
+
+class _Reconciler:
+    """The indexes of one reconciliation and the rules of section 5 over them."""
+
+    def __init__(
+        self,
+        tables: Mapping[str, list[dict[str, str]]],
+        default_rounding: str,
+        tolerances: Mapping[str, tuple[Decimal, bool]],
+    ) -> None:
+        self.default_rounding = default_rounding
+        self.tolerances = tolerances
+        self.book = parse_rules(tables.get("rates", []))
+        self.fuel = parse_fuel_rules(tables.get("fuel_rules", []))
+        self.index: dict[tuple[str, dt.date], Decimal] = {}
+        for row in tables.get("fuel_index", []):
+            week = dt.date.fromisoformat(_cell(row, "week"))
+            self.index[(_cell(row, "series"), week)] = Decimal(_cell(row, "price"))
+        self.roster = parse_roster(tables.get("staff", []))
+        # Remembered answers of clin_rules and rule_on: inference asks them many times.
+        self.in_force: dict[tuple[str, str, dt.date], list[Rule | FuelRule]] = {}
+        self.rule_of: dict[tuple[str, str, str, dt.date], Rule | FuelRule | None] = {}
+        self.trips: dict[tuple[str, str], _Trip] = {}
+        # Inference looks candidates up by (contract, service date), and by (contract,
+        # service date, origin) when the line gives an origin.
+        self.by_day: dict[tuple[str, dt.date], list[tuple[str, str]]] = {}
+        self.by_day_origin: dict[tuple[str, dt.date, str], list[tuple[str, str]]] = {}
+        for row in tables.get("manifests", []):
+            key = (_cell(row, "contract_id"), _cell(row, "trip_id").upper())
+            assert key not in self.trips, f"duplicate trip {key}"
+            status = _cell(row, "status") or "completed"
+            trip = _Trip(
+                contract=key[0],
+                trip_id=key[1],
+                day=dt.date.fromisoformat(_cell(row, "service_date")),
+                cancelled=status == "cancelled",
+                status=status,
+                origin=_cell(row, "origin"),
+                destination=_cell(row, "destination"),
+                cancel_notice_hours=_cell(row, "cancel_notice_hours"),
+                measures={name: cell for name in row if name and (cell := _cell(row, name))},
+            )
+            self.trips[key] = trip
+            self.by_day.setdefault((key[0], trip.day), []).append(key)
+            self.by_day_origin.setdefault((key[0], trip.day, trip.origin), []).append(key)
+
+    # -- rules
+
+    def clin_rules(self, contract: str, clin: str, day: dt.date) -> list[Rule | FuelRule]:
+        """Return every rule of (contract, clin), of any category, in force on *day*."""
+        key = (contract, clin, day)
+        found = self.in_force.get(key)
+        if found is None:
+            found = [r for r in self.book.get((contract, clin), []) if r.start <= day <= r.end]
+            found.extend(r for r in self.fuel.get((contract, clin), []) if r.start <= day <= r.end)
+            self.in_force[key] = found
+        return found
+
+    def rule_on(
+        self, contract: str, clin: str, category: str, day: dt.date
+    ) -> Rule | FuelRule | None:
+        """Return the rule of (contract, clin, category) on *day* (rules without one cover all)."""
+        key = (contract, clin, category, day)
+        if key not in self.rule_of:
+            found = [
+                r
+                for r in self.clin_rules(contract, clin, day)
+                if r.labor_category in ("", category)
+            ]
+            assert len(found) <= 1, f"overlapping rules for {contract}/{clin}/{category} on {day}"
+            self.rule_of[key] = found[0] if found else None
+        return self.rule_of[key]
+
+    def has_rule_unmatched(self, line: _Line) -> bool:
+        """Return whether a rule covers an unmatched line's own date (row 2)."""
+        if line.category:
+            return self.rule_on(line.contract, line.clin, line.category, line.day) is not None
+        # Without a trip, no roster says the category: NO_RATE is judged on the CLIN alone.
+        return bool(self.clin_rules(line.contract, line.clin, line.day))
+
+    # -- a line against a trip
+
+    def terms(self, line: _Line, trip_key: tuple[str, str]) -> _Terms:
+        """Return the rule, quantity and charge of *line* on the trip *trip_key*."""
+        contract, trip_id = trip_key
+        trip = self.trips[trip_key]
+        day = trip.day
+        on_day = self.clin_rules(contract, line.clin, day)
+        if not any(r.basis == LABOR for r in on_day):
+            rule = self.rule_on(contract, line.clin, line.category, day)
+            quantity = None
+            if rule is not None:
+                if rule.basis in ONE_UNIT:
+                    quantity = Decimal(1)
+                elif rule.basis in trip.measures:
+                    quantity = Decimal(trip.measures[rule.basis])
+            return _Terms(
+                rule=rule,
+                has_rule=rule is not None,
+                basis=rule.basis if rule is not None else None,
+                quantity=quantity,
+                charge=frozenset({(contract, trip_id, line.clin, "")}),
+                mismatch=False,
+            )
+        # labor_hours (section 4.1): the roster says the quantity, the charge and maybe the
+        # category.
+        people = self.roster.get(trip_key, {})
+        mismatch = False
+        if line.person:
+            charge = frozenset({(contract, trip_id, line.clin, line.person)})
+            if line.person in people:
+                category, quantity = people[line.person]
+                mismatch = bool(line.category) and line.category != category
+            else:
+                category, quantity = line.category, None
+        else:
+            category = line.category
+            members = [p for p, (c, _) in people.items() if not category or c == category]
+            charge = frozenset((contract, trip_id, line.clin, p) for p in members)
+            quantity = None
+            for p in members:
+                quantity = _add(quantity or Decimal(0), people[p][1])
+        rule = self.rule_on(contract, line.clin, category, day)
+        if rule is None and not category:
+            # The category cannot be known: NO_RATE is judged on the CLIN alone, and the
+            # line, if the CLIN has a rule, is then missing evidence.
+            return _Terms(
+                rule=None,
+                has_rule=bool(on_day),
+                basis=on_day[0].basis if on_day else None,
+                quantity=None,
+                charge=charge,
+                mismatch=False,
+            )
+        return _Terms(
+            rule=rule,
+            has_rule=rule is not None,
+            basis=rule.basis if rule is not None else None,
+            quantity=quantity,
+            charge=charge,
+            mismatch=mismatch,
+        )
+
+    def billable(self, terms: _Terms) -> Decimal | None:
+        """Return the billable quantity of *terms* (None when it is not known)."""
+        if terms.rule is None or terms.quantity is None:
+            return None
+        if isinstance(terms.rule, FuelRule):
+            return terms.quantity
+        return billable_quantity(terms.rule, terms.quantity)
+
+    def candidate(
+        self,
+        line: _Line,
+        trip_key: tuple[str, str],
+        claimed: set[tuple[str, str, str, str]],
+    ) -> tuple[Decimal, int] | None:
+        """Return (quantity difference, date distance) if the trip is a candidate for *line*."""
+        trip = self.trips[trip_key]
+        if line.origin and trip.origin != line.origin:
+            return None
+        if line.destination and trip.destination != line.destination:
+            return None
+        terms = self.terms(line, trip_key)
+        if terms.rule is None:
+            return None
+        if trip.cancelled and terms.rule.basis != CANCELLATION:
+            return None
+        qe = self.billable(terms)
+        if qe is None:
+            return None
+        if not _within(line.quantity, qe, self.tolerances.get(terms.rule.basis)):
+            return None
+        if terms.charge & claimed:
+            return None
+        distance = abs((trip.day - line.day).days)
+        return EXACT.abs(_sub(line.quantity, qe)), distance
+
+    def classify_matched(
+        self, line: _Line, trip_key: tuple[str, str], terms: _Terms, duplicate: bool
+    ) -> RefLine:
+        """Rows 2 and 4-14 for a line matched to a trip, given its terms on that trip."""
+        trip = self.trips[trip_key]
+        amount = line.amount
+        if not terms.has_rule:
+            return _unpriced(Status.NO_RATE, amount)
+        if trip.cancelled != (terms.basis == CANCELLATION):
+            return _unpriced(Status.NOT_PERFORMED, amount)
+        if duplicate:
+            return _unpriced(Status.DUPLICATE, amount)
+        missing = _unpriced(Status.UNSUPPORTED, amount, unsupported=True, missing=True)
+        rule = terms.rule
+        if rule is None or terms.quantity is None:
+            return missing
+        fee = None
+        if isinstance(rule, FuelRule):
+            rate = fuel_rate(rule, self.index, trip.day, self.default_rounding)
+            if rate is None:
+                return missing
+            priced = _flat(rule, rate)
+            qe = terms.quantity
+        else:
+            priced = rule
+            if rule.basis == CANCELLATION:
+                if rule.tiers:
+                    hours = trip.cancel_notice_hours
+                    if not hours:
+                        return missing
+                    fee = tier_rate(rule.tiers, Decimal(hours))
+                else:
+                    fee = rule.rate
+            qe = billable_quantity(rule, terms.quantity)
+        mode = rule.rounding or self.default_rounding
+        within = False
+        if line.quantity != qe and _within(line.quantity, qe, self.tolerances.get(rule.basis)):
+            within = True
+            qe = line.quantity  # accepted as billed: E uses the billed quantity
+        result = _classify_priced(
+            priced,
+            qe,
+            fee,
+            mode,
+            amount,
+            line.quantity,
+            line.unit_price,
+            mismatch=terms.mismatch,
+        )
+        result.within_tolerance = within
+        return result
+
+
 def reference(
     tables: Mapping[str, list[dict[str, str]]],
     *,
     default_rounding: str = "half_up",
     tolerances: Mapping[str, tuple[Decimal, bool]] | None = None,
+    window_days: int = 1,
 ) -> RefResult:
     """Classify every invoice line of *tables* (row dicts by table name) per DESIGN section 5.
 
-    *tolerances* maps a rule basis to (value, is a percentage of the billable quantity).
+    *tolerances* maps a rule basis to (value, is a percentage of the billable quantity);
+    *window_days* is the inference window (± days).
     """
-    book = parse_rules(tables.get("rates", []))
-    trips: dict[tuple[str, str], Mapping[str, str]] = {}
-    for trip in tables.get("manifests", []):
-        trips[(_cell(trip, "contract_id"), _cell(trip, "trip_id").upper())] = trip
-    origins: dict[str, set[str]] = {}
-    for (contract, _), trip in trips.items():
-        origins.setdefault(contract, set()).add(_cell(trip, "origin"))
+    rec = _Reconciler(tables, default_rounding, tolerances or {})
 
     headers: dict[tuple[str, str], list[Mapping[str, str]]] = {}
     for header in tables.get("invoices", []):
@@ -475,77 +1023,117 @@ def reference(
 
     rows = tables.get("invoice_lines", [])
     bad = invalid_lines(rows)
-    lines: dict[tuple[str, str, str], RefLine] = {}
+    results: dict[tuple[str, str, str], RefLine] = {}
     for i in sorted(bad):
         row = rows[i]
         key = (_cell(row, "contract_id"), _cell(row, "invoice_id"), _cell(row, "line_no"))
         # Several rows may share an INVALID key.
-        lines[key] = RefLine(status=Status.INVALID, findings=[Status.INVALID.value])
+        results[key] = RefLine(status=Status.INVALID, findings=[Status.INVALID.value])
 
-    valid = sorted(
+    lines: list[_Line] = []
+    for i in sorted(
         (i for i in range(len(rows)) if i not in bad),
         key=lambda i: line_order_key(rows[i], invoice_dates),
-    )
-    claimed_charges: set[tuple[str, str, str]] = set()
+    ):
+        row = rows[i]
+        key = (_cell(row, "contract_id"), _cell(row, "invoice_id"), _cell(row, "line_no"))
+        assert key not in results, f"a valid line shares its key {key} with another line"
+        results[key] = RefLine(status=Status.INVALID)  # a placeholder, replaced below
+        lines.append(
+            _Line(
+                key=key,
+                contract=key[0],
+                clin=_cell(row, "clin"),
+                day=dt.date.fromisoformat(_cell(row, "service_date")),
+                quantity=Decimal(_cell(row, "quantity")),
+                unit_price=Decimal(_cell(row, "unit_price")),
+                amount=Decimal(_cell(row, "amount")),
+                ref=_cell(row, "trip_ref").upper(),
+                category=_cell(row, "labor_category"),
+                person=_cell(row, "person_id"),
+                origin=_cell(row, "origin"),
+                destination=_cell(row, "destination"),
+            )
+        )
+
+    # Matching, first exact: every line whose ref names a trip of its contract, in order.
+    claimed: set[tuple[str, str, str, str]] = set()
+    matched: dict[int, tuple[tuple[str, str], str, _Terms]] = {}  # line -> (trip, how, terms)
+    duplicates: set[int] = set()
+    for n, line in enumerate(lines):
+        trip_key = (line.contract, line.ref)
+        if not line.ref or trip_key not in rec.trips:
+            continue
+        terms = rec.terms(line, trip_key)
+        matched[n] = (trip_key, "exact", terms)
+        if terms.charge & claimed:
+            duplicates.add(n)  # a DUPLICATE line claims nothing
+        else:
+            claimed |= terms.charge
+    # Then inference, in order, against the charges still unclaimed.
+    ambiguous: set[int] = set()
+    for n, line in enumerate(lines):
+        if n in matched:
+            continue
+        scored: list[tuple[tuple[Decimal, int], tuple[str, str]]] = []
+        for offset in range(-window_days, window_days + 1):
+            day = line.day + dt.timedelta(days=offset)
+            if line.origin:
+                keys = rec.by_day_origin.get((line.contract, day, line.origin), [])
+            else:
+                keys = rec.by_day.get((line.contract, day), [])
+            for trip_key in keys:
+                score = rec.candidate(line, trip_key, claimed)
+                if score is not None:
+                    scored.append((score, trip_key))
+        if not scored:
+            continue
+        best = min(score for score, _ in scored)
+        tied = [trip_key for score, trip_key in scored if score == best]
+        if len(tied) > 1:
+            ambiguous.add(n)
+            continue
+        terms = rec.terms(line, tied[0])
+        matched[n] = (tied[0], "inferred", terms)
+        claimed |= terms.charge
+
+    # Status and findings, in processing order.
+    matched_identities: set[tuple[object, ...]] = set()
     claimed_trips: set[tuple[str, str]] = set()
     lines_total: dict[tuple[str, str], Decimal] = {}
-    matched: set[tuple[object, ...]] = set()  # identities of the lines matched so far
-    for i in valid:
-        row = rows[i]
-        contract, invoice = _cell(row, "contract_id"), _cell(row, "invoice_id")
-        clin = _cell(row, "clin")
-        assert not _cell(row, "labor_category") and not _cell(row, "person_id"), "no labor"
-        amount = Decimal(_cell(row, "amount"))
-        qb, pb = Decimal(_cell(row, "quantity")), Decimal(_cell(row, "unit_price"))
-        line_date = dt.date.fromisoformat(_cell(row, "service_date"))
-        lines_total[(contract, invoice)] = _add(
-            lines_total.get((contract, invoice), Decimal(0)), amount
-        )
-        # What DUPLICATE_CANDIDATE compares: the line's own (contract, CLIN, labor category,
-        # person, service date, amount).
-        identity = (contract, clin, "", "", line_date, amount)
-        ref = _cell(row, "trip_ref").upper()
-        trip = trips.get((contract, ref)) if ref else None
-        if trip is None:
-            origin = _cell(row, "origin")
-            assert origin and origin not in origins.get(contract, set()), (
-                "out of the reference's subset: a line without a usable ref could be inferred"
-            )
-            if find_rule(book, contract, clin, line_date) is None:
-                result = _unpriced(Status.NO_RATE, amount)
-            else:
-                result = _unpriced(Status.UNSUPPORTED, amount, unsupported=True)
-            if identity in matched:
-                result.findings.append("DUPLICATE_CANDIDATE")
-        else:
-            trip_id = _cell(trip, "trip_id").upper()
-            claimed_trips.add((contract, trip_id))
-            trip_date = dt.date.fromisoformat(_cell(trip, "service_date"))
-            cancelled = _cell(trip, "status") == "cancelled"
-            rule = find_rule(book, contract, clin, trip_date)
-            charge = (contract, trip_id, clin)
-            if rule is None:
-                result = _unpriced(Status.NO_RATE, amount)
-            elif cancelled != (rule.basis == "cancellation"):
-                result = _unpriced(Status.NOT_PERFORMED, amount)
-            elif charge in claimed_charges:
-                result = _unpriced(Status.DUPLICATE, amount)
-            else:
-                claimed_charges.add(charge)
-                result = _price_matched(
-                    rule, trip, amount, qb, pb, default_rounding, tolerances or {}
-                )
-            result.trip_id = trip_id
-            if line_date != trip_date:
+    order: list[tuple[str, str, str]] = []
+    for n, line in enumerate(lines):
+        invoice_key = (line.contract, line.key[1])
+        lines_total[invoice_key] = _add(lines_total.get(invoice_key, Decimal(0)), line.amount)
+        if n in matched:
+            trip_key, how, terms = matched[n]
+            claimed_trips.add(trip_key)
+            result = rec.classify_matched(line, trip_key, terms, n in duplicates)
+            result.trip_id = trip_key[1]
+            result.match = how
+            if how == "inferred":
+                result.findings.append("INFERRED_MATCH")
+            if line.day != rec.trips[trip_key].day:
                 result.findings.append("SERVICE_DATE_MISMATCH")
             if result.within_tolerance:
                 result.findings.append("WITHIN_TOLERANCE")
-            matched.add(identity)
-        key = (contract, invoice, _cell(row, "line_no"))
-        assert key not in lines, f"a valid line shares its key {key} with another line"
-        lines[key] = result
+            matched_identities.add(line.identity)
+        else:
+            if rec.has_rule_unmatched(line):
+                result = _unpriced(Status.UNSUPPORTED, line.amount, unsupported=True)
+            else:
+                result = _unpriced(Status.NO_RATE, line.amount)
+            if n in ambiguous:
+                result.findings.append("AMBIGUOUS_MATCH")
+            if line.identity in matched_identities:
+                result.findings.append("DUPLICATE_CANDIDATE")
+        results[line.key] = result
+        order.append(line.key)
 
-    unbilled = {key for key in trips if key not in claimed_trips}
+    unbilled = {key for key in rec.trips if key not in claimed_trips}
+    unbilled_trips = {
+        (key[0], key[1], rec.trips[key].day, rec.trips[key].status) for key in unbilled
+    }
     findings: set[RefInvoiceFinding] = set()
     for (contract, invoice), hs in headers.items():
         total = lines_total.get((contract, invoice), ZERO)
@@ -565,46 +1153,57 @@ def reference(
                         _sub(header_total, total),
                     )
                 )
-    return RefResult(lines=lines, unbilled=unbilled, invoices=findings)
+    counts, ledgers, contracts = _totals(results)
+    return RefResult(
+        lines=results,
+        unbilled=unbilled,
+        invoices=findings,
+        order=order,
+        unbilled_trips=unbilled_trips,
+        counts=counts,
+        ledgers=ledgers,
+        contracts=contracts,
+    )
 
 
-def _price_matched(
-    rule: Rule,
-    trip: Mapping[str, str],
-    amount: Decimal,
-    qb: Decimal,
-    pb: Decimal,
-    default_rounding: str,
-    tolerances: Mapping[str, tuple[Decimal, bool]],
-) -> RefLine:
-    """Price an exactly matched, performed, first claim of a charge (rows 6-14)."""
-    mode = rule.rounding or default_rounding
-    fee = None
-    if rule.basis == "cancellation":
-        quantity = Decimal(1)
-        if rule.tiers:
-            hours = _cell(trip, "cancel_notice_hours")
-            if not hours:
-                return _unpriced(Status.UNSUPPORTED, amount, unsupported=True, missing=True)
-            fee = tier_rate(rule.tiers, Decimal(hours))
-        else:
-            fee = rule.rate
-    elif rule.basis == "trip":
-        quantity = Decimal(1)
-    else:
-        measured = _cell(trip, rule.basis)
-        if not measured:
-            return _unpriced(Status.UNSUPPORTED, amount, unsupported=True, missing=True)
-        quantity = Decimal(measured)
-    qe = billable_quantity(rule, quantity)
-    within = False
-    tolerance = tolerances.get(rule.basis)
-    if tolerance is not None and qb != qe:
-        value, percent = tolerance
-        limit = EXACT.divide(_mul(qe, value), Decimal(100)) if percent else value
-        if EXACT.abs(_sub(qb, qe)) <= limit:
-            within = True
-            qe = qb  # accepted as billed: E uses the billed quantity
-    result = _classify_priced(rule, qe, fee, mode, amount, qb, pb)
-    result.within_tolerance = within
-    return result
+def _totals(
+    results: Mapping[tuple[str, str, str], RefLine],
+) -> tuple[
+    dict[Status, int],
+    dict[str, Decimal],
+    dict[str, tuple[dict[Status, int], dict[str, Decimal]]],
+]:
+    """Return the counts and ledgers, overall and per contract (INVALID: counted only)."""
+
+    def empty() -> tuple[dict[Status, int], dict[str, Decimal]]:
+        return dict.fromkeys(Status, 0), dict.fromkeys(LEDGERS, ZERO)
+
+    contracts: dict[str, tuple[dict[Status, int], dict[str, Decimal]]] = {}
+    for (contract, _, _), result in results.items():
+        if contract not in contracts:
+            contracts[contract] = empty()
+        counts, ledgers = contracts[contract]
+        counts[result.status] += 1
+        if result.status is Status.INVALID:
+            continue
+        assert result.billed is not None and result.expected is not None
+        assert result.erroneous is not None and result.unsupported is not None
+        assert result.underbilled is not None and result.variance is not None
+        amounts = {
+            "billed": result.billed,
+            "expected": result.expected,
+            "variance": result.variance,
+            "erroneous": result.erroneous,
+            "unsupported": result.unsupported,
+            "questioned": _add(result.erroneous, result.unsupported),
+            "underbilled": result.underbilled,
+        }
+        for name, value in amounts.items():
+            ledgers[name] = _add(ledgers[name], value)
+    counts, ledgers = empty()
+    for contract_counts, contract_ledgers in contracts.values():
+        for status, n in contract_counts.items():
+            counts[status] += n
+        for name, value in contract_ledgers.items():
+            ledgers[name] = _add(ledgers[name], value)
+    return counts, ledgers, contracts
