@@ -304,20 +304,36 @@ class FuelIndex:
 
 
 class TripIndex:
-    """Trips by (contract, upper-cased trip id) → row of the manifest table."""
+    """Trips by contract, then upper-cased trip id → row of the manifest table.
+
+    Nested by contract rather than keyed by (contract, trip) pairs: a million trips then
+    cost no million key tuples.
+    """
 
     def __init__(self, contract_ids: list[str], trip_ids: list[str]) -> None:
-        self._rows = {key: i for i, key in enumerate(zip(contract_ids, trip_ids, strict=True))}
+        self._rows: dict[str, dict[str, int]] = {}
+        for i, (contract, trip) in enumerate(zip(contract_ids, trip_ids, strict=True)):
+            rows = self._rows.get(contract)
+            if rows is None:
+                rows = self._rows[contract] = {}
+            rows[trip] = i
 
     def row(self, contract_id: str, trip_id: str) -> int | None:
         """Return the manifest row of the trip, or ``None`` if the contract has no such trip."""
-        return self._rows.get((contract_id, trip_id.upper()))
+        rows = self._rows.get(contract_id)
+        return None if rows is None else rows.get(trip_id.upper())
+
+
+#: One person on one trip's roster: (person, labor category, hours as (units, scale)).
+RosterEntry = tuple[str, str, tuple[int, int]]
 
 
 class Roster:
     """The staff roster: hours and labor category per person per trip.
 
-    Hours of repeated rows of one person (same category) on one trip are summed.
+    Hours of repeated rows of one person (same category) on one trip are summed. Stored
+    per contract, then trip id, as a tuple of :data:`RosterEntry` sorted by person: a trip
+    lists one or two persons, and a tuple costs far less than a dict per trip.
     """
 
     def __init__(
@@ -328,50 +344,71 @@ class Roster:
         categories: list[str],
         hours: DecimalColumn,
     ) -> None:
-        self._category: dict[tuple[str, str, str], str] = {}
-        self._hours: dict[tuple[str, str, str], tuple[int, int]] = {}
-        self._people: dict[tuple[str, str], list[str]] = defaultdict(list)
-        for i, key in enumerate(zip(contract_ids, trip_ids, person_ids, strict=True)):
+        building: dict[str, dict[str, dict[str, tuple[str, tuple[int, int]]]]] = {}
+        for i, (c, t, p) in enumerate(zip(contract_ids, trip_ids, person_ids, strict=True)):
             value = hours.get(i)
             assert value is not None  # required column; unusable rows are not stored
-            if key not in self._category:
-                self._category[key] = categories[i]
-                self._people[(key[0], key[1])].append(key[2])
-                self._hours[key] = value
+            persons = building.setdefault(c, {}).setdefault(t, {})
+            known = persons.get(p)
+            if known is None:
+                persons[p] = (categories[i], value)
             else:
-                self._hours[key] = _add(self._hours[key], value)
+                persons[p] = (known[0], _add(known[1], value))
+        self._trips: dict[str, dict[str, tuple[RosterEntry, ...]]] = {
+            c: {
+                t: tuple((p, cat, h) for p, (cat, h) in sorted(persons.items()))
+                for t, persons in trips.items()
+            }
+            for c, trips in building.items()
+        }
+
+    def _entries(self, contract_id: str, trip_id: str) -> tuple[RosterEntry, ...]:
+        trips = self._trips.get(contract_id)
+        return () if trips is None else trips.get(trip_id, ())
+
+    def _entry(self, contract_id: str, trip_id: str, person_id: str) -> RosterEntry | None:
+        for entry in self._entries(contract_id, trip_id):
+            if entry[0] == person_id:
+                return entry
+        return None
 
     def entries(self) -> list[tuple[str, str, str]]:
         """Return every (contract, trip, person) on the roster."""
-        return list(self._category)
+        return [
+            (c, t, entry[0])
+            for c, trips in self._trips.items()
+            for t, entries in trips.items()
+            for entry in entries
+        ]
 
     def category(self, contract_id: str, trip_id: str, person_id: str) -> str | None:
         """Return the person's labor category on the trip, or ``None`` if not on its roster."""
-        return self._category.get((contract_id, trip_id, person_id))
+        entry = self._entry(contract_id, trip_id, person_id)
+        return None if entry is None else entry[1]
 
     def hours(self, contract_id: str, trip_id: str, person_id: str) -> tuple[int, int] | None:
         """Return the person's hours on the trip as ``(units, scale)``, or ``None``."""
-        return self._hours.get((contract_id, trip_id, person_id))
+        entry = self._entry(contract_id, trip_id, person_id)
+        return None if entry is None else entry[2]
 
     def people(
         self, contract_id: str, trip_id: str, labor_category: str | None = None
     ) -> list[str]:
         """Return the persons on the trip's roster (of *labor_category*, if given), sorted."""
-        people = self._people.get((contract_id, trip_id), [])
-        if labor_category is not None:
-            people = [
-                p for p in people if self._category[(contract_id, trip_id, p)] == labor_category
-            ]
-        return sorted(people)
+        return [
+            entry[0]
+            for entry in self._entries(contract_id, trip_id)
+            if labor_category is None or entry[1] == labor_category
+        ]
 
     def total_hours(
         self, contract_id: str, trip_id: str, persons: Iterable[str]
     ) -> tuple[int, int] | None:
         """Return the summed hours of *persons* on the trip, or ``None`` if there are none."""
+        wanted = set(persons)
         total: tuple[int, int] | None = None
-        for p in persons:
-            h = self._hours.get((contract_id, trip_id, p))
-            if h is not None:
+        for person, _, h in self._entries(contract_id, trip_id):
+            if person in wanted:
                 total = h if total is None else _add(total, h)
         return total
 
