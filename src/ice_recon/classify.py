@@ -104,6 +104,7 @@ def classify(
         explanation=[""] * n,
     )
     bad_columns = _problem_columns(inputs)
+    texts = _Texts()
     for i in range(n):
         if not lines.valid[i]:
             out.findings[i] = (_CODE[_S.INVALID],)
@@ -115,7 +116,7 @@ def classify(
             where = f" ({', '.join(cols)})" if cols else ""
             out.explanation[i] = f"invalid input row{where}; not reconciled"
             continue
-        _classify_line(inputs, index, matching, policy, out, i)
+        _classify_line(inputs, index, matching, policy, out, i, texts)
     return out
 
 
@@ -137,8 +138,10 @@ def _classify_line(
     policy: Policy,
     out: Classified,
     i: int,
+    texts: _Texts,
 ) -> None:
     lines, manifest = inputs.invoice_lines, inputs.manifests
+    number = texts.number
     amount = lines.amount.get(i)
     qb = lines.quantity.get(i)
     pb = lines.unit_price.get(i)
@@ -156,9 +159,9 @@ def _classify_line(
     trip = m.trip[i]
     contract = lines.contract_id[i]
     billed_text = (
-        f"billed {format_scaled(*qb)}"
+        f"billed {number(qb)}"
         + (f" {rule.basis}" if rule is not None else "")
-        + f" x {format_scaled(*pb)} = {_money(a)}"
+        + f" x {number(pb)} = {_money(a)}"
     )
 
     info: list[str] = []
@@ -323,17 +326,17 @@ def _classify_line(
     codes += [_CODE[s] for s in holding if s is not status]
     if within:
         info.append(_CODE[Finding.WITHIN_TOLERANCE])
-        notes.append(f"billed quantity {format_scaled(*qb)} is within tolerance; accepted")
-    measured = f"trip {trip_id} recorded {format_scaled(*q)}"
+        notes.append(f"billed quantity {number(qb)} is within tolerance; accepted")
+    measured = f"trip {trip_id} recorded {number(q)}"
     if not _eq(q, q_used):
-        measured += f" (billable {format_scaled(*q_used)})"
+        measured += f" (billable {number(q_used)})"
     if priced.persons and rule.basis == "labor_hours":
         measured += f" for {', '.join(priced.persons)}"
     if priced.mismatch:
         measured += f" in roster category {priced.labor_category}"
     if rate is not None and rule.rate is None:
-        measured += f" at {format_scaled(*rate)}"
-    text = f"{billed_text}; {measured} -> {_money(expected)} ({_cite(rule, priced)})"
+        measured += f" at {number(rate)}"
+    text = f"{billed_text}; {measured} -> {_money(expected)} ({texts.cite(rule, priced)})"
     if status is _S.MATCHED:
         text += "; matches"
     else:
@@ -355,6 +358,33 @@ def _ordered_info(codes: list[str]) -> list[str]:
         _CODE[Finding.DUPLICATE_CANDIDATE],
     )
     return [c for c in order if c in codes]
+
+
+class _Texts:
+    """Texts that recur across lines (numbers, rule citations), each made once per batch."""
+
+    __slots__ = ("_cites", "_numbers")
+
+    def __init__(self) -> None:
+        self._numbers: dict[tuple[int, int], str] = {}
+        self._cites: dict[tuple[int, int | None], tuple[PricingRule, str]] = {}
+
+    def number(self, value: tuple[int, int]) -> str:
+        """Return ``format_scaled(*value)``."""
+        text = self._numbers.get(value)
+        if text is None:
+            if len(self._numbers) > 100_000:
+                self._numbers.clear()  # quantities vary without end: bound the memo
+            text = self._numbers[value] = format_scaled(*value)
+        return text
+
+    def cite(self, rule: PricingRule, priced: Priced) -> str:
+        """Return ``_cite(rule, priced)``."""
+        week = priced.index_week if rule.fuel is not None else None
+        found = self._cites.get((id(rule), week))
+        if found is None or found[0] is not rule:
+            found = self._cites[(id(rule), week)] = (rule, _cite(rule, priced))
+        return found[1]
 
 
 def _cite(rule: PricingRule, priced: Priced | None = None) -> str:

@@ -194,10 +194,15 @@ class MatchState:
     order. Lines are identified across batches by their *position* in the processing order.
 
     Attributes:
-        claimed: every claimed charge -> position of the line that claimed it.
+        claimed: every charge claimed by an exact match -> position of the line that
+            claimed it. Complete after :func:`claim_exact` has seen every batch, so a line
+            matched exactly is a duplicate exactly when its first charge is claimed by
+            another line, and the earlier line it names is the one that claimed a charge
+            of it before its position — nothing per duplicate line needs to be kept.
+        inferred: every charge claimed by an inferred match -> position of the line.
         trips: 1 for each manifest row claimed by a valid line.
-        duplicates: position of a DUPLICATE line -> position of the line claimed first.
-        cited: positions of lines a DUPLICATE line names, and their names once seen.
+        cited: positions of the lines some DUPLICATE line names.
+        names: the names of the cited lines, once :func:`match_batch` has seen them.
         look_alikes: the look-alike keys of lines without a usable ref (only those can be
             DUPLICATE_CANDIDATE) -> the name of the earliest matched line with that key.
         pairs: candidate pairs examined by inference.
@@ -206,8 +211,9 @@ class MatchState:
 
     claimed: dict[Charge, int]
     trips: bytearray
-    duplicates: dict[int, int] = attrs.field(factory=dict)
-    cited: dict[int, str | None] = attrs.field(factory=dict)
+    inferred: dict[Charge, int] = attrs.field(factory=dict)
+    cited: set[int] = attrs.field(factory=set)
+    names: dict[int, str] = attrs.field(factory=dict)
     look_alikes: dict[LookAlike, str | None] = attrs.field(factory=dict)
     pairs: int = 0
     candidates: _Candidates | None = None
@@ -238,8 +244,8 @@ def claim_exact(
     """Claim the charges of the lines matched exactly, for one batch, in processing order.
 
     *order* is the batch's rows in processing order and *offset* the position of its first
-    line in the whole processing order. Records duplicates and the look-alike keys of the
-    lines left for inference in *state*.
+    line in the whole processing order. Records the lines duplicates name and the look-alike
+    keys of the lines left for inference in *state*.
     """
     lines = inputs.invoice_lines
     claimed = state.claimed
@@ -264,8 +270,7 @@ def claim_exact(
         charges = _charges(clin, row, persons, labor)
         earlier = next((claimed[c] for c in charges if c in claimed), None)
         if earlier is not None:
-            state.duplicates[offset + k] = earlier
-            state.cited[earlier] = None
+            state.cited.add(earlier)
         else:
             claimed.update(dict.fromkeys(charges, offset + k))
 
@@ -301,24 +306,32 @@ def match_batch(
     position = dict(zip(order, range(offset, offset + len(order)), strict=True))
 
     # 1. Exact matches (claimed already by claim_exact).
-    cited = state.cited
+    cited, names, inferred = state.cited, state.names, state.inferred
     for i in order:
         if not lines.valid[i]:
             continue
         at = position[i]
         if at in cited:
-            cited[at] = _line_name(lines, i)
+            names[at] = _line_name(lines, i)
         ref = lines.trip_ref[i]
         row = None if ref is None else index.trips.row(lines.contract_id[i], ref)
         if row is None:
             pending.append(i)
             continue
         m.trip[i], m.kind[i] = row, EXACT
-        m.priced[i] = priced_line(inputs, index, i, row, rounding)
-        earlier = state.duplicates.get(at)
-        if earlier is not None:
+        priced = m.priced[i] = priced_line(inputs, index, i, row, rounding)
+        clin = lines.clin[i]
+        assert clin is not None
+        labor = index.rates.is_labor(lines.contract_id[i], clin)
+        charges = _charges(clin, row, priced.persons, labor)
+        if charges and claimed.get(charges[0]) != at:
+            # claim_exact gave this line's charges to no one but itself, or to nothing
+            # at all because an earlier line had claimed one of them.
+            earlier = next(
+                (e for c in charges if (e := claimed.get(c)) is not None and e < at), None
+            )
             m.duplicate[i] = 1
-            m.duplicate_of[i] = cited[earlier] or "an earlier line"
+            m.duplicate_of[i] = "an earlier line" if earlier is None else names[earlier]
 
     # 2. Inference for the lines without a usable reference, in processing order.
     if state.candidates is None:
@@ -377,7 +390,9 @@ def match_batch(
                     continue
                 if trips.cancelled[r] and rule.basis != BASIS_CANCELLATION:
                     continue
-                if any(c in claimed for c in _charges(clin, r, priced.persons, labor)):
+                if any(
+                    c in claimed or c in inferred for c in _charges(clin, r, priced.persons, labor)
+                ):
                     continue
                 if not within_tolerance(qty, qe, policy.tolerances.get(rule.basis)):
                     continue
@@ -401,7 +416,7 @@ def match_batch(
         m.trip[i], m.kind[i] = r, INFERRED
         m.priced[i] = priced_line(inputs, index, i, r, rounding)
         state.trips[r] = 1
-        claimed.update(dict.fromkeys(_charges(clin, r, found.persons, labor), position[i]))
+        inferred.update(dict.fromkeys(_charges(clin, r, found.persons, labor), position[i]))
 
     # 3. Unmatched lines that look like an earlier matched line.
     look_alikes = state.look_alikes
