@@ -115,9 +115,9 @@ class TestReconcileProblems:
         generate(tmp_path / "in", lines=3000, trips=2500, contracts=2, seed=2)
         n = len(ice_recon.validate(tmp_path / "in"))
 
-        main(["reconcile", str(tmp_path / "in"), "--out", str(tmp_path / "o"), "--quiet"])
+        main(["reconcile", str(tmp_path / "in"), "--out", str(tmp_path / "o")])
         short = capsys.readouterr().err.splitlines()
-        main(["reconcile", str(tmp_path / "in"), "--out", str(tmp_path / "o"), "--quiet",
+        main(["reconcile", str(tmp_path / "in"), "--out", str(tmp_path / "o"),
               "--all-problems"])  # fmt: skip
         full = capsys.readouterr().err.splitlines()
 

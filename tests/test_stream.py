@@ -8,16 +8,18 @@ over all batches and the contract groups are implementation details.
 from __future__ import annotations
 
 import csv
+import os
 import subprocess
 import sys
 import tempfile
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from ice_recon import Policy, Problem, load, reconcile, reconcile_to
+from ice_recon import Policy, Problem, load, reconcile, reconcile_to, stream
 from ice_recon._read import FILES, INVOICE_LINES, SPECS, TableReader
 from ice_recon.cli import main, sample_dir
 from ice_recon.stream import prepare
@@ -126,10 +128,11 @@ def test_prepared_problems_are_those_of_load_before_reconciling(tmp_path: Path) 
 
     with prepare(folder, batch_lines=2) as ready:
         before = ready.problems  # nothing reconciled yet: a --strict caller stops here
-        assert {p.line for p in before} >= {5}
         totals = ready.reconcile(tmp_path / "out")
 
-    assert totals.problems == load(folder).problems
+    assert before == load(folder).problems
+    assert {p.line for p in before} == {5, 9}  # the bad amount; the later row of the key
+    assert totals.problems == before
     assert totals.counts["INVALID"] == 3  # the bad amount and both rows of the shared key
 
 
@@ -287,3 +290,46 @@ def test_lines_read_in_parallel_parts_are_read_like_the_whole_file(
 
     assert _files(tmp_path / "b") == want
     assert totals.problems == load(folder).problems
+
+
+def test_many_runs_are_merged_a_few_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More sorted runs than the merge fan-in go through intermediate merges, same result."""
+    monkeypatch.setattr(stream, "_FAN_IN", 3)
+    work = tmp_path / "work"
+    work.mkdir()
+
+    reconcile_to(sample_dir(), tmp_path / "b", batch_lines=1, workdir=work)  # 60 runs
+
+    assert _files(tmp_path / "b") == _in_memory(sample_dir(), tmp_path / "a")
+    assert list(work.iterdir()) == []
+
+
+def _die(k: int) -> None:
+    os._exit(3)  # as if the out-of-memory killer had stopped the worker
+
+
+def test_a_worker_that_dies_fails_the_run_instead_of_hanging() -> None:
+    with pytest.raises(BrokenProcessPool):
+        stream._forked(_die, 2, None)
+
+
+def test_quiet_prints_no_problems_unless_strict_stops(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "in"
+    _copy_sample(folder)
+    path = folder / INVOICE_LINES
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    rows[0]["amount"] = "abc"
+    _rewrite(path, rows)
+
+    quiet = main(["reconcile", str(folder), "--out", str(tmp_path / "q"), "--quiet"])
+    said = capsys.readouterr()
+    strict = main(["reconcile", str(folder), "--out", str(tmp_path / "s"), "--quiet", "--strict"])
+    told = capsys.readouterr()
+
+    assert (quiet, said.out, said.err) == (0, "", "")
+    assert strict == 2
+    assert "invoice_lines.csv:2: column 'amount'" in told.err

@@ -164,7 +164,7 @@ def _reconcile_prepared(
     if long_run:
         progress(f"read {ready.line_count} invoice lines", time.perf_counter() - started)
     problems = ready.problems
-    if problems:
+    if problems and (show or args.strict):
         shown = problems if args.all_problems else problems[:MAX_PROBLEMS]
         for problem in shown:
             print(problem, file=sys.stderr)

@@ -36,6 +36,7 @@ whatever ``batch_lines`` and ``workers`` are (a property test checks this).
 
 from __future__ import annotations
 
+import concurrent.futures
 import csv
 import heapq
 import io
@@ -49,7 +50,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import IO, Any, Final, TypeVar
 
 import attrs
 
@@ -71,8 +72,33 @@ DEFAULT_BATCH_LINES: Final = 200_000
 #: Rows per pickled block in a spill file (what a merge holds per run).
 _BLOCK: Final = 4_096
 
+T = TypeVar("T")
 Progress = Callable[[str, float], None]
 OrderKey = tuple[Any, ...]
+
+
+#: At most this many runs are merged at once (each holds an open file and a block).
+_FAN_IN: Final = 64
+
+#: What the processes forked by :func:`_forked` inherit (set only while they run).
+_FORKED: Any = None
+
+
+def _forked(function: Callable[[int], Any], count: int, shared: object) -> list[Any]:
+    """Return ``[function(k) for k in range(count)]``, computed in *count* forked processes.
+
+    Forked processes share *shared* (and everything else) with this one instead of
+    receiving a copy; *function* reads it from ``_FORKED``. A process that dies (killed,
+    out of memory) makes this raise ``BrokenProcessPool`` instead of waiting for ever.
+    """
+    global _FORKED
+    _FORKED = shared
+    try:
+        context = multiprocessing.get_context("fork")
+        with concurrent.futures.ProcessPoolExecutor(count, mp_context=context) as pool:
+            return list(pool.map(function, range(count)))
+    finally:
+        _FORKED = None
 
 
 class _Spill:
@@ -138,10 +164,8 @@ class Prepared:
     problems: tuple[Problem, ...]
     digests: dict[str, str]
     _folder: Path
-    _runs: list[list[_Spill]]  # per contract group, its sorted runs
-    _groups: dict[str, int]
+    _batches: list[tuple[_Spill, int]]  # per contract group: its batches, its lines
     _file: str
-    _batch_lines: int
 
     def close(self) -> None:
         """Delete the temporary files."""
@@ -168,32 +192,25 @@ class Prepared:
         with paused():
             index = build(self.inputs)
             step("index")
-            if len(self._runs) == 1:
+            if len(self._batches) == 1:
                 sink = _Sink(out / "results.csv", keyed=False)
                 parts = [_reconcile_group(self, 0, index, policy, sink, step)]
             else:
-                parts = _parallel(self, index, policy)
-                step(f"match, price, classify in {len(self._runs)} processes")
+                parts = _forked(_group_worker, len(self._batches), (self, index, policy))
+                step(f"match, price, classify in {len(self._batches)} processes")
                 _merge_results(
-                    [self._folder / f"results-{g}.bin" for g in range(len(self._runs))],
+                    [self._folder / f"results-{g}.bin" for g in range(len(self._batches))],
                     out / "results.csv",
                 )
                 step("merge results")
             acc = parts[0].accumulator
             claimed = parts[0].claimed
             pairs = parts[0].pairs
-            problems = list(self.problems)
-            for part in parts:
-                problems += part.problems
             for part in parts[1:]:
                 acc.merge(part.accumulator)
                 claimed = bytearray(a | b for a, b in zip(claimed, part.claimed, strict=True))
                 pairs += part.pairs
-            inputs = attrs.evolve(
-                self.inputs,
-                problems=tuple(sorted(problems, key=Problem.sort_key)),
-                digests=self.digests,
-            )
+            inputs = attrs.evolve(self.inputs, problems=self.problems, digests=self.digests)
             totals = Totals(**acc.totals(inputs, claimed, pairs))
             totals.write_totals(out)
             step("totals")
@@ -207,7 +224,6 @@ class _Part:
     accumulator: Accumulator
     claimed: bytearray
     pairs: int
-    problems: list[Problem]
 
 
 def prepare(
@@ -258,6 +274,14 @@ def prepare(
                     )
                 for g, group_names in enumerate(names):
                     runs[g] = [_Spill.existing(folder / name, n) for name, n in group_names]
+            merging = (folder, runs, reader.file, batch_lines)
+            merged = (
+                [_merge_worker(0, merging)]
+                if workers == 1
+                else _forked(_merge_worker, workers, merging)
+            )
+            for _, _, found in merged:
+                problems += found
             digests = dict(inputs.digests)
             if reader.digest is not None:
                 digests[reader.file] = reader.digest
@@ -271,10 +295,8 @@ def prepare(
         problems=tuple(sorted(problems, key=Problem.sort_key)),
         digests=digests,
         folder=folder,
-        runs=runs,
-        groups=groups,
+        batches=[(spill, lines) for spill, lines, _ in merged],
         file=reader.file,
-        batch_lines=batch_lines,
     )
 
 
@@ -410,13 +432,7 @@ def _split_in_parallel(
     reader.digest = plan.digest
     if layout is None:
         return 0, splitter.names
-    global _SPLIT
-    _SPLIT = (plan, reader, layout, splitter, batch_lines)
-    try:
-        with multiprocessing.get_context("fork").Pool(len(plan.ranges)) as pool:
-            parts = pool.map(_split_worker, range(len(plan.ranges)), chunksize=1)
-    finally:
-        _SPLIT = None
+    parts = _forked(_split_worker, len(plan.ranges), (plan, reader, layout, splitter, batch_lines))
     count = 0
     names: list[list[tuple[str, int]]] = [[] for _ in splitter.names]
     for part_count, part_names, problems in parts:
@@ -428,13 +444,9 @@ def _split_in_parallel(
     return count, names
 
 
-#: What the forked readers of _split_in_parallel inherit.
-_SPLIT: tuple[_Plan, TableReader, Layout, _Splitter, int] | None = None
-
-
 def _split_worker(part: int) -> tuple[int, list[list[tuple[str, int]]], list[Problem]]:
-    assert _SPLIT is not None, "readers are forked by _split_in_parallel()"
-    plan, parent, layout, template, batch_lines = _SPLIT
+    shared: tuple[_Plan, TableReader, Layout, _Splitter, int] = _FORKED
+    plan, parent, layout, template, batch_lines = shared
     # A pool process may run several parts: each part starts with empty counts.
     splitter = template.fresh()
     start, end, first = plan.ranges[part]
@@ -527,6 +539,56 @@ def _by_group(
 # ------------------------------------------------------------------------ merge and batches
 
 
+def _merge_worker(
+    group: int, shared: tuple[Path, list[list[_Spill]], str, int] | None = None
+) -> tuple[_Spill, int, list[Problem]]:
+    """Step 2 for one contract group: merge its runs into batches, find duplicate keys.
+
+    Returns the spilled batches, how many lines they hold, and the duplicate-key problems.
+    """
+    folder, runs, file, batch_lines = _FORKED if shared is None else shared
+    problems: list[Problem] = []
+    batches = _Spill(folder, f"batches-{group}.bin")
+    total = 0
+    with paused():
+        group_runs = _fewer(runs[group], folder, f"{group}")
+        if group_runs:
+            for keys, table in _batches(group_runs, file, batch_lines):
+                mark_duplicate_keys(table, problems)
+                batches.add((keys, table))
+                total += len(table)
+    batches.close()
+    return batches, total, problems
+
+
+def _fewer(runs: list[_Spill], folder: Path, tag: str) -> list[_Spill]:
+    """Merge runs _FAN_IN at a time until at most _FAN_IN are left (few open files)."""
+    level = 0
+    while len(runs) > _FAN_IN:
+        merged: list[_Spill] = []
+        for k in range(0, len(runs), _FAN_IN):
+            part = runs[k : k + _FAN_IN]
+            if len(part) == 1:
+                merged.append(part[0])
+                continue
+            spill = _Spill(folder, f"merged-{tag}-{level}-{k}.bin")
+            for block in _in_blocks(heapq.merge(*(_unblocked(r) for r in part), key=_first)):
+                spill.add(block)
+            spill.close()
+            for r in part:
+                r.path.unlink()
+            merged.append(spill)
+        runs = merged
+        level += 1
+    return runs
+
+
+def _in_blocks(items: Iterator[T]) -> Iterator[list[T]]:
+    """Yield *items* in lists of _BLOCK."""
+    while block := list(itertools.islice(items, _BLOCK)):
+        yield block
+
+
 def _batches(
     runs: Sequence[_Spill], file: str, batch_lines: int
 ) -> Iterator[tuple[list[OrderKey], InvoiceLineTable]]:
@@ -562,22 +624,10 @@ def _reconcile_group(
 
     *step*, if given, is told when each step and each batch is done (progress).
     """
-    runs = ready._runs[group]
-    folder = ready._folder
-    problems: list[Problem] = []
-    # Step 2: merge the runs into batches, find duplicate line keys, spill the batches.
-    batches = _Spill(folder, f"batches-{group}.bin")
-    total = 0
-    if runs:
-        for keys, table in _batches(runs, ready._file, ready._batch_lines):
-            mark_duplicate_keys(table, problems)
-            batches.add((keys, table))
-            total += len(table)
-    batches.close()
+    batches, total = ready._batches[group]
     done = step or _quiet
-    done("merge into batches")
     by_line: dict[int, list[Problem]] = {}
-    for p in (*ready.problems, *problems):
+    for p in ready.problems:
         if p.file == ready._file:
             by_line.setdefault(p.line, []).append(p)
     # Step 3: claim the exact matches of every batch.
@@ -603,7 +653,7 @@ def _reconcile_group(
             sink.write([keys[i] for i in order], result_rows(inputs, m, c, order))
             offset += len(table)
             done(f"reconciled {offset:,} of {total:,} lines")
-    return _Part(acc, state.trips, state.pairs, problems)
+    return _Part(acc, state.trips, state.pairs)
 
 
 def _quiet(stage: str) -> None:
@@ -652,30 +702,9 @@ def _csv_text(rows: Iterable[Sequence[str]]) -> str:
 # -------------------------------------------------------------------------------- workers
 
 
-def _parallel(ready: Prepared, index: Index, policy: Policy) -> list[_Part]:
-    """Reconcile each contract group in a forked process; return the parts in group order.
-
-    The processes are forked, so they share the resident tables and indexes with this one
-    instead of receiving copies; each writes its keyed rows to a file of the work folder.
-    """
-    context = multiprocessing.get_context("fork")
-    groups = len(ready._runs)
-    global _SHARED
-    _SHARED = (ready, index, policy)
-    try:
-        with context.Pool(groups) as pool:
-            return pool.map(_group_worker, range(groups), chunksize=1)
-    finally:
-        _SHARED = None
-
-
-#: What forked workers inherit: the prepared folder, the indexes and the policy.
-_SHARED: tuple[Prepared, Index, Policy] | None = None
-
-
 def _group_worker(group: int) -> _Part:
-    assert _SHARED is not None, "workers are forked by _parallel()"
-    ready, index, policy = _SHARED
+    shared: tuple[Prepared, Index, Policy] = _FORKED
+    ready, index, policy = shared
     sink = _Sink(ready._folder / f"results-{group}.bin", keyed=True)
     with paused():
         return _reconcile_group(ready, group, index, policy, sink)
@@ -686,7 +715,7 @@ def _merge_results(parts: Sequence[Path], results: Path) -> None:
     with results.open("wb") as out:
         out.write(_csv_text([RESULT_COLUMNS]).encode("utf-8"))
         merged = heapq.merge(*(_read_keyed(p) for p in parts), key=_first)
-        for chunk in iter(lambda: list(itertools.islice(merged, _BLOCK)), []):
+        for chunk in _in_blocks(merged):
             out.write("".join(line for _, line in chunk).encode("utf-8"))
 
 
