@@ -822,6 +822,10 @@ def _first_bad_byte(data: bytes) -> int:
     return 0
 
 
+#: How many leading values of a column _shared looks at to judge whether values repeat.
+_SAMPLE: Final = 2_000
+
+
 def _shared(values: list[T]) -> list[T]:
     """Return *values* with equal values as one object (dictionary encoding, in effect).
 
@@ -832,6 +836,9 @@ def _shared(values: list[T]) -> list[T]:
     >>> a, a[0] is a[2]
     (['X0', 'X1', 'X0', 'X1'], True)
     """
+    sample = values[:_SAMPLE]
+    if len(set(sample)) > len(sample) // 2:
+        return values  # mostly distinct values (identifiers): sharing would gain nothing
     memo: dict[T, T] = {}
     return list(map(memo.setdefault, values, values))
 

@@ -344,20 +344,29 @@ class Roster:
         categories: list[str],
         hours: DecimalColumn,
     ) -> None:
-        building: dict[str, dict[str, dict[str, tuple[str, tuple[int, int]]]]] = {}
-        for i, (c, t, p) in enumerate(zip(contract_ids, trip_ids, person_ids, strict=True)):
-            value = hours.get(i)
-            assert value is not None  # required column; unusable rows are not stored
-            persons = building.setdefault(c, {}).setdefault(t, {})
-            known = persons.get(p)
-            if known is None:
-                persons[p] = (categories[i], value)
+        building: dict[str, dict[str, list[RosterEntry]]] = {}
+        units, scales = hours.units, hours.scales
+        for c, t, p, cat, u, sc in zip(
+            contract_ids, trip_ids, person_ids, categories, units, scales, strict=True
+        ):
+            assert u is not None  # required column; unusable rows are not stored
+            trips = building.get(c)
+            if trips is None:
+                trips = building[c] = {}
+            entries = trips.get(t)
+            if entries is None:
+                trips[t] = [(p, cat, (u, sc))]
+                continue
+            for k, (person, known, h) in enumerate(entries):
+                if person == p:
+                    entries[k] = (person, known, _add(h, (u, sc)))
+                    break
             else:
-                persons[p] = (known[0], _add(known[1], value))
+                entries.append((p, cat, (u, sc)))
         self._trips: dict[str, dict[str, tuple[RosterEntry, ...]]] = {
             c: {
-                t: tuple((p, cat, h) for p, (cat, h) in sorted(persons.items()))
-                for t, persons in trips.items()
+                t: tuple(entries) if len(entries) == 1 else tuple(sorted(entries))
+                for t, entries in trips.items()
             }
             for c, trips in building.items()
         }

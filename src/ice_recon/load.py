@@ -247,26 +247,25 @@ class _Loader:
             table.hours = _decimals(p, "hours", keep)
         # A person in two labor categories on one trip: every row of that person is unusable.
         seen: dict[tuple[str, str, str], int] = {}
-        rows_of: dict[tuple[str, str, str], list[int]] = defaultdict(list)
         bad_keys: set[tuple[str, str, str]] = set()
-        for i in range(len(table)):
-            key = (table.contract_id[i], table.trip_id[i], table.person_id[i])
-            rows_of[key].append(i)
+        category, line = table.labor_category, table.line
+        keys = zip(table.contract_id, table.trip_id, table.person_id, strict=True)
+        for i, key in enumerate(keys):
             j = seen.setdefault(key, i)
-            if table.labor_category[j] != table.labor_category[i]:
+            if category[j] != category[i]:
                 self.problem(
                     table.file,
-                    table.line[i],
-                    f"person {key[2]!r} is in labor category {table.labor_category[j]!r} "
-                    f"on trip {key[1]!r} at line {table.line[j]}; one person has one "
+                    line[i],
+                    f"person {key[2]!r} is in labor category {category[j]!r} "
+                    f"on trip {key[1]!r} at line {line[j]}; one person has one "
                     "category per trip",
                     "labor_category",
-                    table.labor_category[i],
+                    category[i],
                 )
                 bad_keys.add(key)
         if bad_keys:
-            drop = {i for key in bad_keys for i in rows_of[key]}
-            table = table.take([i for i in range(len(table)) if i not in drop])
+            again = zip(table.contract_id, table.trip_id, table.person_id, strict=True)
+            table = table.take([i for i, key in enumerate(again) if key not in bad_keys])
         return table
 
     # -- invoice lines -----------------------------------------------------------------------
