@@ -333,3 +333,16 @@ def test_quiet_prints_no_problems_unless_strict_stops(
     assert (quiet, said.out, said.err) == (0, "", "")
     assert strict == 2
     assert "invoice_lines.csv:2: column 'amount'" in told.err
+
+
+def test_charges_too_many_to_pack_fall_back_to_tuples(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no room for codes, charges are (trip, CLIN, person) tuples: same results."""
+    from ice_recon import match as match_module
+
+    want = _in_memory(sample_dir(), tmp_path / "a")
+    monkeypatch.setattr(match_module, "_CODE_BITS", 0)
+
+    assert _in_memory(sample_dir(), tmp_path / "b") == want
+    assert match_module._ChargeCodes().charges("0001", 3, (), False) == [(3, "0001", "")]

@@ -296,6 +296,19 @@ class Parsed:
     def __len__(self) -> int:
         return len(self.lines)
 
+    def extend(self, other: Parsed) -> None:
+        """Append the rows of *other*, a later chunk of the same file."""
+        self.lines += other.lines
+        self.ok += other.ok
+        for name, text in other.text.items():
+            self.text[name] += text
+        for name, values in other.values.items():
+            self.values[name] += values
+        for name, units in other.units.items():
+            self.units[name] += units
+        for name, scales in other.scales.items():
+            self.scales[name] += scales
+
     def value(self, name: str, i: int) -> Any:
         """Return the parsed value of column *name* in row *i* (decimals as (units, scale))."""
         units = self.units.get(name)
@@ -339,34 +352,19 @@ class TableReader:
 
     # -- sources ----------------------------------------------------------------------------
 
-    def records(self, source: Source) -> tuple[Sequence[int], list[list[str]]]:
-        """Return the start line and raw cells of every record, the header first."""
-        if isinstance(source, str | os.PathLike):
-            path = Path(source)
-            self.file = path.name
-            return self._file_records(path)
+    def records(self, source: Iterable[Any]) -> tuple[Sequence[int], list[list[str]]]:
+        """Return the start line and raw cells of every record of row mappings, header first."""
         return self._mapping_records(source)
-
-    def _file_records(self, path: Path) -> tuple[Sequence[int], list[list[str]]]:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            self.problem(1, f"cannot be read: {exc.strerror or exc}")
-            return [], []
-        self.digest = hashlib.sha256(data).hexdigest()
-        # surrogateescape keeps undecodable bytes as lone surrogates, so that a bad byte is
-        # reported at its own cell instead of failing the whole file.
-        return self._text_records(data.decode("utf-8-sig", errors="surrogateescape"), 1)
 
     def _file_chunks(
         self, path: Path, rows: int
     ) -> Iterator[tuple[Sequence[int], list[list[str]]]]:
         """Yield the records of a file in chunks of about *rows* physical lines.
 
-        A chunk ends at the end of a record, as the whole-file reading of
-        :meth:`_file_records` finds the records (a quoted cell with line breaks is never cut,
-        and an unterminated quote is reported and skipped exactly as there): every chunk
-        gives the same records and problems as reading the whole file.
+        A chunk ends at the end of a record, as reading the whole file at once would find
+        the records (a quoted cell with line breaks is never cut, and an unterminated quote
+        is reported and skipped exactly as there): every chunk gives the same records and
+        problems as reading the whole file as one chunk.
         """
         try:
             raw = path.open("rb")
@@ -393,12 +391,6 @@ class TableReader:
             for _ in text:
                 pass
         self.digest = hashing.digest.hexdigest()
-
-    def _text_records(self, text: str, first: int) -> tuple[Sequence[int], list[list[str]]]:
-        """Split *text* into records; *first* is the file line number of its first line."""
-        # Physical lines exactly as the csv module counts them (\n, \r or \r\n).
-        starts, rows, _ = self._line_records(list(io.StringIO(text, newline="")), iter(()), first)
-        return starts, rows
 
     def _line_records(
         self, lines: list[str], more: Iterator[str], first: int
@@ -482,7 +474,19 @@ class TableReader:
     # -- parsing ----------------------------------------------------------------------------
 
     def parse(self, source: Source) -> Parsed | None:
-        """Read and parse *source*; ``None`` if it has no usable header (reported)."""
+        """Read and parse *source*; ``None`` if it has no usable header (reported).
+
+        A file is read in chunks (:meth:`parse_chunks`) whose columns are then joined, so
+        that the raw rows of a large file are never all in memory at once.
+        """
+        if isinstance(source, str | os.PathLike):
+            whole: Parsed | None = None
+            for chunk in self.parse_chunks(source, _CHUNK_ROWS):
+                if whole is None:
+                    whole = chunk
+                else:
+                    whole.extend(chunk)
+            return whole
         starts, records = self.records(source)
         layout = self._begin(records)
         if layout is None:
@@ -822,7 +826,10 @@ def _first_bad_byte(data: bytes) -> int:
     return 0
 
 
-#: How many leading values of a column _shared looks at to judge whether values repeat.
+#: Rows per chunk when a whole file is read (what is held as raw cells at once).
+_CHUNK_ROWS: Final = 100_000
+
+#: How many values of a column (spread over it) _shared looks at to judge whether they repeat.
 _SAMPLE: Final = 2_000
 
 
@@ -836,9 +843,9 @@ def _shared(values: list[T]) -> list[T]:
     >>> a, a[0] is a[2]
     (['X0', 'X1', 'X0', 'X1'], True)
     """
-    sample = values[:_SAMPLE]
-    if len(set(sample)) > len(sample) // 2:
-        return values  # mostly distinct values (identifiers): sharing would gain nothing
+    sample = values[:: max(1, len(values) // _SAMPLE)]
+    if len(set(sample)) > len(sample) * 0.95:
+        return values  # distinct values (identifiers, line numbers): sharing gains nothing
     memo: dict[T, T] = {}
     return list(map(memo.setdefault, values, values))
 

@@ -26,6 +26,7 @@ hash index — never by a loop over all pairs of lines and trips.
 
 from __future__ import annotations
 
+import array
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from fractions import Fraction
@@ -39,7 +40,7 @@ from ice_recon.money import decimal_to_scaled, pow10
 from ice_recon.policy import Policy, Tolerance
 from ice_recon.price import Priced, compiled, priced_line, trip_quantity
 from ice_recon.records import BASIS_CANCELLATION, NON_MEASURE_BASES, ONE_UNIT_BASES, InvoiceHeader
-from ice_recon.tables import InvoiceLineTable, ManifestTable, Sourced
+from ice_recon.tables import DecimalColumn, InvoiceLineTable, ManifestTable, Sourced
 
 __all__ = [
     "EXACT",
@@ -61,7 +62,10 @@ NONE: Final = "none"
 EXACT: Final = "exact"
 INFERRED: Final = "inferred"
 
-Charge = tuple[int, str, str]  # (trip row, CLIN, person or "")
+#: A charge — (trip row, CLIN, person or "") — packed into one integer where the codes of
+#: the CLIN and the person fit in 20 bits each (a tuple costs three times the memory).
+Charge = int | tuple[int, str, str]
+_CODE_BITS: Final = 20
 
 #: Look inference candidates up by narrower keys (measure value, roster person) where the
 #: rules allow it. Turning it off examines every trip of the window instead; the results
@@ -207,6 +211,7 @@ class MatchState:
             DUPLICATE_CANDIDATE) -> the name of the earliest matched line with that key.
         pairs: candidate pairs examined by inference.
         candidates: inference's index of the manifest, built by the first batch.
+        codes: the codes that pack charges into integers.
     """
 
     claimed: dict[Charge, int]
@@ -217,6 +222,7 @@ class MatchState:
     look_alikes: dict[LookAlike, str | None] = attrs.field(factory=dict)
     pairs: int = 0
     candidates: _Candidates | None = None
+    codes: _ChargeCodes = attrs.field(factory=lambda: _ChargeCodes())
 
     @classmethod
     def new(cls, trips: int) -> MatchState:
@@ -224,10 +230,36 @@ class MatchState:
         return cls({}, bytearray(trips))
 
 
-def _charges(clin: str, trip: int, persons: Sequence[str], labor: bool) -> list[Charge]:
-    if labor:
-        return [(trip, clin, p) for p in persons]
-    return [(trip, clin, "")]
+class _ChargeCodes:
+    """Packs (trip row, CLIN, person) into one integer, with a code per CLIN and person.
+
+    >>> codes = _ChargeCodes()
+    >>> a = codes.charges("0001", 7, (), False)
+    >>> b = codes.charges("0004", 7, ("P1", "P2"), True)
+    >>> [c >> 40 for c in a + b], len(set(a + b)), codes.charges("0001", 7, (), False) == a
+    ([7, 7, 7], 3, True)
+    """
+
+    __slots__ = ("_codes",)
+
+    def __init__(self) -> None:
+        self._codes: dict[str, int] = {"": 0}
+
+    def _code(self, text: str) -> int:
+        code = self._codes.get(text)
+        if code is None:
+            code = self._codes[text] = len(self._codes)
+        return code
+
+    def charges(self, clin: str, trip: int, persons: Sequence[str], labor: bool) -> list[Charge]:
+        """Return the charges of a line billing *clin* on *trip* (per person when labor)."""
+        people = persons if labor else ("",)
+        c = self._code(clin)
+        codes = [self._code(p) for p in people]
+        if c >> _CODE_BITS or any(p >> _CODE_BITS for p in codes):
+            return [(trip, clin, p) for p in people]  # too many distinct names to pack
+        base = ((trip << _CODE_BITS) | c) << _CODE_BITS
+        return [base | p for p in codes]
 
 
 def match(inputs: Inputs, index: Index, policy: Policy | None = None) -> Matching:
@@ -267,7 +299,7 @@ def claim_exact(
             if labor
             else ()
         )
-        charges = _charges(clin, row, persons, labor)
+        charges = state.codes.charges(clin, row, persons, labor)
         earlier = next((claimed[c] for c in charges if c in claimed), None)
         if earlier is not None:
             state.cited.add(earlier)
@@ -323,7 +355,7 @@ def match_batch(
         clin = lines.clin[i]
         assert clin is not None
         labor = index.rates.is_labor(lines.contract_id[i], clin)
-        charges = _charges(clin, row, priced.persons, labor)
+        charges = state.codes.charges(clin, row, priced.persons, labor)
         if charges and claimed.get(charges[0]) != at:
             # claim_exact gave this line's charges to no one but itself, or to nothing
             # at all because an earlier line had claimed one of them.
@@ -391,7 +423,8 @@ def match_batch(
                 if trips.cancelled[r] and rule.basis != BASIS_CANCELLATION:
                     continue
                 if any(
-                    c in claimed or c in inferred for c in _charges(clin, r, priced.persons, labor)
+                    c in claimed or c in inferred
+                    for c in state.codes.charges(clin, r, priced.persons, labor)
                 ):
                     continue
                 if not within_tolerance(qty, qe, policy.tolerances.get(rule.basis)):
@@ -416,7 +449,8 @@ def match_batch(
         m.trip[i], m.kind[i] = r, INFERRED
         m.priced[i] = priced_line(inputs, index, i, r, rounding)
         state.trips[r] = 1
-        inferred.update(dict.fromkeys(_charges(clin, r, found.persons, labor), position[i]))
+        charges = state.codes.charges(clin, r, found.persons, labor)
+        inferred.update(dict.fromkeys(charges, position[i]))
 
     # 3. Unmatched lines that look like an earlier matched line.
     look_alikes = state.look_alikes
@@ -484,7 +518,7 @@ class _Candidates:
         t = self._trips
         for r, key in enumerate(zip(t.contract_id, t.service_date, strict=True)):
             self._by_day[key].append(r)
-        self._by_measure: dict[str, dict[tuple[str, int, int, int], list[int]]] = {}
+        self._scaled: dict[str, tuple[int, Sequence[int]]] = {}
         self._of_person: dict[tuple[str, str], set[int]] | None = None
 
     def trips_of(self, index: Index, contract: str, person: str) -> set[int]:
@@ -502,18 +536,35 @@ class _Candidates:
         return self._by_day.get((contract, day), [])
 
     def by_measure(self, basis: str, contract: str, day: int, value: tuple[int, int]) -> list[int]:
-        """Return the rows of the contract's trips on *day* whose *basis* measure equals value."""
-        index = self._by_measure.get(basis)
-        if index is None:
-            index = self._by_measure[basis] = defaultdict(list)
-            t = self._trips
-            column = t.measures.get(basis)
-            if column is not None:
-                for r in range(len(t)):
-                    v = column.get(r)
-                    if v is not None:
-                        index[(t.contract_id[r], t.service_date[r], *_normal(v))].append(r)
-        return index.get((contract, day, *_normal(value)), [])
+        """Return the rows of the contract's trips on *day* whose *basis* measure equals value.
+
+        Each measure is kept as one integer per trip at the column's largest scale (-1 when
+        not recorded), so the trips of a day are compared as integers: no per-trip keys.
+        """
+        scaled = self._scaled.get(basis)
+        if scaled is None:
+            scaled = self._scaled[basis] = _at_one_scale(self._trips.measures.get(basis))
+        top, column = scaled
+        units, scale = _normal(value)
+        if scale > top:
+            return []  # more places than any recorded value has
+        target = units * pow10(top - scale)
+        return [r for r in self.rows(contract, day) if column[r] == target]
+
+
+def _at_one_scale(column: DecimalColumn | None) -> tuple[int, Sequence[int]]:
+    """Return (scale, values): every value of *column* at its largest scale, -1 if absent."""
+    if column is None:
+        return 0, []
+    top = max(column.scales, default=0)
+    values = [
+        -1 if u is None else u * pow10(top - sc)
+        for u, sc in zip(column.units, column.scales, strict=True)
+    ]
+    try:
+        return top, array.array("q", values)
+    except OverflowError:
+        return top, values  # values beyond 64 bits: a list holds them
 
 
 class _QuickQuantity:

@@ -67,8 +67,9 @@ from ice_recon.tables import InvoiceLineTable
 
 __all__ = ["DEFAULT_BATCH_LINES", "Prepared", "prepare", "reconcile_to"]
 
-#: Invoice lines per batch by default: about 0.3 GiB of lines and results in flight.
-DEFAULT_BATCH_LINES: Final = 200_000
+#: Invoice lines per batch by default: a batch in flight takes about 2.5 KiB per line
+#: (the lines, their pricing, results and explanations), so about 120 MiB.
+DEFAULT_BATCH_LINES: Final = 50_000
 #: Rows per pickled block in a spill file (what a merge holds per run).
 _BLOCK: Final = 4_096
 
