@@ -26,7 +26,7 @@ import bisect
 import datetime as dt
 import itertools
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -324,16 +324,14 @@ class TripIndex:
         return None if rows is None else rows.get(trip_id.upper())
 
 
-#: One person on one trip's roster: (person, labor category, hours as (units, scale)).
-RosterEntry = tuple[str, str, tuple[int, int]]
-
-
 class Roster:
     """The staff roster: hours and labor category per person per trip.
 
-    Hours of repeated rows of one person (same category) on one trip are summed. Stored
-    per contract, then trip id, as a tuple of :data:`RosterEntry` sorted by person: a trip
-    lists one or two persons, and a tuple costs far less than a dict per trip.
+    Hours of repeated rows of one person on one trip are summed; the person's category is
+    that of their first row (a person has one category per trip: ``load`` leaves out the
+    rows of anyone listed in two). The roster keeps the staff columns it is given and, per
+    contract and trip id, only the row numbers of the trip's rows (one ``int`` for a
+    single row, else a tuple sorted by person): a million trips cost no copy of the staff.
     """
 
     def __init__(
@@ -344,71 +342,74 @@ class Roster:
         categories: list[str],
         hours: DecimalColumn,
     ) -> None:
-        building: dict[str, dict[str, list[RosterEntry]]] = {}
-        units, scales = hours.units, hours.scales
-        for c, t, p, cat, u, sc in zip(
-            contract_ids, trip_ids, person_ids, categories, units, scales, strict=True
-        ):
-            assert u is not None  # required column; unusable rows are not stored
+        self._person = person_ids
+        self._category = categories
+        self._hours = hours
+        building: dict[str, dict[str, int | list[int]]] = {}
+        for i, (c, t) in enumerate(zip(contract_ids, trip_ids, strict=True)):
+            assert hours.units[i] is not None  # required column; unusable rows are not stored
             trips = building.get(c)
             if trips is None:
                 trips = building[c] = {}
-            entries = trips.get(t)
-            if entries is None:
-                trips[t] = [(p, cat, (u, sc))]
-                continue
-            for k, (person, known, h) in enumerate(entries):
-                if person == p:
-                    entries[k] = (person, known, _add(h, (u, sc)))
-                    break
+            known = trips.get(t)
+            if known is None:
+                trips[t] = i
+            elif isinstance(known, int):
+                trips[t] = [known, i]
             else:
-                entries.append((p, cat, (u, sc)))
-        self._trips: dict[str, dict[str, tuple[RosterEntry, ...]]] = {
-            c: {
-                t: tuple(entries) if len(entries) == 1 else tuple(sorted(entries))
-                for t, entries in trips.items()
+                known.append(i)
+        self._trips: dict[str, dict[str, int | tuple[int, ...]]] = {}
+        for c, trips in building.items():
+            self._trips[c] = {
+                t: rows
+                if isinstance(rows, int)
+                else tuple(sorted(rows, key=person_ids.__getitem__))
+                for t, rows in trips.items()
             }
-            for c, trips in building.items()
-        }
 
-    def _entries(self, contract_id: str, trip_id: str) -> tuple[RosterEntry, ...]:
+    def _rows(self, contract_id: str, trip_id: str) -> tuple[int, ...]:
         trips = self._trips.get(contract_id)
-        return () if trips is None else trips.get(trip_id, ())
-
-    def _entry(self, contract_id: str, trip_id: str, person_id: str) -> RosterEntry | None:
-        for entry in self._entries(contract_id, trip_id):
-            if entry[0] == person_id:
-                return entry
-        return None
+        rows = None if trips is None else trips.get(trip_id)
+        if rows is None:
+            return ()
+        return (rows,) if isinstance(rows, int) else rows
 
     def entries(self) -> list[tuple[str, str, str]]:
         """Return every (contract, trip, person) on the roster."""
-        return [
-            (c, t, entry[0])
-            for c, trips in self._trips.items()
-            for t, entries in trips.items()
-            for entry in entries
-        ]
+        return list(self.iter_entries())
+
+    def iter_entries(self) -> Iterator[tuple[str, str, str]]:
+        """Yield every (contract, trip, person) on the roster, one at a time."""
+        for c, trips in self._trips.items():
+            for t in trips:
+                for p in self.people(c, t):
+                    yield c, t, p
 
     def category(self, contract_id: str, trip_id: str, person_id: str) -> str | None:
         """Return the person's labor category on the trip, or ``None`` if not on its roster."""
-        entry = self._entry(contract_id, trip_id, person_id)
-        return None if entry is None else entry[1]
+        for r in self._rows(contract_id, trip_id):
+            if self._person[r] == person_id:
+                return self._category[r]
+        return None
 
     def hours(self, contract_id: str, trip_id: str, person_id: str) -> tuple[int, int] | None:
         """Return the person's hours on the trip as ``(units, scale)``, or ``None``."""
-        entry = self._entry(contract_id, trip_id, person_id)
-        return None if entry is None else entry[2]
+        return self.total_hours(contract_id, trip_id, (person_id,))
 
     def people(
         self, contract_id: str, trip_id: str, labor_category: str | None = None
     ) -> list[str]:
         """Return the persons on the trip's roster (of *labor_category*, if given), sorted."""
-        return [
-            entry[0]
-            for entry in self._entries(contract_id, trip_id)
-            if labor_category is None or entry[1] == labor_category
-        ]
+        found: list[str] = []
+        for r in self._rows(contract_id, trip_id):
+            person = self._person[r]
+            if found and found[-1] == person:
+                continue  # a repeated row of the same person (rows are sorted by person)
+            if labor_category is None or self.category(contract_id, trip_id, person) == (
+                labor_category
+            ):
+                found.append(person)
+        return found
 
     def total_hours(
         self, contract_id: str, trip_id: str, persons: Iterable[str]
@@ -416,8 +417,10 @@ class Roster:
         """Return the summed hours of *persons* on the trip, or ``None`` if there are none."""
         wanted = set(persons)
         total: tuple[int, int] | None = None
-        for person, _, h in self._entries(contract_id, trip_id):
-            if person in wanted:
+        for r in self._rows(contract_id, trip_id):
+            if self._person[r] in wanted:
+                h = self._hours.get(r)
+                assert h is not None
                 total = h if total is None else _add(total, h)
         return total
 

@@ -68,8 +68,8 @@ from ice_recon.tables import InvoiceLineTable
 __all__ = ["DEFAULT_BATCH_LINES", "Prepared", "prepare", "reconcile_to"]
 
 #: Invoice lines per batch by default: a batch in flight takes about 2.5 KiB per line
-#: (the lines, their pricing, results and explanations), so about 120 MiB.
-DEFAULT_BATCH_LINES: Final = 50_000
+#: (the lines, their pricing, results and explanations), so about 60 MiB.
+DEFAULT_BATCH_LINES: Final = 25_000
 #: Rows per pickled block in a spill file (what a merge holds per run).
 _BLOCK: Final = 4_096
 
