@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from ice_recon import Policy, Problem, load, reconcile, reconcile_to, stream
+from ice_recon import Policy, Problem, _fork, load, reconcile, reconcile_to, stream
 from ice_recon._read import FILES, INVOICE_LINES, SPECS, TableReader
 from ice_recon.cli import main, sample_dir
 from ice_recon.stream import prepare
@@ -312,7 +312,7 @@ def _die(k: int) -> None:
 
 def test_a_worker_that_dies_fails_the_run_instead_of_hanging() -> None:
     with pytest.raises(BrokenProcessPool):
-        stream._forked(_die, 2, None)
+        _fork.forked(_die, 2, None)
 
 
 def test_quiet_prints_no_problems_unless_strict_stops(

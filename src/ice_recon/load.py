@@ -17,12 +17,13 @@ import datetime as dt
 import itertools
 import os
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import attrs
 
+from ice_recon import _fork
 from ice_recon._gc import paused
 from ice_recon._read import (
     BASES_NOT_MEASURES,
@@ -266,6 +267,13 @@ class _Loader:
         if bad_keys:
             again = zip(table.contract_id, table.trip_id, table.person_id, strict=True)
             table = table.take([i for i, key in enumerate(again) if key not in bad_keys])
+        return table
+
+    def adopt(self, loaded: _StaffLoaded) -> StaffTable:
+        """Take a staff table read by another process, with its problems and digests."""
+        table, problems, digests = loaded
+        self.problems += problems
+        self.digests.update(digests)
         return table
 
     # -- invoice lines -----------------------------------------------------------------------
@@ -748,6 +756,7 @@ def _load(
     fuel_rules: Source | None,
     invoices: Source | None,
     lines: bool = True,
+    staff_elsewhere: Callable[[], _StaffLoaded] | None = None,
 ) -> Inputs:
     loader = _Loader()
     trips, measures, header_ok = loader.manifests(manifests)
@@ -762,7 +771,7 @@ def _load(
         fuel_rules=fuel_rule_rows,
         fuel_index=loader.fuel_index(fuel_index),
         manifests=trips,
-        staff=loader.staff(staff),
+        staff=loader.staff(staff) if staff_elsewhere is None else loader.adopt(staff_elsewhere()),
         invoice_lines=loader.invoice_lines(invoice_lines) if lines else InvoiceLineTable(),
         invoices=loader.invoices(invoices),
         measures=measures,
@@ -795,16 +804,50 @@ def _sources(input_dir: str | os.PathLike[str]) -> dict[str, Path | None]:
     return sources
 
 
-def load_resident(input_dir: str | os.PathLike[str]) -> tuple[Inputs, Path | None]:
+#: A staff table read by another process, with its problems and digests.
+_StaffLoaded = tuple[StaffTable, list[Problem], dict[str, str]]
+
+
+def _staff_in_child(_: int) -> _StaffLoaded:
+    loader = _Loader()
+    with paused():
+        table = loader.staff(_fork.shared)
+    return table, loader.problems, loader.digests
+
+
+def load_resident(
+    input_dir: str | os.PathLike[str], *, workers: int = 1
+) -> tuple[Inputs, Path | None]:
     """Load every table of *input_dir* except the invoice lines, which are to be streamed.
 
     Returns the inputs (with an empty ``invoice_lines``) and the path of
     ``invoice_lines.csv`` (``None`` when it is missing; the problem is then in the inputs).
+    With *workers* > 1, ``staff.csv`` is read in a forked process while this one reads the
+    other tables (the two largest tables are the manifest and the roster).
     """
     sources = _sources(input_dir)
     lines = sources.pop("invoice_lines")
     with paused():
-        inputs = _load(**sources, invoice_lines=None, lines=False)
+        staff = sources["staff"]
+
+        def resident(elsewhere: Callable[[], _StaffLoaded] | None) -> Inputs:
+            return _load(
+                rates=sources["rates"],
+                manifests=sources["manifests"],
+                invoice_lines=None,
+                staff=staff,
+                fuel_index=sources["fuel_index"],
+                fuel_rules=sources["fuel_rules"],
+                invoices=sources["invoices"],
+                lines=False,
+                staff_elsewhere=elsewhere,
+            )
+
+        if workers > 1 and staff is not None:
+            with _fork.pool(1, staff) as pool:
+                inputs = resident(pool.submit(_staff_in_child, 0).result)
+        else:
+            inputs = resident(None)
     if lines is None:
         problem = Problem(file=INVOICE_LINES, line=1, message="required file is missing")
         inputs = attrs.evolve(

@@ -315,6 +315,16 @@ def _write_csv(path: Path, header: Sequence[str], rows: Any) -> None:
     path.write_bytes(buffer.getvalue().encode("utf-8"))
 
 
+class _Days(dict[int, dt.date]):
+    """Date ordinal -> date, each made once."""
+
+    def __call__(self, ordinal: int) -> dt.date:
+        day = self.get(ordinal)
+        if day is None:
+            day = self[ordinal] = dt.date.fromordinal(ordinal)
+        return day
+
+
 class Accumulator:
     """Counts and ledgers summed over batches of classified lines (internal).
 
@@ -375,20 +385,22 @@ class Accumulator:
     def totals(self, inputs: Inputs, claimed: bytearray, pairs: int) -> dict[str, Any]:
         """Return the :class:`Totals` attributes, given the trips *claimed* by any line."""
         trips = inputs.manifests
+        contract, trip_id = trips.contract_id, trips.trip_id
+        # (contract_id, trip_id) is unique in the manifest: it alone gives the order by
+        # (contract_id, trip_id, service_date, status).
+        rows = sorted(
+            (r for r in range(len(trips)) if not claimed[r]),
+            key=lambda r: (contract[r], trip_id[r]),
+        )
+        day = _Days()
         unbilled = tuple(
-            sorted(
-                (
-                    UnbilledTrip(
-                        contract_id=trips.contract_id[r],
-                        trip_id=trips.trip_id[r],
-                        service_date=dt.date.fromordinal(trips.service_date[r]),
-                        status="cancelled" if trips.cancelled[r] else "completed",
-                    )
-                    for r in range(len(trips))
-                    if not claimed[r]
-                ),
-                key=lambda u: (u.contract_id, u.trip_id, u.service_date.isoformat(), u.status),
+            UnbilledTrip(
+                contract_id=contract[r],
+                trip_id=trip_id[r],
+                service_date=day(trips.service_date[r]),
+                status="cancelled" if trips.cancelled[r] else "completed",
             )
+            for r in rows
         )
         return {
             "line_count": self.lines,

@@ -36,12 +36,10 @@ whatever ``batch_lines`` and ``workers`` are (a property test checks this).
 
 from __future__ import annotations
 
-import concurrent.futures
 import csv
 import heapq
 import io
 import itertools
-import multiprocessing
 import os
 import pickle
 import shutil
@@ -54,6 +52,7 @@ from typing import IO, Any, Final, TypeVar
 
 import attrs
 
+from ice_recon import _fork
 from ice_recon._gc import paused
 from ice_recon._read import INVOICE_LINES, SPECS, Layout, TableReader
 from ice_recon.classify import classify
@@ -80,26 +79,6 @@ OrderKey = tuple[Any, ...]
 
 #: At most this many runs are merged at once (each holds an open file and a block).
 _FAN_IN: Final = 64
-
-#: What the processes forked by :func:`_forked` inherit (set only while they run).
-_FORKED: Any = None
-
-
-def _forked(function: Callable[[int], Any], count: int, shared: object) -> list[Any]:
-    """Return ``[function(k) for k in range(count)]``, computed in *count* forked processes.
-
-    Forked processes share *shared* (and everything else) with this one instead of
-    receiving a copy; *function* reads it from ``_FORKED``. A process that dies (killed,
-    out of memory) makes this raise ``BrokenProcessPool`` instead of waiting for ever.
-    """
-    global _FORKED
-    _FORKED = shared
-    try:
-        context = multiprocessing.get_context("fork")
-        with concurrent.futures.ProcessPoolExecutor(count, mp_context=context) as pool:
-            return list(pool.map(function, range(count)))
-    finally:
-        _FORKED = None
 
 
 class _Spill:
@@ -197,7 +176,7 @@ class Prepared:
                 sink = _Sink(out / "results.csv", keyed=False)
                 parts = [_reconcile_group(self, 0, index, policy, sink, step)]
             else:
-                parts = _forked(_group_worker, len(self._batches), (self, index, policy))
+                parts = _fork.forked(_group_worker, len(self._batches), (self, index, policy))
                 step(f"match, price, classify in {len(self._batches)} processes")
                 _merge_results(
                     [self._folder / f"results-{g}.bin" for g in range(len(self._batches))],
@@ -250,7 +229,7 @@ def prepare(
     if workers < 1:
         raise ValueError(f"workers must be at least 1 (got {workers})")
     with paused():
-        inputs, path = load_resident(input_dir)
+        inputs, path = load_resident(input_dir, workers=workers)
         folder = Path(tempfile.mkdtemp(prefix="ice-recon-", dir=workdir))
         try:
             groups = _contract_groups(inputs, workers)
@@ -279,7 +258,7 @@ def prepare(
             merged = (
                 [_merge_worker(0, merging)]
                 if workers == 1
-                else _forked(_merge_worker, workers, merging)
+                else _fork.forked(_merge_worker, workers, merging)
             )
             for _, _, found in merged:
                 problems += found
@@ -433,7 +412,9 @@ def _split_in_parallel(
     reader.digest = plan.digest
     if layout is None:
         return 0, splitter.names
-    parts = _forked(_split_worker, len(plan.ranges), (plan, reader, layout, splitter, batch_lines))
+    parts = _fork.forked(
+        _split_worker, len(plan.ranges), (plan, reader, layout, splitter, batch_lines)
+    )
     count = 0
     names: list[list[tuple[str, int]]] = [[] for _ in splitter.names]
     for part_count, part_names, problems in parts:
@@ -446,7 +427,7 @@ def _split_in_parallel(
 
 
 def _split_worker(part: int) -> tuple[int, list[list[tuple[str, int]]], list[Problem]]:
-    shared: tuple[_Plan, TableReader, Layout, _Splitter, int] = _FORKED
+    shared: tuple[_Plan, TableReader, Layout, _Splitter, int] = _fork.shared
     plan, parent, layout, template, batch_lines = shared
     # A pool process may run several parts: each part starts with empty counts.
     splitter = template.fresh()
@@ -547,7 +528,7 @@ def _merge_worker(
 
     Returns the spilled batches, how many lines they hold, and the duplicate-key problems.
     """
-    folder, runs, file, batch_lines = _FORKED if shared is None else shared
+    folder, runs, file, batch_lines = _fork.shared if shared is None else shared
     problems: list[Problem] = []
     batches = _Spill(folder, f"batches-{group}.bin")
     total = 0
@@ -704,7 +685,7 @@ def _csv_text(rows: Iterable[Sequence[str]]) -> str:
 
 
 def _group_worker(group: int) -> _Part:
-    shared: tuple[Prepared, Index, Policy] = _FORKED
+    shared: tuple[Prepared, Index, Policy] = _fork.shared
     ready, index, policy = shared
     sink = _Sink(ready._folder / f"results-{group}.bin", keyed=True)
     with paused():

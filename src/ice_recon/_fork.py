@@ -1,0 +1,38 @@
+"""Run functions in forked worker processes that share this process's memory (internal).
+
+Forked processes see every object of the parent as it was at the fork (copy-on-write), so
+the resident tables and indexes need not be pickled to them; only arguments that are
+small (an index) and results go through pipes. Workers read what they share from
+:data:`shared`, set only while a pool is open. A worker that dies (killed, out of memory)
+makes the pool raise ``BrokenProcessPool`` instead of waiting for ever.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import multiprocessing
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+#: What the processes of the open pool share with their parent.
+shared: Any = None
+
+
+@contextmanager
+def pool(count: int, state: object) -> Iterator[concurrent.futures.ProcessPoolExecutor]:
+    """Open a pool of *count* forked processes that share *state* (as :data:`shared`)."""
+    global shared
+    shared = state
+    try:
+        context = multiprocessing.get_context("fork")
+        with concurrent.futures.ProcessPoolExecutor(count, mp_context=context) as executor:
+            yield executor
+    finally:
+        shared = None
+
+
+def forked(function: Callable[[int], Any], count: int, state: object) -> list[Any]:
+    """Return ``[function(k) for k in range(count)]``, computed in *count* forked processes."""
+    with pool(count, state) as executor:
+        return list(executor.map(function, range(count)))
