@@ -48,7 +48,7 @@ def _reconcile(
     policy: Policy | None,
     progress: Callable[[str, float], None] | None,
 ) -> Report:
-    step = _Stopwatch(progress)
+    step = Stopwatch(progress)
     if not isinstance(inputs, Inputs):
         inputs = load(inputs)
         step("load")
@@ -64,7 +64,9 @@ def _reconcile(
     return result
 
 
-class _Stopwatch:
+class Stopwatch:
+    """Call *progress* with each stage's name and the seconds since the previous stage."""
+
     def __init__(self, progress: Callable[[str, float], None] | None) -> None:
         self.progress = progress
         self.last = time.perf_counter()

@@ -5,12 +5,12 @@ runs the same stages with only the *resident* tables in memory — rate rules, m
 roster, fuel index, invoice headers, and the claims — while the invoice lines go through in
 batches and the results are written to ``results.csv`` as they are made:
 
-1. **Split.** ``invoice_lines.csv`` is read in chunks; each chunk is validated, put in
-   processing order and spilled to a temporary file (a sorted *run*).
-2. **Merge.** The runs are merged into the processing order and cut into *batches* of about
-   ``batch_lines`` lines, never inside an invoice — so a duplicated (contract, invoice,
-   line_no) key is always within one batch, where it is found exactly as :func:`load`
-   finds it.
+1. **Split** (:func:`prepare`). ``invoice_lines.csv`` is read in chunks; each chunk is
+   validated, put in processing order and spilled to a temporary file (a sorted *run*).
+2. **Merge** (:func:`prepare`). The runs are merged into the processing order and cut into
+   *batches* of about ``batch_lines`` lines, never inside an invoice — so a duplicated
+   (contract, invoice, line_no) key is always within one batch, where it is found exactly
+   as :func:`load` finds it, before anything is reconciled.
 3. **Claim.** Every batch, in order, claims the charges of its exact matches
    (:func:`~ice_recon.match.claim_exact`): exact matching precedes inference for *all*
    lines, so this pass must end before any line is inferred.
@@ -19,8 +19,10 @@ batches and the results are written to ``results.csv`` as they are made:
    ledgers, and its rows appended to ``results.csv``.
 
 With ``workers=N`` the contracts are split into N groups (partition independence, DESIGN
-section 7: contracts share nothing) and steps 2-4 run for each group in its own process;
-the groups' results are merged back into the processing order.
+section 7: contracts share nothing) and steps 2-4 run for each group in its own forked
+process; the groups' results are merged back into the processing order. Step 1 runs in N
+processes too when the file has no quote character (then any line end is a record end, so
+it can be cut into N byte ranges), and ``staff.csv`` is read beside the manifest.
 
 The output files are byte for byte those of ``reconcile(load(folder)).write(out_dir)``,
 whatever ``batch_lines`` and ``workers`` are (a property test checks this).
@@ -44,7 +46,6 @@ import os
 import pickle
 import shutil
 import tempfile
-import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -61,6 +62,7 @@ from ice_recon.index import Index, build
 from ice_recon.load import Inputs, line_table, load_resident, mark_duplicate_keys
 from ice_recon.match import MatchState, claim_exact, invoice_dates, match_batch, order_key
 from ice_recon.policy import Policy
+from ice_recon.reconcile import Stopwatch
 from ice_recon.report import RESULT_COLUMNS, Accumulator, Totals, result_rows, untied
 from ice_recon.tables import InvoiceLineTable
 
@@ -168,7 +170,7 @@ class Prepared:
         policy = policy or Policy()
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        step = _Stopwatch(progress)
+        step = Stopwatch(progress)
         with paused():
             index = build(self.inputs)
             step("index")
@@ -297,7 +299,7 @@ def reconcile_to(
     *workers* > 1 the contracts are reconciled in that many processes. *progress* is
     called with each step's name and duration in seconds.
     """
-    step = _Stopwatch(progress)
+    step = Stopwatch(progress)
     with prepare(input_dir, batch_lines=batch_lines, workers=workers, workdir=workdir) as ready:
         step("read and sort invoice lines")
         return ready.reconcile(out_dir, policy=policy, progress=progress)
@@ -709,15 +711,3 @@ def _read_keyed(path: Path) -> Iterator[tuple[OrderKey, str]]:
             except EOFError:
                 return
             yield from block
-
-
-class _Stopwatch:
-    def __init__(self, progress: Progress | None) -> None:
-        self.progress = progress
-        self.last = time.perf_counter()
-
-    def __call__(self, stage: str) -> None:
-        now = time.perf_counter()
-        if self.progress is not None:
-            self.progress(stage, now - self.last)
-        self.last = now
