@@ -306,6 +306,8 @@ def format_cents(cents: int) -> str:
     >>> format_cents(0), format_cents(-1), format_cents(123456)
     ('0.00', '-0.01', '1234.56')
     """
+    if cents == 0:
+        return "0.00"  # most cells of a results file: no variance, nothing questioned
     return format_scaled(cents, 2)
 
 
