@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -28,15 +29,23 @@ class TestGenerate:
         assert a["invoice_lines.csv"] != c["invoice_lines.csv"]
 
     def test_only_the_planted_malformed_lines_are_problems(self, tmp_path: Path) -> None:
-        """Every input problem is a planted malformed amount; every other row is valid."""
-        stats = generate(tmp_path, lines=2000, trips=1600, contracts=3, seed=11)
+        """Every input problem is a planted malformed cell of a line; every other row is valid."""
+        stats = generate(tmp_path, lines=6000, trips=5000, contracts=3, seed=11)
 
         inputs = ice_recon.load(tmp_path)
 
-        assert len(inputs.invoice_lines) == stats["lines"] == 2000
+        assert len(inputs.invoice_lines) == stats["lines"] == 6000
         assert {(p.file, p.column, p.value) for p in inputs.problems} == {
-            ("invoice_lines.csv", "amount", "1e3")
+            ("invoice_lines.csv", "amount", "1e3"),
+            ("invoice_lines.csv", "service_date", "2022-02-30"),
+            ("invoice_lines.csv", "clin", None),
+            ("invoice_lines.csv", "quantity", "1,5"),
         }
+        # A malformed line is in no invoice total: only the planted footing errors show.
+        report = ice_recon.reconcile(inputs)
+        footing = [f for f in report.invoices if f.finding.value == "FOOTING_ERROR"]
+        assert all(f.difference in {Decimal("9.00"), Decimal("-18.00"), Decimal("0.01")}
+                   for f in footing)  # fmt: skip
 
     def test_planted_errors_reach_most_statuses(self, tmp_path: Path) -> None:
         """About 60 % of lines are clean, and the planted errors give most statuses."""
@@ -51,6 +60,8 @@ class TestGenerate:
             "LABOR_CATEGORY_MISMATCH", "EXTENSION_ERROR", "QUANTITY_MISMATCH",
             "RATE_MISMATCH", "ROUNDING_DIFF",
         }  # fmt: skip
+        findings = {code for line in report.lines for code in line.findings}
+        assert findings >= {"SERVICE_DATE_MISMATCH", "INFERRED_MATCH", "MISSING_MEASURE"}
 
 
 class TestGenerateCommand:

@@ -31,7 +31,7 @@ from typing import Final
 
 from ice_recon.money import Rounding, format_cents, format_scaled, round_div
 
-__all__ = ["ERROR_KINDS", "generate"]
+__all__ = ["DUPLICATE_HEADERS", "ERROR_KINDS", "generate"]
 
 #: Planted error kinds and their share of the lines (the rest, about 60 %, are clean).
 ERROR_KINDS: Final = (
@@ -50,7 +50,12 @@ ERROR_KINDS: Final = (
     ("amount", 0.02),
     ("invalid", 0.01),
     ("footing", 0.02),
+    ("service_date", 0.01),
 )
+#: Share of invoices that get a second header (DUPLICATE_INVOICE).
+DUPLICATE_HEADERS: Final = 0.005
+#: The malformed cells planted in INVALID lines: (column index, text).
+_MALFORMED: Final = ((7, "1e3"), (4, "2022-02-30"), (3, ""), (5, "1,5"))
 
 _START = dt.date(2021, 7, 1)
 _DAYS = 365
@@ -256,6 +261,7 @@ def generate(
     total_weight = cumulative[-1]
     cumulative[-1] = total_weight * 2  # the last bucket takes everything up to the total
     line_rows: list[list[str]] = []
+    malformed: set[int] = set()
     per_invoice: dict[tuple[str, str], list[int]] = {}
     invoice_of_contract: dict[str, tuple[str, int]] = {}
     counter = dict.fromkeys(cids, 0)
@@ -312,6 +318,7 @@ def generate(
             qty_text, price_text = format_scaled(qu, qs), format_scaled(pu, ps)
             amount_text = format_cents(amount)
             kind = kinds[bisect.bisect(cumulative, uniform() * total_weight)]
+            bad_column, bad_text = -1, ""
             if kind == "quantity" and clin in ("0001", "0007"):
                 qu2 = qu + rng.randrange(5, 150)
                 qty_text = format_scaled(qu2, qs)
@@ -332,7 +339,10 @@ def generate(
                     amount_text = format_cents(other)
             elif kind == "duplicate" and of_contract.get(cid):
                 earlier = of_contract[cid]
-                line_rows.append(list(line_rows[earlier[rng.randrange(len(earlier))]]))
+                source = earlier[rng.randrange(len(earlier))]
+                if source in malformed:
+                    malformed.add(len(line_rows))
+                line_rows.append(list(line_rows[source]))
                 line_rows[-1][0], line_rows[-1][1] = seq, str(count + 1)
                 per_invoice.setdefault((cid, seq), []).append(len(line_rows) - 1)
                 continue
@@ -360,24 +370,28 @@ def generate(
             elif kind == "minimum" and clin == "0001" and amount == 15000:
                 amount_text = format_cents(_cents(qu * pu, qs + ps))
             elif kind == "invalid":
-                amount_text = "1e3"
-            line_rows.append(
-                [
-                    seq,
-                    str(count + 1),
-                    cid,
-                    clin,
-                    date_text,
-                    qty_text,
-                    price_text,
-                    amount_text,
-                    ref,
-                    category,
-                    person,
-                    origin,
-                    dest,
-                ]
-            )
+                bad_column, bad_text = _MALFORMED[below(len(_MALFORMED))]
+            elif kind == "service_date" and ref:
+                date_text = iso(day + 1)  # the trip's date governs: SERVICE_DATE_MISMATCH
+            line_row = [
+                seq,
+                str(count + 1),
+                cid,
+                clin,
+                date_text,
+                qty_text,
+                price_text,
+                amount_text,
+                ref,
+                category,
+                person,
+                origin,
+                dest,
+            ]
+            if bad_column >= 0:
+                line_row[bad_column] = bad_text
+                malformed.add(len(line_rows))  # INVALID: in no invoice total
+            line_rows.append(line_row)
             of_contract.setdefault(cid, []).append(len(line_rows) - 1)
             per_invoice.setdefault((cid, seq), []).append(len(line_rows) - 1)
     _write(
@@ -404,7 +418,7 @@ def generate(
         total = 0
         for i in members:
             text = line_rows[i][7]
-            if "." in text and text.replace(".", "").isdigit():
+            if i not in malformed and "." in text and text.replace(".", "").isdigit():
                 whole, frac = text.split(".")
                 total += int(whole) * 100 + int(frac.ljust(2, "0"))
         if uniform() < dict(ERROR_KINDS)["footing"]:
@@ -412,6 +426,10 @@ def generate(
         last = max(int(line_rows[i][4].replace("-", "")) for i in members)
         when = dt.date(last // 10000, last // 100 % 100, last % 100) + dt.timedelta(days=14)
         header_rows.append([seq, cid, when.isoformat(), format_cents(total), "received"])
+        if uniform() < DUPLICATE_HEADERS:
+            # Billed twice: a second header, later, for the same invoice.
+            again = (when + dt.timedelta(days=30)).isoformat()
+            header_rows.append([seq, cid, again, format_cents(total), "received"])
     _write(
         folder / "invoices.csv",
         ("invoice_id", "contract_id", "invoice_date", "total", "status"),
