@@ -4,18 +4,27 @@ Run: ``.venv/bin/python benchmarks/harness.py [--sizes 10000 100000 1000000] [--
 [--with-10m] [--json FILE] [--workdir DIR]`` (peers: ``pip install -r
 benchmarks/requirements.txt``; a peer whose package is missing is skipped with a message).
 
-For each size N, a folder is generated once with ``ice_recon.generate`` (N lines, N trips,
-8 contracts, seed 1; its time is reported apart). Then, R times, in alternation on that
-folder, each contender runs as a separate process, whole process, CSV in -> CSV out:
+For each size N, a folder is generated once with ``ice_recon.generate`` (N lines,
+min(N, 1M) trips, 8 contracts, seed 1; its time is reported apart). Then, R times, in
+alternation on that folder, each contender runs as a separate process, whole process, CSV
+in -> CSV out:
 
-- ``ice-recon reconcile DIR --out OUT --quiet``, the real CLI, full DESIGN semantics;
+- ``ice-recon reconcile DIR --out OUT --quiet``, the real CLI, full DESIGN semantics,
+  streaming in one process;
+- the same with ``--workers 2`` (its results.csv is compared with the one-process file);
 - ``peers/duckdb_peer.py``, the common core in one DuckDB SQL statement (DECIMAL, no DOUBLE);
 - ``peers/pandas_peer.py``, the common core in vectorized pandas with int64 cents.
 
 The wall time of each process is measured around it, and its peak RSS is read from the
-``wait4`` resource usage of that one child (what GNU ``time -f %M`` reports). Then
-``inprocess.py`` runs in a child: ``ice_recon.load`` once, ``ice_recon.reconcile()`` R times
-on the loaded inputs with its per-stage times (``progress=``), and one ``Report.write``.
+``wait4`` resource usage of that one child (what GNU ``time -f %M`` reports: for a run with
+workers, the largest single process, not the sum). Then ``inprocess.py`` runs in a child:
+``ice_recon.load`` once, ``ice_recon.reconcile()`` (in memory) R times on the loaded inputs
+with its per-stage times (``progress=``), and one ``Report.write``.
+
+From 10M lines on (``--with-10m``) only the two ice_recon contenders run, once each: the
+peers and the in-memory ``reconcile()`` would hold every line in memory. The 10M folder has
+the 1M folder's manifest (same seed, 1M trips), so that the run streams ten times the lines
+against the same resident tables.
 
 Per size the table shows median seconds, lines/s, peak RSS and the ratios ice_recon/peer;
 then the in-process stage breakdown and a sanity check of the peers (MATCHED counts beside
