@@ -346,3 +346,35 @@ def test_charges_too_many_to_pack_fall_back_to_tuples(
 
     assert _in_memory(sample_dir(), tmp_path / "b") == want
     assert match_module._ChargeCodes().charges("0001", 3, (), False) == [(3, "0001", "")]
+
+
+@pytest.mark.parametrize("many", [2, 255])
+def test_a_line_named_by_many_duplicates_is_named_by_each(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, many: int
+) -> None:
+    """Five copies of one billed charge all name the first line, counted or past counting."""
+    from ice_recon import match as match_module
+
+    monkeypatch.setattr(match_module, "_MANY", many)
+    folder = tmp_path / "in"
+    _copy_sample(folder)
+    path = folder / INVOICE_LINES
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    first = next(r for r in rows if r["trip_ref"] and r["contract_id"] == rows[0]["contract_id"])
+    taken = {int(r["line_no"]) for r in rows if r["invoice_id"] == first["invoice_id"]}
+    copies = [dict(first, line_no=str(max(taken) + k)) for k in range(1, 6)]
+    _rewrite(path, [*rows, *copies])
+    want = _in_memory(folder, tmp_path / "a")
+
+    reconcile_to(folder, tmp_path / "b", batch_lines=2)
+
+    assert _files(tmp_path / "b") == want
+    results = list(csv.DictReader((tmp_path / "b" / "results.csv").open(encoding="utf-8")))
+    named = [
+        r["explanation"]
+        for r in results
+        if r["invoice_id"] == first["invoice_id"] and int(r["line_no"]) > max(taken)
+    ]
+    assert len(named) == 5
+    assert all(f"already billed by invoice {first['invoice_id']} line " in e for e in named)
+    assert len({e.split("already billed by ")[1] for e in named}) == 1

@@ -66,6 +66,8 @@ INFERRED: Final = "inferred"
 #: the CLIN and the person fit in 20 bits each (a tuple costs three times the memory).
 Charge = int | tuple[int, str, str]
 _CODE_BITS: Final = 20
+#: A count of DUPLICATE lines naming one line that is no longer counted (nor forgotten).
+_MANY: Final = 255
 
 #: Look inference candidates up by narrower keys (measure value, roster person) where the
 #: rules allow it. Turning it off examines every trip of the window instead; the results
@@ -205,8 +207,10 @@ class MatchState:
             of it before its position — nothing per duplicate line needs to be kept.
         inferred: every charge claimed by an inferred match -> position of the line.
         trips: 1 for each manifest row claimed by a valid line.
-        cited: positions of the lines some DUPLICATE line names.
-        names: the names of the cited lines, once :func:`match_batch` has seen them.
+        cited: by position, how many DUPLICATE lines name that line (255: that many or
+            more); one byte per line, where a set of positions would take sixty.
+        names: the names of the cited lines from when :func:`match_batch` sees them until
+            the last DUPLICATE line naming them has been matched (then they are dropped).
         look_alikes: the look-alike keys of lines without a usable ref (only those can be
             DUPLICATE_CANDIDATE) -> the name of the earliest matched line with that key.
         pairs: candidate pairs examined by inference.
@@ -217,7 +221,7 @@ class MatchState:
     claimed: dict[Charge, int]
     trips: bytearray
     inferred: dict[Charge, int] = attrs.field(factory=dict)
-    cited: set[int] = attrs.field(factory=set)
+    cited: bytearray = attrs.field(factory=bytearray)
     names: dict[int, str] = attrs.field(factory=dict)
     look_alikes: dict[LookAlike, str | None] = attrs.field(factory=dict)
     pairs: int = 0
@@ -302,7 +306,11 @@ def claim_exact(
         charges = state.codes.charges(clin, row, persons, labor)
         earlier = next((claimed[c] for c in charges if c in claimed), None)
         if earlier is not None:
-            state.cited.add(earlier)
+            cited = state.cited
+            if earlier >= len(cited):
+                cited.extend(bytes(max(earlier + 1 - len(cited), len(cited))))
+            if cited[earlier] < _MANY:
+                cited[earlier] += 1
         else:
             claimed.update(dict.fromkeys(charges, offset + k))
 
@@ -343,7 +351,7 @@ def match_batch(
         if not lines.valid[i]:
             continue
         at = position[i]
-        if at in cited:
+        if at < len(cited) and cited[at]:
             names[at] = _line_name(lines, i)
         ref = lines.trip_ref[i]
         row = None if ref is None else index.trips.row(lines.contract_id[i], ref)
@@ -363,7 +371,14 @@ def match_batch(
                 (e for c in charges if (e := claimed.get(c)) is not None and e < at), None
             )
             m.duplicate[i] = 1
-            m.duplicate_of[i] = "an earlier line" if earlier is None else names[earlier]
+            if earlier is None:
+                m.duplicate_of[i] = "an earlier line"
+                continue
+            m.duplicate_of[i] = names[earlier]
+            if cited[earlier] < _MANY:
+                cited[earlier] -= 1
+                if not cited[earlier]:
+                    del names[earlier]  # no later line names it
 
     # 2. Inference for the lines without a usable reference, in processing order.
     if state.candidates is None:
