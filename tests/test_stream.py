@@ -378,3 +378,22 @@ def test_a_line_named_by_many_duplicates_is_named_by_each(
     assert len(named) == 5
     assert all(f"already billed by invoice {first['invoice_id']} line " in e for e in named)
     assert len({e.split("already billed by ")[1] for e in named}) == 1
+
+
+def test_a_misspelled_tolerance_is_refused_before_the_lines_are_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def unread(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the invoice lines were read")
+
+    monkeypatch.setattr(stream, "line_table", unread)  # only invoice lines become tables
+
+    code = main(
+        ["reconcile", str(sample_dir()), "--out", str(tmp_path), "--tolerance", "loaded_mile=1"]
+    )
+
+    assert code == 2
+    assert "--tolerance for 'loaded_mile': no rule is priced on that basis" in (
+        capsys.readouterr().err
+    )
+    assert not (tmp_path / "results.csv").exists()

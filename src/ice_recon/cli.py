@@ -148,21 +148,46 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
             "ice-recon reconcile: --workers and --batch-lines must be at least 1", file=sys.stderr
         )
         return 2
-    started = time.perf_counter()
-    with prepare(args.input_dir, batch_lines=args.batch_lines, workers=args.workers) as ready:
-        return _reconcile_prepared(args, ready, policy, show, started)
+    lines_file = Path(args.input_dir) / "invoice_lines.csv"
+    # The line count is known only once the file is read: judge a long run by its size.
+    guess = lines_file.exists() and lines_file.stat().st_size >= PROGRESS_LINES * 100
+    long_run = show and (args.progress or bool(guess))
+    try:
+        with prepare(
+            args.input_dir,
+            batch_lines=args.batch_lines,
+            workers=args.workers,
+            progress=_progress if long_run else None,
+            check=lambda inputs: _check_tolerances(inputs, policy),
+        ) as ready:
+            return _reconcile_prepared(args, ready, policy, show, long_run)
+    except _Refused as refused:
+        print(f"ice-recon reconcile: {refused}", file=sys.stderr)
+        return 2
+
+
+class _Refused(Exception):
+    """The command line asks for something the inputs cannot give (usage error)."""
+
+
+def _check_tolerances(inputs: Inputs, policy: Policy) -> None:
+    bases = {s.record.basis for s in inputs.rates} | {s.record.basis for s in inputs.fuel_rules}
+    unknown = sorted(set(policy.tolerances) - bases)
+    if unknown:
+        # A misspelled basis would silently accept nothing: refuse it.
+        raise _Refused(
+            f"--tolerance for {', '.join(map(repr, unknown))}: no rule is priced on that "
+            f"basis (bases: {', '.join(sorted(bases)) or 'none'})"
+        )
+
+
+def _progress(stage: str, seconds: float) -> None:  # float-ok: elapsed time, not money
+    print(f"ice-recon: {stage} done in {seconds:.2f} s", file=sys.stderr, flush=True)
 
 
 def _reconcile_prepared(
-    args: argparse.Namespace, ready: Prepared, policy: Policy, show: bool, started: float
+    args: argparse.Namespace, ready: Prepared, policy: Policy, show: bool, long_run: bool
 ) -> int:
-    long_run = show and (args.progress or ready.line_count >= PROGRESS_LINES)
-
-    def progress(stage: str, seconds: float) -> None:  # float-ok: elapsed time, not money
-        print(f"ice-recon: {stage} done in {seconds:.2f} s", file=sys.stderr, flush=True)
-
-    if long_run:
-        progress(f"read {ready.line_count} invoice lines", time.perf_counter() - started)
     problems = ready.problems
     if problems and (show or args.strict):
         shown = problems if args.all_problems else problems[:MAX_PROBLEMS]
@@ -185,18 +210,7 @@ def _reconcile_prepared(
             "bad rows are left out",
             file=sys.stderr,
         )
-    inputs = ready.inputs
-    bases = {s.record.basis for s in inputs.rates} | {s.record.basis for s in inputs.fuel_rules}
-    unknown = sorted(set(policy.tolerances) - bases)
-    if unknown:
-        # A misspelled basis would silently accept nothing: refuse it.
-        print(
-            f"ice-recon reconcile: --tolerance for {', '.join(map(repr, unknown))}: no rule "
-            f"is priced on that basis (bases: {', '.join(sorted(bases)) or 'none'})",
-            file=sys.stderr,
-        )
-        return 2
-    result = ready.reconcile(args.out, policy=policy, progress=progress if long_run else None)
+    result = ready.reconcile(args.out, policy=policy, progress=_progress if long_run else None)
     if show:
         print_summary(result, sys.stdout, out_dir=args.out)
     if "questioned" in args.fail_on and result.ledgers.questioned > 0:

@@ -214,6 +214,8 @@ def prepare(
     batch_lines: int = DEFAULT_BATCH_LINES,
     workers: int = 1,
     workdir: str | os.PathLike[str] | None = None,
+    progress: Progress | None = None,
+    check: Callable[[Inputs], None] | None = None,
 ) -> Prepared:
     """Load the resident tables of *input_dir* and split its invoice lines into sorted runs.
 
@@ -221,6 +223,10 @@ def prepare(
         batch_lines: invoice lines per chunk and per batch (memory grows with it).
         workers: how many contract groups (processes) :meth:`Prepared.reconcile` will use.
         workdir: where the temporary files go (default: the system's temporary folder).
+        progress: called with each step's name and duration in seconds.
+        check: called with the resident tables before any invoice line is read; whatever
+            it raises stops the preparation (the CLI refuses a misspelled tolerance basis
+            here, before reading millions of lines).
 
     Raises:
         ValueError: *batch_lines* or *workers* is less than 1.
@@ -230,8 +236,12 @@ def prepare(
         raise ValueError(f"batch_lines must be at least 1 (got {batch_lines})")
     if workers < 1:
         raise ValueError(f"workers must be at least 1 (got {workers})")
+    step = Stopwatch(progress)
     with paused():
         inputs, path = load_resident(input_dir, workers=workers)
+        step("read the manifest, roster, rates and invoice headers")
+        if check is not None:
+            check(inputs)
         folder = Path(tempfile.mkdtemp(prefix="ice-recon-", dir=workdir))
         try:
             groups = _contract_groups(inputs, workers)
@@ -264,6 +274,7 @@ def prepare(
             )
             for _, _, found in merged:
                 problems += found
+            step("read and sort invoice lines")
             digests = dict(inputs.digests)
             if reader.digest is not None:
                 digests[reader.file] = reader.digest
@@ -299,9 +310,9 @@ def reconcile_to(
     *workers* > 1 the contracts are reconciled in that many processes. *progress* is
     called with each step's name and duration in seconds.
     """
-    step = Stopwatch(progress)
-    with prepare(input_dir, batch_lines=batch_lines, workers=workers, workdir=workdir) as ready:
-        step("read and sort invoice lines")
+    with prepare(
+        input_dir, batch_lines=batch_lines, workers=workers, workdir=workdir, progress=progress
+    ) as ready:
         return ready.reconcile(out_dir, policy=policy, progress=progress)
 
 
