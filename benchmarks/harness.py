@@ -282,17 +282,18 @@ def bench_size(size: int, runs: int, work: Path) -> dict:
         )
     same = filecmp.cmp(outs[ICE] / "results.csv", outs[ICE_WORKERS] / "results.csv", shallow=False)
     print(f"results.csv of -w{WORKERS} and of one process: {'identical' if same else 'DIFFERENT'}")
+    measured = {
+        "size": size,
+        "generate_seconds": gen_seconds,
+        "generate_rss_mib": gen_rss / MIB,
+        "input_mib": input_bytes / MIB,
+        "contenders": rows,
+        "ratios": ratios,
+        "speedup": speedup,
+    }
     if stream_only:
         sys.stdout.flush()
-        return {
-            "size": size,
-            "generate_seconds": gen_seconds,
-            "generate_rss_mib": gen_rss / MIB,
-            "input_mib": input_bytes / MIB,
-            "contenders": rows,
-            "ratios": ratios,
-            "speedup": speedup,
-        }
+        return measured
     stage_runs = timings["runs"]
     reconcile_median = statistics.median(r["total"] for r in stage_runs)
     print(
@@ -317,13 +318,7 @@ def bench_size(size: int, runs: int, work: Path) -> dict:
         print(line)
     sys.stdout.flush()
     return {
-        "size": size,
-        "generate_seconds": gen_seconds,
-        "generate_rss_mib": gen_rss / MIB,
-        "input_mib": input_bytes / MIB,
-        "contenders": rows,
-        "ratios": ratios,
-        "speedup": speedup,
+        **measured,
         "inprocess": {**timings, "median": reconcile_median, "rss_mib": inproc_rss / MIB},
         "stages": stages,
     }

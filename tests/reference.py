@@ -59,6 +59,7 @@ import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from ice_recon import Status
 
@@ -602,6 +603,18 @@ class RefInvoiceFinding:
     header_total: Decimal | None
     lines_total: Decimal
     difference: Decimal | None
+
+    @classmethod
+    def of(cls, found: Any) -> RefInvoiceFinding:
+        """Return an engine's ``InvoiceFinding`` in this form, to compare it (no semantics)."""
+        return cls(
+            found.contract_id,
+            found.invoice_id,
+            found.finding.value,
+            found.header_total,
+            found.lines_total,
+            found.difference,
+        )
 
 
 @dataclasses.dataclass

@@ -200,17 +200,7 @@ def test_unbilled_trips_and_invoice_findings_equal_the_reference(both: Both) -> 
     report, want = both.report, both.want
 
     unbilled = {(u.contract_id, u.trip_id, u.service_date, str(u.status)) for u in report.unbilled}
-    invoices = {
-        ref.RefInvoiceFinding(
-            f.contract_id,
-            f.invoice_id,
-            f.finding.value,
-            f.header_total,
-            f.lines_total,
-            f.difference,
-        )
-        for f in report.invoices
-    }
+    invoices = {ref.RefInvoiceFinding.of(f) for f in report.invoices}
 
     assert len(unbilled) == len(report.unbilled)
     missing, extra = want.unbilled_trips - unbilled, unbilled - want.unbilled_trips

@@ -401,13 +401,13 @@ class Roster:
     ) -> list[str]:
         """Return the persons on the trip's roster (of *labor_category*, if given), sorted."""
         found: list[str] = []
+        last: str | None = None
         for r in self._rows(contract_id, trip_id):
             person = self._person[r]
-            if found and found[-1] == person:
-                continue  # a repeated row of the same person (rows are sorted by person)
-            if labor_category is None or self.category(contract_id, trip_id, person) == (
-                labor_category
-            ):
+            if person == last:
+                continue  # a repeated row: the person's category is that of the first
+            last = person
+            if labor_category is None or self._category[r] == labor_category:
                 found.append(person)
         return found
 

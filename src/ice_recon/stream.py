@@ -115,11 +115,6 @@ class _Spill:
                 yield pickle.load(f)
 
 
-def _blocks(rows: list[tuple[OrderKey, tuple[Any, ...]]], spill: _Spill) -> None:
-    for start in range(0, len(rows), _BLOCK):
-        spill.add(rows[start : start + _BLOCK])
-
-
 def _unblocked(spill: _Spill) -> Iterator[tuple[OrderKey, tuple[Any, ...]]]:
     for block in spill:
         yield from block
@@ -347,7 +342,8 @@ class _Splitter:
         for g, rows in enumerate(_by_group(keyed, self.groups, self.workers)):
             if rows:
                 spill = _Spill(self.folder, f"run-{g}-{tag}.bin")
-                _blocks(rows, spill)
+                for block in _in_blocks(iter(rows)):
+                    spill.add(block)
                 spill.close()
                 self.names[g].append((spill.path.name, spill.count))
 
@@ -683,9 +679,8 @@ class _Sink:
         texts = _csv_text(rows).splitlines(keepends=True)
         if len(texts) != len(keys):  # a cell with a line break: one row at a time
             texts = [_csv_text([row]) for row in rows]
-        keyed = list(zip(keys, texts, strict=True))
-        for start in range(0, len(keyed), _BLOCK):
-            pickle.dump(keyed[start : start + _BLOCK], self._file, pickle.HIGHEST_PROTOCOL)
+        for block in _in_blocks(zip(keys, texts, strict=True)):
+            pickle.dump(block, self._file, pickle.HIGHEST_PROTOCOL)
 
 
 def _csv_text(rows: Iterable[Sequence[str]]) -> str:
