@@ -20,53 +20,79 @@ of it the quantity part: R(152.0 x 2.4575) = 373.54 = P(152.0), P(137.4) = 337.6
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Final
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
 
-import attrs
-
-from ice_recon.index import Index, PricingRule
-from ice_recon.load import Inputs
-from ice_recon.match import INFERRED, Matching, within_tolerance
-from ice_recon.money import (
-    Rounding,
-    format_cents,
-    format_scaled,
-    pow10,
-    to_cents,
-)
+from ice_recon.index import T_CANCELLED, T_DAY
+from ice_recon.match import INFERRED, Matched, within_tolerance
+from ice_recon.money import Rounding, pow10, round_div, to_cents
 from ice_recon.policy import Policy
-from ice_recon.price import Priced, compiled
+from ice_recon.price import PricedChunk
 from ice_recon.records import BASIS_CANCELLATION, Finding, Status
+from ice_recon.tables import LineChunk
 
-__all__ = ["Classified", "classify"]
+__all__ = ["Classified", "classify_chunk"]
 
 _MODES: Final = tuple(Rounding)
-_TO_CENTS: Final = (100, 10, 1)
-#: Status and finding codes as plain strings (an enum's .value is a descriptor lookup).
-_CODE: Final[dict[Status | Finding, str]] = {m: m.value for m in (*Status, *Finding)}
-_PARTS: Final = ("extension", "price", "quantity", "minimum")
 _S = Status
+_NO_RATE: Final = (_S.NO_RATE.value,)
+_UNSUPPORTED: Final = (_S.UNSUPPORTED.value,)
+_NOT_PERFORMED: Final = (_S.NOT_PERFORMED.value,)
+_DUPLICATE: Final = (_S.DUPLICATE.value,)
+_MISSING: Final = (_S.UNSUPPORTED.value, Finding.MISSING_MEASURE.value)
+_INVALID: Final = (_S.INVALID.value,)
+#: The informational codes, in the order findings list them.
+_INFO_ORDER: Final = (
+    Finding.INFERRED_MATCH.value,
+    Finding.AMBIGUOUS_MATCH.value,
+    Finding.SERVICE_DATE_MISMATCH.value,
+    Finding.WITHIN_TOLERANCE.value,
+    Finding.DUPLICATE_CANDIDATE.value,
+)
+_ZERO: Final = (0, 0, 0, 0)
+_POW10: Final = tuple(10**i for i in range(40))
+_HALF_UP: Final = Rounding.HALF_UP
+
+#: Classify lines through the general path only (a property test compares both paths).
+_FAST_PATHS = True
 
 
-@attrs.define(kw_only=True)
 class Classified:
-    """The classify stage's result, as columns indexed by invoice-line row.
+    """The classify stage's result for one chunk, as columns by position in the chunk.
 
-    Money columns are integers of cents (``None`` for INVALID lines); ``decomposition``
-    holds (extension, price, quantity, minimum) in cents for priced lines (rows 7-14).
+    Money columns are integers of cents (``None`` for INVALID lines); ``parts`` holds the
+    decomposition (extension, price, quantity, minimum) in cents for priced lines (rows
+    7-14), else ``None``; ``rule`` is the rule cited as the line's evidence; ``used`` the
+    quantity the expected amount is based on (the billable one, or the billed one when it
+    is within tolerance: those lines are in ``within``).
     """
 
-    status: list[Status]
-    findings: list[tuple[str, ...]]
-    billed: list[int | None]
-    expected: list[int | None]
-    erroneous: list[int]
-    unsupported: list[int]
-    underbilled: list[int]
-    decomposition: list[tuple[int, int, int, int] | None]
-    rule: list[PricingRule | None]
-    explanation: list[str]
+    __slots__ = (
+        "billed",
+        "erroneous",
+        "expected",
+        "findings",
+        "parts",
+        "rule",
+        "status",
+        "underbilled",
+        "unsupported",
+        "used",
+        "within",
+    )
+
+    def __init__(self, n: int) -> None:
+        self.status: list[Status] = [_S.INVALID] * n
+        self.findings: list[tuple[str, ...]] = [_INVALID] * n
+        self.billed: list[int | None] = [None] * n
+        self.expected: list[int | None] = [None] * n
+        self.erroneous: list[int] = [0] * n
+        self.unsupported: list[int] = [0] * n
+        self.underbilled: list[int] = [0] * n
+        self.parts: list[tuple[int, int, int, int] | None] = [None] * n
+        self.rule: list[Any] = [None] * n
+        self.used: list[tuple[int, int] | None] = [None] * n
+        self.within: set[int] = set()
 
 
 def _eq(a: tuple[int, int], b: tuple[int, int]) -> bool:
@@ -76,202 +102,161 @@ def _eq(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return a[0] * pow10(s - a[1]) == b[0] * pow10(s - b[1])
 
 
-def _money(cents: int) -> str:
-    return format_cents(cents)
-
-
-def _signed(cents: int) -> str:
-    return ("+" if cents > 0 else "") + format_cents(cents)
-
-
-def classify(
-    inputs: Inputs, index: Index, matching: Matching, policy: Policy | None = None
+def classify_chunk(
+    chunk: LineChunk, matched: Matched, priced: PricedChunk, policy: Policy
 ) -> Classified:
-    """Classify every invoice line (DESIGN section 5) from the match stage's result."""
-    policy = policy or Policy()
-    lines = inputs.invoice_lines
-    n = len(lines)
-    out = Classified(
-        status=[_S.INVALID] * n,
-        findings=[()] * n,
-        billed=[None] * n,
-        expected=[None] * n,
-        erroneous=[0] * n,
-        unsupported=[0] * n,
-        underbilled=[0] * n,
-        decomposition=[None] * n,
-        rule=[None] * n,
-        explanation=[""] * n,
+    """Classify every line of *chunk* (DESIGN section 5) from the match and price stages.
+
+    Decides the status, findings, amounts and decomposition as integers and codes; the
+    words of the explanation are made later, only when a line is written or read
+    (:mod:`ice_recon.explain`). The usual line — priced, billed exactly as expected at the
+    rule's rate and the billable quantity — is decided inline; every other one by the
+    general rules of :func:`_classify_line`.
+    """
+    n = len(chunk)
+    out = Classified(n)
+    status_col, findings_col, billed_col, expected_col = (
+        out.status,
+        out.findings,
+        out.billed,
+        out.expected,
     )
-    bad_columns = _problem_columns(inputs)
-    texts = _Texts()
-    for i in range(n):
-        if not lines.valid[i]:
-            out.findings[i] = (_CODE[_S.INVALID],)
-            # Only the row's own cell problems: a duplicate key is reported at the later of
-            # the two rows, which depends on row order; the explanation must not.
-            cols = list(bad_columns.get(lines.line[i], ()))
-            if lines.duplicate_key[i]:
-                cols.append("duplicate line key")
-            where = f" ({', '.join(cols)})" if cols else ""
-            out.explanation[i] = f"invalid input row{where}; not reconciled"
+    parts_col, rule_col, used_col = out.parts, out.rule, out.used
+    matched_ = _S.MATCHED
+    fast = _FAST_PATHS
+    pow10_ = _POW10
+    half_up = _HALF_UP
+    slow = _classify_line
+    duplicate, candidate, ambiguous = matched.duplicate, matched.candidate, matched.ambiguous
+    for k, (ok, a, qb, pb, day, trip, kind, rule, qe, p, e, tariff, terms) in enumerate(
+        zip(
+            chunk.valid, chunk.amount, chunk.qty, chunk.price, chunk.day, matched.trip,
+            matched.kind, priced.rule, priced.qe, priced.price, priced.expected,
+            priced.tariff, priced.terms,
+            strict=True,
+        )
+    ):  # fmt: skip
+        if not ok:
             continue
-        _classify_line(inputs, index, matching, policy, out, i, texts)
+        billed_col[k] = a
+        if (
+            fast
+            and a == e
+            and a == p
+            and trip is not None
+            and k not in duplicate
+            and tariff is not None
+            and tariff.rate is not None
+            and k not in priced.mismatch
+        ):
+            # Billed exactly: the amount is P(qe) (no minimum raised it), the billed
+            # quantity is the billable one and the unit price the rate, so R(qb x pb) is
+            # P(qb) = P(qe) = A and every part of the decomposition is zero.
+            assert qb is not None and pb is not None and qe is not None and terms is not None
+            rate = tariff.rate
+            if (
+                (qb == qe or _eq(qb, qe))
+                and (pb == rate or _eq(pb, rate))
+                and trip[T_CANCELLED] == (terms.basis == BASIS_CANCELLATION)
+            ):
+                n_ = qb[0] * pb[0]
+                sc = qb[1] + pb[1]
+                if sc <= 2:
+                    r = n_ * pow10_[2 - sc]
+                elif terms.mode is half_up:
+                    d = pow10_[sc - 2]
+                    r = (2 * n_ + d) // (2 * d)
+                else:
+                    r = round_div(n_, pow10_[sc - 2], terms.mode)
+                if r == a:
+                    status_col[k] = matched_
+                    expected_col[k] = a
+                    parts_col[k] = _ZERO
+                    rule_col[k] = rule
+                    used_col[k] = qe
+                    inferred = kind == INFERRED
+                    if trip[T_DAY] != day:
+                        findings_col[k] = _SDM_INFERRED if inferred else _SDM
+                    else:
+                        findings_col[k] = _INFERRED_ONLY if inferred else ()
+                    continue
+        slow(chunk, matched, priced, policy, out, k, duplicate, candidate, ambiguous)
     return out
 
 
-def _problem_columns(inputs: Inputs) -> dict[int, tuple[str, ...]]:
-    found: dict[int, list[str]] = {}
-    for p in inputs.problems:
-        if p.file == inputs.invoice_lines.file and not p.message.startswith("duplicate line "):
-            cols = found.setdefault(p.line, [])
-            name = f"column {p.column}" if p.column else "row"
-            if name not in cols:
-                cols.append(name)
-    return {line: tuple(cols) for line, cols in found.items()}
+_SDM: Final = (Finding.SERVICE_DATE_MISMATCH.value,)
+_INFERRED_ONLY: Final = (Finding.INFERRED_MATCH.value,)
+_SDM_INFERRED: Final = (Finding.INFERRED_MATCH.value, Finding.SERVICE_DATE_MISMATCH.value)
 
 
 def _classify_line(
-    inputs: Inputs,
-    index: Index,
-    m: Matching,
+    chunk: LineChunk,
+    m: Matched,
+    priced: PricedChunk,
     policy: Policy,
     out: Classified,
-    i: int,
-    texts: _Texts,
+    k: int,
+    duplicate: Mapping[int, str],
+    candidate: Mapping[int, str],
+    ambiguous: Mapping[int, Sequence[str]],
 ) -> None:
-    lines, manifest = inputs.invoice_lines, inputs.manifests
-    number = texts.number
-    amount = lines.amount.get(i)
-    qb = lines.quantity.get(i)
-    pb = lines.unit_price.get(i)
-    day = lines.service_date[i]
-    clin = lines.clin[i]
-    assert amount is not None and qb is not None and pb is not None
-    assert day is not None and clin is not None
-    a = amount[0] * _TO_CENTS[amount[1]]  # money has at most 2 places: exact
-    out.billed[i] = a
-    priced = m.priced[i]
-    rule = None if priced is None else priced.rule
+    """Classify line *k* of the chunk by the general rules of the status table."""
+    a = chunk.amount[k]
+    qb, pb, day = chunk.qty[k], chunk.price[k], chunk.day[k]
+    assert a is not None and qb is not None and pb is not None and day is not None
+    trip = m.trip[k]
+    rule = priced.rule[k]
     # A rule found only to show that the CLIN has a rate is not the line's rule: not cited.
-    cited = None if priced is None or priced.category_unknown else rule
-    out.rule[i] = cited
-    trip = m.trip[i]
-    contract = lines.contract_id[i]
-    billed_text = (
-        f"billed {number(qb)}"
-        + (f" {rule.basis}" if rule is not None else "")
-        + f" x {number(pb)} = {_money(a)}"
-    )
-
+    out.rule[k] = None if k in priced.unknown else rule
     info: list[str] = []
-    notes: list[str] = []
-    if m.kind[i] == INFERRED:
-        info.append(_CODE[Finding.INFERRED_MATCH])
-    if i in m.ambiguous:
-        info.append(_CODE[Finding.AMBIGUOUS_MATCH])
-        names = ", ".join(manifest.trip_id[r] for r in m.ambiguous[i])
-        notes.append(f"ambiguous: trips {names} fit equally well")
-    if trip >= 0 and manifest.service_date[trip] != day:
-        info.append(_CODE[Finding.SERVICE_DATE_MISMATCH])
-        notes.append(
-            f"line dated {_iso(day)} but trip {manifest.trip_id[trip]} ran on "
-            f"{_iso(manifest.service_date[trip])}"
-        )
-    candidate_of = m.duplicate_of.get(i) if trip < 0 else None
+    if m.kind[k] == INFERRED:
+        info.append(Finding.INFERRED_MATCH.value)
+    if k in ambiguous:
+        info.append(Finding.AMBIGUOUS_MATCH.value)
+    if trip is not None and trip[T_DAY] != day:
+        info.append(Finding.SERVICE_DATE_MISMATCH.value)
+    if trip is None and k in candidate:
+        info.append(Finding.DUPLICATE_CANDIDATE.value)
 
-    def finish(status: Status, expected: int, codes: list[str], text: str) -> None:
+    def finish(status: Status, expected: int, codes: Sequence[str]) -> None:
         variance = a - expected
         if status is _S.UNSUPPORTED:
-            out.unsupported[i] = a
+            out.unsupported[k] = a
         elif variance > 0:
-            out.erroneous[i] = variance
+            out.erroneous[k] = variance
         elif variance < 0:
-            out.underbilled[i] = -variance
-        all_info = list(info)
-        if candidate_of is not None:
-            all_info.append(_CODE[Finding.DUPLICATE_CANDIDATE])
-            notes.append(f"looks like {candidate_of}, already matched")
-        out.status[i] = status
-        out.expected[i] = expected
-        out.findings[i] = (*codes, *_ordered_info(all_info)) if all_info else tuple(codes)
-        out.explanation[i] = "; ".join([text, *notes])
-
-    # Row 2: no rule covers the date.
-    if rule is None:
-        on = _iso(manifest.service_date[trip]) if trip >= 0 else _iso(day)
-        cat = lines.labor_category[i]
-        what = f"CLIN {clin}" + (f" labor category {cat}" if cat else "")
-        finish(
-            _S.NO_RATE,
-            0,
-            [_CODE[_S.NO_RATE]],
-            f"{billed_text}; no rate for {what} of contract {contract} on {on}; "
-            f"erroneous {_money(a)}",
-        )
-        return
-    # Row 3: no trip supports the line.
-    if trip < 0:
-        ref = lines.trip_ref[i]
-        if ref is None:
-            why = "the line names no trip"
+            out.underbilled[k] = -variance
+        out.status[k] = status
+        out.expected[k] = expected
+        if info:
+            ordered = [c for c in _INFO_ORDER if c in info]
+            out.findings[k] = (*codes, *ordered)
         else:
-            why = f"trip_ref {ref} is not a trip of contract {contract}"
-        if i not in m.ambiguous:
-            why += " and no trip could be inferred"
-        finish(
-            _S.UNSUPPORTED,
-            0,
-            [_CODE[_S.UNSUPPORTED]],
-            f"{billed_text}; {why}; unsupported {_money(a)}",
-        )
+            out.findings[k] = tuple(codes)
+
+    if rule is None:  # Row 2: no rule covers the date.
+        finish(_S.NO_RATE, 0, _NO_RATE)
         return
-    trip_id = manifest.trip_id[trip]
-    cancelled = bool(manifest.cancelled[trip])
-    # Row 4: the trip was not performed as billed.
-    if cancelled != (rule.basis == BASIS_CANCELLATION):
-        why = (
-            f"trip {trip_id} was cancelled; CLIN {clin} ({rule.basis}) is not a cancellation fee"
-            if cancelled
-            else f"trip {trip_id} was completed; CLIN {clin} is a cancellation fee"
-        )
-        finish(
-            _S.NOT_PERFORMED,
-            0,
-            [_CODE[_S.NOT_PERFORMED]],
-            f"{billed_text}; {why}; erroneous {_money(a)}",
-        )
+    if trip is None:  # Row 3: no trip supports the line.
+        finish(_S.UNSUPPORTED, 0, _UNSUPPORTED)
         return
-    # Row 5: the charge was claimed by an earlier line.
-    if m.duplicate[i]:
-        by = m.duplicate_of.get(i, "an earlier line")
-        finish(
-            _S.DUPLICATE,
-            0,
-            [_CODE[_S.DUPLICATE]],
-            f"{billed_text}; trip {trip_id} CLIN {clin} was already billed by {by}; "
-            f"erroneous {_money(a)}",
-        )
+    if bool(trip[T_CANCELLED]) != (rule.basis == BASIS_CANCELLATION):  # Row 4
+        finish(_S.NOT_PERFORMED, 0, _NOT_PERFORMED)
         return
-    assert priced is not None
-    # Row 6: the trip did not record what the rule needs.
-    if priced.missing is not None or priced.expected is None:
-        what = priced.missing or "no quantity"
-        source = _cite(cited) if cited is not None else f"CLIN {clin}"
-        finish(
-            _S.UNSUPPORTED,
-            0,
-            [_CODE[_S.UNSUPPORTED], _CODE[Finding.MISSING_MEASURE]],
-            f"{billed_text}; missing evidence: {what} ({source}); unsupported {_money(a)}",
-        )
+    if k in duplicate:  # Row 5: the charge was claimed by an earlier line.
+        finish(_S.DUPLICATE, 0, _DUPLICATE)
+        return
+    terms, tariff, qe = priced.terms[k], priced.tariff[k], priced.qe[k]
+    if k in priced.missing or priced.expected[k] is None:  # Row 6: missing evidence.
+        finish(_S.UNSUPPORTED, 0, _MISSING)
         return
 
     # Rows 7-14: priced.
-    mode = priced.mode
-    c = compiled(rule)
-    tariff, qe, q = priced.tariff, priced.qe, priced.q
-    assert tariff is not None and qe is not None and q is not None
-    assert priced.price is not None
+    assert terms is not None and tariff is not None and qe is not None
+    p_qe, expected = priced.price[k], priced.expected[k]
+    assert p_qe is not None and expected is not None
+    mode = terms.mode
+    c = terms.compiled
     qty_equal = _eq(qb, qe)
     within = not qty_equal and within_tolerance(qb, qe, policy.tolerances.get(rule.basis))
     q_used = qb if within else qe
@@ -279,12 +264,12 @@ def _classify_line(
     if within:
         p_qe = tariff.price_cents(q_used, mode)
         expected = c.expected_cents(q_used, p_qe)
-    else:
-        p_qe, expected = priced.price, priced.expected
+        out.within.add(k)
     product = (qb[0] * pb[0], qb[1] + pb[1])
     r_qb_pb = to_cents(product[0], product[1], mode)
     parts = (a - r_qb_pb, r_qb_pb - p_qb, p_qb - p_qe, p_qe - expected)
-    out.decomposition[i] = parts
+    out.parts[k] = parts
+    out.used[k] = q_used
     rate = tariff.effective_rate(q_used)
     # The other modes matter only when the amount is not the extension under the rule's.
     other_modes = (
@@ -295,7 +280,7 @@ def _classify_line(
     quantity_mismatch = not qty_equal and not within
     price_right = (r_qb_pb == p_qb) if rate is None else _eq(pb, rate)
     conditions = [
-        (_S.LABOR_CATEGORY_MISMATCH, priced.mismatch),
+        (_S.LABOR_CATEGORY_MISMATCH, k in priced.mismatch),
         (
             _S.MINIMUM_MISAPPLIED,
             a != expected
@@ -322,84 +307,8 @@ def _classify_line(
     )
     holding = [s for s, holds in conditions if holds]
     status = _S.MATCHED if a == expected else holding[0]
-    codes = [] if status is _S.MATCHED else [_CODE[status]]
-    codes += [_CODE[s] for s in holding if s is not status]
+    codes = [] if status is _S.MATCHED else [status.value]
+    codes += [s.value for s in holding if s is not status]
     if within:
-        info.append(_CODE[Finding.WITHIN_TOLERANCE])
-        notes.append(f"billed quantity {number(qb)} is within tolerance; accepted")
-    measured = f"trip {trip_id} recorded {number(q)}"
-    if not _eq(q, q_used):
-        measured += f" (billable {number(q_used)})"
-    if priced.persons and rule.basis == "labor_hours":
-        measured += f" for {', '.join(priced.persons)}"
-    if priced.mismatch:
-        measured += f" in roster category {priced.labor_category}"
-    if rate is not None and rule.rate is None:
-        measured += f" at {number(rate)}"
-    text = f"{billed_text}; {measured} -> {_money(expected)} ({texts.cite(rule, priced)})"
-    if status is _S.MATCHED:
-        text += "; matches"
-    else:
-        variance = a - expected
-        shown = ", ".join(
-            f"{part} {_signed(v)}" for part, v in zip(_PARTS, parts, strict=True) if v
-        )
-        direction = "over" if variance > 0 else "under"
-        text += f"; {direction} by {_money(abs(variance))} ({shown})"
-    finish(status, expected, codes, text)
-
-
-def _ordered_info(codes: list[str]) -> list[str]:
-    order = (
-        _CODE[Finding.INFERRED_MATCH],
-        _CODE[Finding.AMBIGUOUS_MATCH],
-        _CODE[Finding.SERVICE_DATE_MISMATCH],
-        _CODE[Finding.WITHIN_TOLERANCE],
-        _CODE[Finding.DUPLICATE_CANDIDATE],
-    )
-    return [c for c in order if c in codes]
-
-
-class _Texts:
-    """Texts that recur across lines (numbers, rule citations), each made once per batch."""
-
-    __slots__ = ("_cites", "_numbers")
-
-    def __init__(self) -> None:
-        self._numbers: dict[tuple[int, int], str] = {}
-        self._cites: dict[tuple[int, int | None], tuple[PricingRule, str]] = {}
-
-    def number(self, value: tuple[int, int]) -> str:
-        """Return ``format_scaled(*value)``."""
-        text = self._numbers.get(value)
-        if text is None:
-            if len(self._numbers) > 100_000:
-                self._numbers.clear()  # quantities vary without end: bound the memo
-            text = self._numbers[value] = format_scaled(*value)
-        return text
-
-    def cite(self, rule: PricingRule, priced: Priced) -> str:
-        """Return ``_cite(rule, priced)``."""
-        week = priced.index_week if rule.fuel is not None else None
-        found = self._cites.get((id(rule), week))
-        if found is None or found[0] is not rule:
-            found = self._cites[(id(rule), week)] = (rule, _cite(rule, priced))
-        return found[1]
-
-
-def _cite(rule: PricingRule, priced: Priced | None = None) -> str:
-    parts = [f"CLIN {rule.clin}"]
-    if rule.labor_category:
-        parts.append(rule.labor_category)
-    parts.append(rule.window)
-    if rule.authority:
-        parts.append(rule.authority)
-    if priced is not None and priced.index_week is not None and rule.fuel is not None:
-        parts.append(
-            f"fuel index {rule.fuel.series} week {_iso(priced.index_week)} at {priced.index_price}"
-        )
-    return ", ".join(parts)
-
-
-def _iso(ordinal: int) -> str:
-    return dt.date.fromordinal(ordinal).isoformat()
+        info.append(Finding.WITHIN_TOLERANCE.value)
+    finish(status, expected, codes)

@@ -26,9 +26,9 @@ import bisect
 import datetime as dt
 import itertools
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 import attrs
 
@@ -42,7 +42,7 @@ from ice_recon.records import (
     TierMode,
     WeekRule,
 )
-from ice_recon.tables import DecimalColumn
+from ice_recon.tables import DecimalColumn, ManifestTable
 
 __all__ = [
     "FuelIndex",
@@ -303,25 +303,90 @@ class FuelIndex:
         return monday - 7 if rule is WeekRule.PRIOR_WEEK else monday
 
 
+#: Positions in a trip tuple (:class:`TripIndex`): the manifest row, the trip id, the service
+#: date ordinal, 1 if cancelled, origin, destination, the cancel notice hours, then each
+#: measure; decimals as ``(units, scale)``, ``None`` when not recorded.
+T_ROW, T_ID, T_DAY, T_CANCELLED, T_ORIGIN, T_DEST, T_NOTICE = range(7)
+T_MEASURES: Final = 7
+
+
 class TripIndex:
-    """Trips by contract, then upper-cased trip id → row of the manifest table.
+    """Trips by contract, then upper-cased trip id, each as one tuple (the core's trip table).
 
     Nested by contract rather than keyed by (contract, trip) pairs: a million trips then
-    cost no million key tuples.
+    cost no million key tuples. A trip is one tuple of the positions ``T_*`` (its row, id,
+    date, status, route, notice hours, then one slot per measure, in the order of
+    :attr:`measures`), so the kernels read a trip with one lookup and no attribute access.
+
+    >>> from ice_recon.tables import ManifestTable, DecimalColumn
+    >>> t = ManifestTable(trip_id=["T1"], contract_id=["C"], service_date=[738000],
+    ...                   cancelled=bytearray(1), origin=["KRO"], destination=[None],
+    ...                   cancel_notice_hours=DecimalColumn([None], bytearray(1)),
+    ...                   measures={"loaded_miles": DecimalColumn([1374], bytearray([1]))})
+    >>> trips = TripIndex(t)
+    >>> trips.row("C", "t1"), trips.get("C", "T1")[T_MEASURES:], trips.slot("loaded_miles")
+    (0, ((1374, 1),), 7)
     """
 
-    def __init__(self, contract_ids: list[str], trip_ids: list[str]) -> None:
-        self._rows: dict[str, dict[str, int]] = {}
-        for i, (contract, trip) in enumerate(zip(contract_ids, trip_ids, strict=True)):
-            rows = self._rows.get(contract)
-            if rows is None:
-                rows = self._rows[contract] = {}
-            rows[trip] = i
+    def __init__(self, trips: ManifestTable) -> None:
+        self.measures: tuple[str, ...] = tuple(trips.measures)
+        columns: list[Iterable[Any]] = [
+            range(len(trips)),
+            trips.trip_id,
+            trips.service_date,
+            trips.cancelled,
+            trips.origin,
+            trips.destination,
+            _scaled(trips.cancel_notice_hours),
+        ]
+        columns += [_scaled(column) for column in trips.measures.values()]
+        #: The trip tuples, by manifest row.
+        self.tuples: list[tuple[Any, ...]] = list(zip(*columns, strict=True))
+        self._by_contract = _by_contract(trips.contract_id, trips.trip_id, self.tuples)
+
+    def slot(self, measure: str) -> int | None:
+        """Return the position of *measure* in a trip tuple, or ``None`` if it is no column."""
+        try:
+            return T_MEASURES + self.measures.index(measure)
+        except ValueError:
+            return None
+
+    def of_contract(self, contract_id: str) -> dict[str, tuple[Any, ...]]:
+        """Return the contract's trips by upper-cased trip id (empty for an unknown contract)."""
+        return self._by_contract.get(contract_id, _NO_TRIPS)
+
+    def contracts(self) -> list[str]:
+        """Return the contracts that have trips, sorted."""
+        return sorted(self._by_contract)
+
+    def get(self, contract_id: str, trip_id: str) -> tuple[Any, ...] | None:
+        """Return the trip tuple of the contract's trip *trip_id* (any case), or ``None``."""
+        return self.of_contract(contract_id).get(trip_id.upper())
 
     def row(self, contract_id: str, trip_id: str) -> int | None:
         """Return the manifest row of the trip, or ``None`` if the contract has no such trip."""
-        rows = self._rows.get(contract_id)
-        return None if rows is None else rows.get(trip_id.upper())
+        trip = self.get(contract_id, trip_id)
+        return None if trip is None else int(trip[T_ROW])
+
+
+_NO_TRIPS: Final[dict[str, tuple[Any, ...]]] = {}
+
+
+def _scaled(column: DecimalColumn) -> list[tuple[int, int] | None]:
+    """Return the values of *column* as ``(units, scale)`` pairs, ``None`` where absent."""
+    return [
+        None if u is None else (u, s) for u, s in zip(column.units, column.scales, strict=True)
+    ]
+
+
+def _by_contract(
+    contract_ids: list[str], trip_ids: list[str], tuples: list[tuple[Any, ...]]
+) -> dict[str, dict[str, tuple[Any, ...]]]:
+    """Return ``{contract: {trip_id: trip}}`` (trip ids are unique within a contract)."""
+    return {
+        c: dict(zip(ids, map(tuples.__getitem__, rows), strict=True))
+        for c, (ids, rows) in _per_contract(contract_ids, trip_ids).items()
+    }
 
 
 class Roster:
@@ -345,27 +410,22 @@ class Roster:
         self._person = person_ids
         self._category = categories
         self._hours = hours
-        building: dict[str, dict[str, int | list[int]]] = {}
-        for i, (c, t) in enumerate(zip(contract_ids, trip_ids, strict=True)):
-            assert hours.units[i] is not None  # required column; unusable rows are not stored
-            trips = building.get(c)
-            if trips is None:
-                trips = building[c] = {}
-            known = trips.get(t)
-            if known is None:
-                trips[t] = i
-            elif isinstance(known, int):
-                trips[t] = [known, i]
-            else:
-                known.append(i)
+        assert None not in hours.units  # required column; unusable rows are not stored
+        by_person = person_ids.__getitem__
         self._trips: dict[str, dict[str, int | tuple[int, ...]]] = {}
-        for c, trips in building.items():
-            self._trips[c] = {
-                t: rows
-                if isinstance(rows, int)
-                else tuple(sorted(rows, key=person_ids.__getitem__))
-                for t, rows in trips.items()
-            }
+        for c, (trips, rows) in _per_contract(contract_ids, trip_ids).items():
+            # The last row of each trip at C speed; only trips with several rows need more.
+            grouped: dict[str, int | tuple[int, ...]] = dict(zip(trips, rows, strict=True))
+            if len(grouped) < len(trips):
+                first = dict(zip(reversed(trips), reversed(rows), strict=True))
+                several = {t for t, r in first.items() if grouped[t] != r}
+                lists: dict[str, list[int]] = {t: [] for t in several}
+                for t, r in zip(trips, rows, strict=True):
+                    if t in several:
+                        lists[t].append(r)
+                for t, found in lists.items():
+                    grouped[t] = tuple(sorted(found, key=by_person))
+            self._trips[c] = grouped
 
     def _rows(self, contract_id: str, trip_id: str) -> tuple[int, ...]:
         trips = self._trips.get(contract_id)
@@ -391,6 +451,25 @@ class Roster:
             if self._person[r] == person_id:
                 return self._category[r]
         return None
+
+    def person(
+        self, contract_id: str, trip_id: str, person_id: str
+    ) -> tuple[str, int, int] | None:
+        """Return the person's (category, hours units, hours scale) on the trip, or ``None``.
+
+        One pass over the trip's rows: what :meth:`category` and :meth:`hours` give together.
+        """
+        found: tuple[str, int, int] | None = None
+        for r in self._rows(contract_id, trip_id):
+            if self._person[r] == person_id:
+                units, scale = self._hours.units[r], self._hours.scales[r]
+                assert units is not None
+                if found is None:
+                    found = (self._category[r], units, scale)
+                else:
+                    total = _add((found[1], found[2]), (units, scale))
+                    found = (found[0], total[0], total[1])
+        return found
 
     def hours(self, contract_id: str, trip_id: str, person_id: str) -> tuple[int, int] | None:
         """Return the person's hours on the trip as ``(units, scale)``, or ``None``."""
@@ -425,6 +504,32 @@ class Roster:
         return total
 
 
+def _per_contract(
+    contract_ids: list[str], values: list[str]
+) -> dict[str, tuple[list[str], Sequence[int]]]:
+    """Return, per contract, its *values* and their rows, at C speed when contracts are few."""
+    contracts = sorted(set(contract_ids))
+    n = len(contract_ids)
+    if len(contracts) == 1:
+        return {contracts[0]: (values, range(n))}
+    if len(contracts) <= 16:
+        return {
+            c: (
+                list(itertools.compress(values, map(c.__eq__, contract_ids))),
+                list(itertools.compress(range(n), map(c.__eq__, contract_ids))),
+            )
+            for c in contracts
+        }
+    out: dict[str, tuple[list[str], list[int]]] = {}
+    for i, (c, v) in enumerate(zip(contract_ids, values, strict=True)):
+        entry = out.get(c)
+        if entry is None:
+            entry = out[c] = ([], [])
+        entry[0].append(v)
+        entry[1].append(i)
+    return dict(out)
+
+
 def _add(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
     scale = max(a[1], b[1])
     return a[0] * 10 ** (scale - a[1]) + b[0] * 10 ** (scale - b[1]), scale
@@ -448,7 +553,7 @@ def build(inputs: Inputs) -> Index:
     return Index(
         rates=RateIndex(rules),
         fuel=FuelIndex(s.record for s in inputs.fuel_index),
-        trips=TripIndex(inputs.manifests.contract_id, inputs.manifests.trip_id),
+        trips=TripIndex(inputs.manifests),
         roster=Roster(
             staff.contract_id, staff.trip_id, staff.person_id, staff.labor_category, staff.hours
         ),

@@ -26,33 +26,32 @@ hash index — never by a loop over all pairs of lines and trips.
 
 from __future__ import annotations
 
-import array
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
-from typing import Final
+from typing import Any, Final
 
 import attrs
 
-from ice_recon.index import Index, PricingRule
+from ice_recon.index import T_CANCELLED, T_DAY, T_DEST, T_ID, T_ORIGIN, T_ROW
 from ice_recon.load import Inputs
 from ice_recon.money import decimal_to_scaled, pow10
 from ice_recon.policy import Policy, Tolerance
-from ice_recon.price import Priced, compiled, priced_line, trip_quantity
-from ice_recon.records import BASIS_CANCELLATION, NON_MEASURE_BASES, ONE_UNIT_BASES, InvoiceHeader
-from ice_recon.tables import DecimalColumn, InvoiceLineTable, ManifestTable, Sourced
+from ice_recon.price import ONE, LinePrice, Pricer, Terms
+from ice_recon.records import BASIS_CANCELLATION, InvoiceHeader
+from ice_recon.tables import InvoiceLineTable, LineChunk, Sourced
 
 __all__ = [
     "EXACT",
     "INFERRED",
     "NONE",
     "MatchState",
-    "Matching",
+    "Matched",
     "claim_exact",
     "invoice_dates",
-    "match",
-    "match_batch",
+    "match_chunk",
     "order_key",
+    "ordered",
     "processing_order",
     "within_tolerance",
 ]
@@ -112,22 +111,48 @@ def invoice_dates(invoices: Iterable[Sourced[InvoiceHeader]]) -> dict[tuple[str,
 
 
 def processing_order(inputs: Inputs) -> list[int]:
-    """Return the rows of ``inputs.invoice_lines`` in processing order."""
-    dates = invoice_dates(inputs.invoices)
-    t = inputs.invoice_lines
-    keys = [
-        order_key(
-            dates.get((t.contract_id[i], t.invoice_id[i])),
-            t.contract_id[i],
-            t.invoice_id[i],
-            t.line_no[i],
-            t.line_no_text[i],
-        )
-        for i in range(len(t))
-    ]
-    # The file row breaks exact ties (duplicate keys, which are INVALID anyway) so that the
-    # order is total; INVALID rows take part in nothing, so this cannot change a result.
-    return sorted(range(len(t)), key=lambda i: (keys[i], i))
+    """Return the rows of ``inputs.invoice_lines`` in processing order.
+
+    Rows are grouped by invoice (one dictionary pass), the invoices sorted by their keys,
+    and the rows of an invoice sorted by line number only when they are not in order
+    already — the sort of a million key tuples is what this avoids.
+    """
+    return ordered(inputs.invoice_lines, invoice_dates(inputs.invoices))
+
+
+def ordered(t: InvoiceLineTable, dates: Mapping[tuple[str, str], str]) -> list[int]:
+    """Return the rows of *t* in processing order, given each invoice's date."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, key in enumerate(zip(t.contract_id, t.invoice_id, strict=True)):
+        rows = groups.get(key)
+        if rows is None:
+            groups[key] = [i]
+        else:
+            rows.append(i)
+    undated = ""
+    invoices = sorted(
+        groups,
+        key=lambda k: (0, day, *k) if (day := dates.get(k)) is not None else (1, undated, *k),
+    )
+    numbers, texts = t.line_no, t.line_no_text
+    order: list[int] = []
+    for key in invoices:
+        rows = groups[key]
+        if len(rows) > 1:
+            nos = [numbers[i] for i in rows]
+            if None in nos or any(a >= b for a, b in itertools.pairwise(nos)):
+                # The file row breaks exact ties (duplicate keys, INVALID anyway) so that
+                # the order is total; INVALID rows take part in nothing.
+                rows.sort(
+                    key=lambda i: (
+                        0 if numbers[i] is not None else 1,
+                        numbers[i] or 0,
+                        texts[i],
+                        i,
+                    )
+                )
+        order += rows
+    return order
 
 
 def within_tolerance(
@@ -156,52 +181,21 @@ def within_tolerance(
     return diff * pow10(ts) <= tu * pow10(s)
 
 
-@attrs.define(kw_only=True)
-class Matching:
-    """The result of the match stage, as columns indexed by invoice-line row.
-
-    Attributes:
-        order: line rows in processing order.
-        trip: the matched manifest row of each line, or -1.
-        kind: ``exact``, ``inferred`` or ``none`` per line.
-        duplicate: 1 where the line's charge overlaps a charge claimed by an earlier line.
-        priced: the line priced against its matched trip (or its rule on its own date when
-            unmatched), for every valid line.
-        ambiguous: for ambiguous lines, the tied best candidate trips (manifest rows).
-        duplicate_of: for a duplicate line, the line that claimed the charge first; for an
-            unmatched line that looks like an earlier matched line (DUPLICATE_CANDIDATE),
-            the earliest such line — named by its key (``invoice INV-1 line 2``), since it
-            may belong to an earlier batch of lines.
-        claimed: manifest rows claimed by a valid line (of this batch or an earlier one).
-        pairs_considered: how many (line, trip) candidate pairs inference examined.
-    """
-
-    order: list[int]
-    trip: list[int]
-    kind: list[str]
-    duplicate: bytearray
-    priced: list[Priced | None]
-    ambiguous: dict[int, tuple[int, ...]] = attrs.field(factory=dict)
-    duplicate_of: dict[int, str] = attrs.field(factory=dict)
-    claimed: bytearray = attrs.field(factory=bytearray)
-    pairs_considered: int = 0
-
-
 LookAlike = tuple[object, ...]  # (contract, CLIN, category, person, service date, amount)
 
 
 @attrs.define
 class MatchState:
-    """What matching carries from one batch of lines to the next (internal).
+    """What matching carries from one chunk of lines to the next (internal).
 
-    Lines can be matched in batches — consecutive slices of the processing order — so that
-    not all of them need to be in memory (:mod:`ice_recon.stream`): first every batch goes
-    through :func:`claim_exact` in order, then every batch through :func:`match_batch`, in
-    order. Lines are identified across batches by their *position* in the processing order.
+    Lines are matched in chunks — consecutive slices of the processing order — so that not
+    all of them need to be in memory (:mod:`ice_recon.stream`): first every chunk goes
+    through :func:`claim_exact` in order, then every chunk through :func:`match_chunk`, in
+    order. Lines are identified across chunks by their *position* in the processing order.
 
     Attributes:
         claimed: every charge claimed by an exact match -> position of the line that
-            claimed it. Complete after :func:`claim_exact` has seen every batch, so a line
+            claimed it. Complete after :func:`claim_exact` has seen every chunk, so a line
             matched exactly is a duplicate exactly when its first charge is claimed by
             another line, and the earlier line it names is the one that claimed a charge
             of it before its position — nothing per duplicate line needs to be kept.
@@ -209,12 +203,12 @@ class MatchState:
         trips: 1 for each manifest row claimed by a valid line.
         cited: by position, how many DUPLICATE lines name that line (255: that many or
             more); one byte per line, where a set of positions would take sixty.
-        names: the names of the cited lines from when :func:`match_batch` sees them until
+        names: the names of the cited lines from when :func:`match_chunk` sees them until
             the last DUPLICATE line naming them has been matched (then they are dropped).
         look_alikes: the look-alike keys of lines without a usable ref (only those can be
             DUPLICATE_CANDIDATE) -> the name of the earliest matched line with that key.
         pairs: candidate pairs examined by inference.
-        candidates: inference's index of the manifest, built by the first batch.
+        candidates: inference's index of the manifest, built when first needed.
         codes: the codes that pack charges into integers.
     """
 
@@ -266,254 +260,276 @@ class _ChargeCodes:
         return [base | p for p in codes]
 
 
-def match(inputs: Inputs, index: Index, policy: Policy | None = None) -> Matching:
-    """Match every valid invoice line to a trip (exactly, or by inference) and claim charges."""
-    state = MatchState.new(len(inputs.manifests))
-    order = processing_order(inputs)
-    claim_exact(inputs, index, state, order, 0)
-    return match_batch(inputs, index, policy, state, order, 0)
+class Matched:
+    """The match stage's result for one chunk, as columns by position in the chunk.
 
-
-def claim_exact(
-    inputs: Inputs, index: Index, state: MatchState, order: Sequence[int], offset: int
-) -> None:
-    """Claim the charges of the lines matched exactly, for one batch, in processing order.
-
-    *order* is the batch's rows in processing order and *offset* the position of its first
-    line in the whole processing order. Records the lines duplicates name and the look-alike
-    keys of the lines left for inference in *state*.
+    Attributes:
+        trip: the matched trip (a tuple of :class:`~ice_recon.index.TripIndex`) or ``None``.
+        kind: ``exact``, ``inferred`` or ``none`` per line.
+        duplicate: for a DUPLICATE line (its charge claimed by an earlier line), the name of
+            that earlier line (``invoice INV-1 line 2``; it may be in an earlier chunk).
+        candidate: for an unmatched line that looks like an earlier matched line
+            (DUPLICATE_CANDIDATE), the name of the earliest such line.
+        ambiguous: for an ambiguous line, the ids of the tied best candidate trips, sorted.
+        pairs: how many (line, trip) candidate pairs inference examined.
     """
-    lines = inputs.invoice_lines
-    claimed = state.claimed
-    rounding = Policy().rounding  # only the billed persons are used: rounding is irrelevant
-    for k, i in enumerate(order):
-        if not lines.valid[i]:
-            continue
-        ref = lines.trip_ref[i]
-        row = None if ref is None else index.trips.row(lines.contract_id[i], ref)
-        if row is None:
-            state.look_alikes[_look_alike(lines, i)] = None
-            continue
-        clin = lines.clin[i]
-        assert clin is not None
-        state.trips[row] = 1
-        labor = index.rates.is_labor(lines.contract_id[i], clin)
-        persons = (
-            priced_line(inputs, index, i, row, rounding, quantity_only=True).persons
-            if labor
-            else ()
-        )
-        charges = state.codes.charges(clin, row, persons, labor)
-        earlier = next((claimed[c] for c in charges if c in claimed), None)
-        if earlier is not None:
-            cited = state.cited
-            if earlier >= len(cited):
-                cited.extend(bytes(max(earlier + 1 - len(cited), len(cited))))
-            if cited[earlier] < _MANY:
-                cited[earlier] += 1
-        else:
-            claimed.update(dict.fromkeys(charges, offset + k))
+
+    __slots__ = ("ambiguous", "candidate", "duplicate", "kind", "pairs", "trip")
+
+    def __init__(self, n: int) -> None:
+        self.trip: list[tuple[Any, ...] | None] = [None] * n
+        self.kind: list[str] = [NONE] * n
+        self.duplicate: dict[int, str] = {}
+        self.candidate: dict[int, str] = {}
+        self.ambiguous: dict[int, tuple[str, ...]] = {}
+        self.pairs = 0
 
 
-def match_batch(
-    inputs: Inputs,
-    index: Index,
-    policy: Policy | None,
+def _charges(
     state: MatchState,
-    order: Sequence[int],
-    offset: int,
-) -> Matching:
-    """Match one batch of lines, after :func:`claim_exact` has seen every batch.
+    pricer: Pricer,
+    contract: str,
+    clin: str,
+    category: str | None,
+    person: str | None,
+    trip: tuple[Any, ...],
+) -> list[Charge]:
+    """Return the charges a line claims on *trip*: one, or one per roster person billed."""
+    if not pricer.is_labor(contract, clin):
+        return state.codes.charges(clin, trip[T_ROW], (), False)
+    if person is not None:
+        persons: Sequence[str] = (person,)
+    else:
+        persons = pricer.roster.people(contract, trip[T_ID], category)
+    return state.codes.charges(clin, trip[T_ROW], persons, True)
 
-    Exact matches are priced (their claims are already in *state*); then the lines without a
-    usable reference are matched by inference, in processing order, against the charges
-    still unclaimed; then unmatched lines are compared with the earlier matched ones.
+
+def claim_exact(chunk: LineChunk, pricer: Pricer, state: MatchState) -> None:
+    """Claim the charges of the chunk's lines matched exactly, in processing order.
+
+    Records the lines duplicates name and the look-alike keys of the lines left for
+    inference in *state*.
     """
-    policy = policy or Policy()
-    rounding = policy.rounding
-    lines, trips = inputs.invoice_lines, inputs.manifests
-    n = len(lines)
-    m = Matching(
-        order=list(order),
-        trip=[-1] * n,
-        kind=[NONE] * n,
-        duplicate=bytearray(n),
-        priced=[None] * n,
-        claimed=state.trips,
-    )
+    claimed, trips_claimed, of_contract = state.claimed, state.trips, pricer.trips.of_contract
+    look_alikes = state.look_alikes
+    position = chunk.start
+    for ok, contract, clin, ref, category, person in zip(
+        chunk.valid, chunk.contract, chunk.clin, chunk.ref, chunk.category, chunk.person,
+        strict=True,
+    ):  # fmt: skip
+        at = position
+        position += 1
+        if not ok:
+            continue
+        assert clin is not None
+        trip = None if ref is None else of_contract(contract).get(ref)
+        if trip is None:
+            look_alikes[_look_alike(chunk, at - chunk.start)] = None
+            continue
+        trips_claimed[trip[T_ROW]] = 1
+        charges = _charges(state, pricer, contract, clin, category, person, trip)
+        if len(charges) == 1:
+            earlier = claimed.get(charges[0])
+            if earlier is None:
+                claimed[charges[0]] = at
+                continue
+        else:
+            earlier = next((claimed[c] for c in charges if c in claimed), None)
+            if earlier is None:
+                claimed.update(dict.fromkeys(charges, at))
+                continue
+        cited = state.cited
+        if earlier >= len(cited):
+            cited.extend(bytes(max(earlier + 1 - len(cited), len(cited))))
+        if cited[earlier] < _MANY:
+            cited[earlier] += 1
+
+
+def match_chunk(
+    chunk: LineChunk, pricer: Pricer, policy: Policy, state: MatchState
+) -> Matched:
+    """Match one chunk of lines, after :func:`claim_exact` has seen every chunk.
+
+    Exact matches are resolved (their claims are already in *state*) and duplicates named;
+    then the lines without a usable reference are matched by inference, in processing
+    order, against the charges still unclaimed; then unmatched lines are compared with the
+    earlier matched ones (DUPLICATE_CANDIDATE).
+    """
+    n = len(chunk)
+    m = Matched(n)
     claimed = state.claimed
+    cited, names = state.cited, state.names
+    of_contract = pricer.trips.of_contract
     pending: list[int] = []
-    position = dict(zip(order, range(offset, offset + len(order)), strict=True))
+    start = chunk.start
+    ncited = len(cited)
+    trip_col, kind_col = m.trip, m.kind
 
     # 1. Exact matches (claimed already by claim_exact).
-    cited, names, inferred = state.cited, state.names, state.inferred
-    for i in order:
-        if not lines.valid[i]:
+    for k, (ok, contract, clin, ref) in enumerate(
+        zip(chunk.valid, chunk.contract, chunk.clin, chunk.ref, strict=True)
+    ):
+        if not ok:
             continue
-        at = position[i]
-        if at < len(cited) and cited[at]:
-            names[at] = _line_name(lines, i)
-        ref = lines.trip_ref[i]
-        row = None if ref is None else index.trips.row(lines.contract_id[i], ref)
-        if row is None:
-            pending.append(i)
+        at = start + k
+        if at < ncited and cited[at]:
+            names[at] = _line_name(chunk, k)
+        trip = None if ref is None else of_contract(contract).get(ref)
+        if trip is None:
+            pending.append(k)
             continue
-        m.trip[i], m.kind[i] = row, EXACT
-        priced = m.priced[i] = priced_line(inputs, index, i, row, rounding)
-        clin = lines.clin[i]
+        trip_col[k] = trip
+        kind_col[k] = EXACT
         assert clin is not None
-        labor = index.rates.is_labor(lines.contract_id[i], clin)
-        charges = state.codes.charges(clin, row, priced.persons, labor)
-        if charges and claimed.get(charges[0]) != at:
-            # claim_exact gave this line's charges to no one but itself, or to nothing
-            # at all because an earlier line had claimed one of them.
-            earlier = next(
-                (e for c in charges if (e := claimed.get(c)) is not None and e < at), None
-            )
-            m.duplicate[i] = 1
-            if earlier is None:
-                m.duplicate_of[i] = "an earlier line"
+        if not pricer.is_labor(contract, clin):
+            charge = state.codes.charges(clin, trip[T_ROW], (), False)[0]
+            if claimed.get(charge) == at:
                 continue
-            m.duplicate_of[i] = names[earlier]
-            if cited[earlier] < _MANY:
-                cited[earlier] -= 1
-                if not cited[earlier]:
-                    del names[earlier]  # no later line names it
+            charges = [charge]
+        else:
+            charges = _charges(
+                state, pricer, contract, clin, chunk.category[k], chunk.person[k], trip
+            )
+            if not charges or claimed.get(charges[0]) == at:
+                continue
+        # claim_exact gave this line's charges to no one but itself, or to nothing at all
+        # because an earlier line had claimed one of them.
+        earlier = next((e for c in charges if (e := claimed.get(c)) is not None and e < at), None)
+        if earlier is None:
+            m.duplicate[k] = "an earlier line"
+            continue
+        m.duplicate[k] = names[earlier]
+        if cited[earlier] < _MANY:
+            cited[earlier] -= 1
+            if not cited[earlier]:
+                del names[earlier]  # no later line names it
 
     # 2. Inference for the lines without a usable reference, in processing order.
-    if state.candidates is None:
-        state.candidates = _Candidates(inputs)
-    candidates = state.candidates
-    window = policy.window_days
-    rates = index.rates
-    for i in pending:
-        contract, clin = lines.contract_id[i], lines.clin[i]
-        day, qty = lines.service_date[i], lines.quantity.get(i)
-        assert clin is not None and day is not None and qty is not None
-        labor = rates.is_labor(contract, clin)
-        origin, dest = lines.origin[i], lines.destination[i]
-        best: list[tuple[Fraction, int, int, Priced]] = []  # (qty diff, days, row, …)
-        person = lines.person_id[i]
-        # A labor line naming a person can only be supported by a trip of that person.
-        narrow = _NARROW_CANDIDATES
-        service_date = trips.service_date
-        on_roster = (
-            candidates.trips_of(index, contract, person) if narrow and labor and person else None
-        )
-        for d in range(day - window, day + window + 1):
-            rows = candidates.rows(contract, d)
-            quick: _QuickQuantity | None = None
-            if on_roster is not None:
-                rows = [r for r in on_roster if service_date[r] == d]
-            elif narrow and not labor and rows:
-                # When the CLIN's rule on that day bills a measure as recorded (no free
-                # quantity, increment or minimum quantity) and no tolerance applies, only
-                # trips whose measure equals the billed quantity can qualify: look them up
-                # by key instead of pricing every trip of the day.
-                rule = rates.find(contract, clin, d, lines.labor_category[i])
-                if rule is None:
-                    continue
-                if policy.tolerances.get(rule.basis) is None:
-                    if _as_recorded(rule):
-                        rows = candidates.by_measure(rule.basis, contract, d, qty)
-                    elif _one_unit(rule) and _normal(qty) != (1, 0):
-                        rows = []  # a trip or a cancellation is one unit, never another
-                # Every trip of the day has this rule: its billable quantity can be checked
-                # before the line is priced against the trip.
-                quick = _QuickQuantity(rule, trips, policy.tolerances.get(rule.basis))
-            for r in rows:
-                state.pairs += 1
-                m.pairs_considered += 1
-                if origin is not None and trips.origin[r] != origin:
-                    continue
-                if dest is not None and trips.destination[r] != dest:
-                    continue
-                if quick is not None and not quick.fits(r, qty):
-                    continue
-                priced = priced_line(inputs, index, i, r, rounding, quantity_only=True)
-                rule, qe = priced.rule, priced.qe
-                # A candidate needs a rule and a known billable quantity; a price whose
-                # evidence is missing (fuel week, notice hours) still has its quantity.
-                if rule is None or qe is None:
-                    continue
-                if trips.cancelled[r] and rule.basis != BASIS_CANCELLATION:
-                    continue
-                if any(
-                    c in claimed or c in inferred
-                    for c in state.codes.charges(clin, r, priced.persons, labor)
-                ):
-                    continue
-                if not within_tolerance(qty, qe, policy.tolerances.get(rule.basis)):
-                    continue
-                s = max(qty[1], qe[1])
-                # An exact fraction: candidates' quantities may have different scales.
-                diff = Fraction(
-                    abs(qty[0] * pow10(s - qty[1]) - qe[0] * pow10(s - qe[1])), pow10(s)
-                )
-                best.append((diff, abs(d - day), r, priced))
-        if not best:
-            m.priced[i] = priced_line(inputs, index, i, None, rounding)
-            continue
-        best.sort(key=lambda b: (b[0], b[1], b[2]))
-        top = [b for b in best if (b[0], b[1]) == (best[0][0], best[0][1])]
-        if len(top) > 1:
-            # Named by trip id, so that the result does not depend on the manifest's row order.
-            m.ambiguous[i] = tuple(sorted((b[2] for b in top), key=trips.trip_id.__getitem__))
-            m.priced[i] = priced_line(inputs, index, i, None, rounding)
-            continue
-        _, _, r, found = top[0]
-        m.trip[i], m.kind[i] = r, INFERRED
-        m.priced[i] = priced_line(inputs, index, i, r, rounding)
-        state.trips[r] = 1
-        charges = state.codes.charges(clin, r, found.persons, labor)
-        inferred.update(dict.fromkeys(charges, position[i]))
+    if pending:
+        if state.candidates is None:
+            state.candidates = _Candidates(pricer)
+        for k in pending:
+            _infer(chunk, k, pricer, policy, state, m)
 
     # 3. Unmatched lines that look like an earlier matched line.
     look_alikes = state.look_alikes
     if look_alikes:
-        for i in order:
-            if not lines.valid[i]:
+        for k in range(n):
+            if not chunk.valid[k]:
                 continue
-            key = _look_alike(lines, i)
+            key = _look_alike(chunk, k)
             if key not in look_alikes:
                 continue
             first = look_alikes[key]
-            if m.trip[i] >= 0:
+            if trip_col[k] is not None:
                 if first is None:
-                    look_alikes[key] = _line_name(lines, i)
+                    look_alikes[key] = _line_name(chunk, k)
             elif first is not None:
-                m.duplicate_of[i] = first
+                m.candidate[k] = first
     return m
 
 
-def _look_alike(lines: InvoiceLineTable, i: int) -> LookAlike:
+def _infer(
+    chunk: LineChunk, k: int, pricer: Pricer, policy: Policy, state: MatchState, m: Matched
+) -> None:
+    """Match line *k* of the chunk by inference, or leave it unmatched (maybe ambiguous)."""
+    candidates = state.candidates
+    assert candidates is not None
+    claimed, inferred = state.claimed, state.inferred
+    contract, clin, day, qty = chunk.contract[k], chunk.clin[k], chunk.day[k], chunk.qty[k]
+    assert clin is not None and day is not None and qty is not None
+    category, person = chunk.category[k], chunk.person[k]
+    labor = pricer.is_labor(contract, clin)
+    origin, dest = chunk.origin[k], chunk.dest[k]
+    tolerances = policy.tolerances
+    narrow = _NARROW_CANDIDATES
+    # A labor line naming a person can only be supported by a trip of that person.
+    on_roster = candidates.trips_of(contract, person) if narrow and labor and person else None
+    best: list[tuple[Fraction, int, tuple[Any, ...], LinePrice]] = []  # (qty diff, days, …)
+    window = policy.window_days
+    for d in range(day - window, day + window + 1):
+        quick: _QuickQuantity | None = None
+        if on_roster is not None:
+            trips: Sequence[tuple[Any, ...]] = [t for t in on_roster if t[T_DAY] == d]
+        elif narrow:
+            trips = candidates.on_route(contract, d, origin, dest)
+            if not labor and trips:
+                # When the CLIN's rule on that day bills a measure as recorded (no free
+                # quantity, increment or minimum quantity) and no tolerance applies, only
+                # trips whose measure equals the billed quantity can qualify: look them up
+                # by key instead of pricing every trip of the day.
+                rule = pricer.rule(contract, clin, category, d)
+                if rule is None:
+                    continue
+                terms = pricer.terms(rule, d)
+                tolerance = tolerances.get(rule.basis)
+                if tolerance is None:
+                    if terms.plain and terms.slot is not None:
+                        trips = candidates.by_quantity(contract, d, origin, dest, terms.slot, qty)
+                    elif terms.one and terms.plain and _normal(qty) != ONE:
+                        trips = ()  # a trip or a cancellation is one unit, never another
+                # Every trip of the day has this rule: its billable quantity can be checked
+                # before the line is priced against the trip.
+                quick = _QuickQuantity(terms, tolerance)
+        else:
+            trips = candidates.on_day(contract, d)
+        for trip in trips:
+            m.pairs += 1
+            state.pairs += 1
+            if origin is not None and trip[T_ORIGIN] != origin:
+                continue
+            if dest is not None and trip[T_DEST] != dest:
+                continue
+            if quick is not None and not quick.fits(trip, qty):
+                continue
+            found = pricer.line(contract, clin, category, person, day, trip, quantity_only=True)
+            rule, qe, persons = found[0], found[4], found[9]
+            # A candidate needs a rule and a known billable quantity; a price whose evidence
+            # is missing (fuel week, notice hours) still has its quantity.
+            if rule is None or qe is None:
+                continue
+            if trip[T_CANCELLED] and rule.basis != BASIS_CANCELLATION:
+                continue
+            if any(
+                c in claimed or c in inferred
+                for c in state.codes.charges(clin, trip[T_ROW], persons, labor)
+            ):
+                continue
+            if not within_tolerance(qty, qe, tolerances.get(rule.basis)):
+                continue
+            s = max(qty[1], qe[1])
+            # An exact fraction: candidates' quantities may have different scales.
+            diff = Fraction(abs(qty[0] * pow10(s - qty[1]) - qe[0] * pow10(s - qe[1])), pow10(s))
+            best.append((diff, abs(d - day), trip, found))
+    if not best:
+        return
+    best.sort(key=lambda b: (b[0], b[1], b[2][T_ROW]))
+    top = [b for b in best if (b[0], b[1]) == (best[0][0], best[0][1])]
+    if len(top) > 1:
+        # Named by trip id, so that the result does not depend on the manifest's row order.
+        m.ambiguous[k] = tuple(sorted(b[2][T_ID] for b in top))
+        return
+    _, _, trip, found = top[0]
+    m.trip[k], m.kind[k] = trip, INFERRED
+    state.trips[trip[T_ROW]] = 1
+    charges = state.codes.charges(clin, trip[T_ROW], found[9], labor)
+    inferred.update(dict.fromkeys(charges, chunk.start + k))
+
+
+def _look_alike(chunk: LineChunk, k: int) -> LookAlike:
+    amount = chunk.amount[k]
     return (
-        lines.contract_id[i],
-        lines.clin[i],
-        lines.labor_category[i],
-        lines.person_id[i],
-        lines.service_date[i],
-        _amount_key(lines.amount.get(i)),
+        chunk.contract[k],
+        chunk.clin[k],
+        chunk.category[k],
+        chunk.person[k],
+        chunk.day[k],
+        amount,
     )
 
 
-def _line_name(lines: InvoiceLineTable, i: int) -> str:
-    return f"invoice {lines.invoice_id[i]} line {lines.line_no_text[i]}"
-
-
-def _unadjusted(rule: PricingRule) -> bool:
-    """Return whether the rule bills its quantity as is (no free part, increment, minimum)."""
-    return rule.free_quantity is None and rule.increment is None and rule.minimum_quantity is None
-
-
-def _as_recorded(rule: PricingRule) -> bool:
-    """Return whether the rule bills a manifest measure exactly as recorded."""
-    return rule.basis not in NON_MEASURE_BASES and _unadjusted(rule)
-
-
-def _one_unit(rule: PricingRule) -> bool:
-    """Return whether the rule's billable quantity is always exactly 1 (trip, cancellation)."""
-    return rule.basis in ONE_UNIT_BASES and _unadjusted(rule)
+def _line_name(chunk: LineChunk, k: int) -> str:
+    return f"invoice {chunk.invoice[k]} line {chunk.line_no_text[k]}"
 
 
 def _normal(value: tuple[int, int]) -> tuple[int, int]:
@@ -525,100 +541,126 @@ def _normal(value: tuple[int, int]) -> tuple[int, int]:
     return units, scale
 
 
-_NO_ROWS: Final = array.array("l")
-
-
 class _Candidates:
-    """Trips by (contract, date), and by (contract, date, measure value) per measure."""
+    """Inference's keys into the trip table: (contract, date), then route, then quantity.
 
-    def __init__(self, inputs: Inputs) -> None:
-        self._trips = inputs.manifests
-        building: dict[tuple[str, int], list[int]] = defaultdict(list)
-        t = self._trips
-        for r, key in enumerate(zip(t.contract_id, t.service_date, strict=True)):
-            building[key].append(r)
-        # Row numbers as machine integers: a fraction of the memory of a list of ints.
-        self._by_day = {key: array.array("l", rows) for key, rows in building.items()}
-        del building
-        self._scaled: dict[str, tuple[int, Sequence[int]]] = {}
-        self._of_person: dict[tuple[str, str], array.array[int]] | None = None
+    Trips are grouped by (contract, date) once; the route and quantity groups are made
+    from them when a line first asks for that key, so that the pairs inference examines
+    are the trips that share the line's date, route and (where the rule bills a measure as
+    recorded) quantity — a number that does not grow with the batch.
+    """
 
-    def trips_of(self, index: Index, contract: str, person: str) -> Sequence[int]:
-        """Return the manifest rows of the contract's trips whose roster lists *person*."""
-        if self._of_person is None:
-            building: dict[tuple[str, str], list[int]] = {}
-            for c, trip_id, p in index.roster.iter_entries():
-                row = index.trips.row(c, trip_id)
-                if row is not None:
-                    building.setdefault((c, p), []).append(row)
-            self._of_person = {key: array.array("l", rows) for key, rows in building.items()}
-        return self._of_person.get((contract, person), _NO_ROWS)
+    def __init__(self, pricer: Pricer) -> None:
+        self._pricer = pricer
+        by_day: dict[tuple[str, int], list[tuple[Any, ...]]] = {}
+        for contract in pricer.trips.contracts():
+            for trip in pricer.trips.of_contract(contract).values():
+                key = (contract, trip[T_DAY])
+                trips = by_day.get(key)
+                if trips is None:
+                    by_day[key] = [trip]
+                else:
+                    trips.append(trip)
+        for trips in by_day.values():
+            trips.sort(key=_row_of)  # the manifest's order, whatever the dict's
+        self._by_day = by_day
+        self._routes: dict[tuple[str, int, str | None, str | None], list[tuple[Any, ...]]] = {}
+        self._quantities: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
+        self._of_person: dict[tuple[str, str], list[tuple[Any, ...]]] | None = None
 
-    def rows(self, contract: str, day: int) -> Sequence[int]:
-        """Return the manifest rows of the contract's trips on *day*."""
-        return self._by_day.get((contract, day), _NO_ROWS)
+    def on_day(self, contract: str, day: int) -> Sequence[tuple[Any, ...]]:
+        """Return the contract's trips on *day*."""
+        return self._by_day.get((contract, day), ())
 
-    def by_measure(self, basis: str, contract: str, day: int, value: tuple[int, int]) -> list[int]:
-        """Return the rows of the contract's trips on *day* whose *basis* measure equals value.
+    def on_route(
+        self, contract: str, day: int, origin: str | None, dest: str | None
+    ) -> Sequence[tuple[Any, ...]]:
+        """Return the contract's trips on *day* with the given origin and destination.
 
-        Each measure is kept as one integer per trip at the column's largest scale (-1 when
-        not recorded), so the trips of a day are compared as integers: no per-trip keys.
+        ``None`` leaves that end open (the line did not give it).
         """
-        scaled = self._scaled.get(basis)
-        if scaled is None:
-            scaled = self._scaled[basis] = _at_one_scale(self._trips.measures.get(basis))
-        top, column = scaled
-        units, scale = _normal(value)
-        if scale > top:
-            return []  # more places than any recorded value has
-        target = units * pow10(top - scale)
-        return [r for r in self.rows(contract, day) if column[r] == target]
+        trips = self._by_day.get((contract, day), ())
+        if not trips or (origin is None and dest is None):
+            return trips
+        key = (contract, day, origin, dest)
+        found = self._routes.get(key)
+        if found is None:
+            found = self._routes[key] = [
+                t
+                for t in trips
+                if (origin is None or t[T_ORIGIN] == origin)
+                and (dest is None or t[T_DEST] == dest)
+            ]
+        return found
+
+    def by_quantity(
+        self,
+        contract: str,
+        day: int,
+        origin: str | None,
+        dest: str | None,
+        slot: int,
+        value: tuple[int, int],
+    ) -> Sequence[tuple[Any, ...]]:
+        """Return the trips on that day and route whose measure at *slot* equals *value*."""
+        trips = self.on_route(contract, day, origin, dest)
+        if not trips:
+            return trips
+        key = (contract, day, origin, dest, slot)
+        groups = self._quantities.get(key)
+        if groups is None:
+            groups = self._quantities[key] = {}  # type: ignore[assignment]
+            for t in trips:
+                measured = t[slot]
+                if measured is not None:
+                    groups.setdefault(_normal(measured), []).append(t)  # type: ignore[attr-defined]
+        found: Sequence[tuple[Any, ...]] = groups.get(_normal(value), ())  # type: ignore[attr-defined]
+        return found
+
+    def trips_of(self, contract: str, person: str) -> Sequence[tuple[Any, ...]]:
+        """Return the contract's trips whose roster lists *person*."""
+        if self._of_person is None:
+            building: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
+            get = self._pricer.trips.get
+            for c, trip_id, p in self._pricer.roster.iter_entries():
+                trip = get(c, trip_id)
+                if trip is not None:
+                    building.setdefault((c, p), []).append(trip)
+            for trips in building.values():
+                trips.sort(key=_row_of)
+            self._of_person = building
+        return self._of_person.get((contract, person), ())
 
 
-def _at_one_scale(column: DecimalColumn | None) -> tuple[int, Sequence[int]]:
-    """Return (scale, values): every value of *column* at its largest scale, -1 if absent."""
-    if column is None:
-        return 0, []
-    top = max(column.scales, default=0)
-    values = [
-        -1 if u is None else u * pow10(top - sc)
-        for u, sc in zip(column.units, column.scales, strict=True)
-    ]
-    try:
-        return top, array.array("q", values)
-    except OverflowError:
-        return top, values  # values beyond 64 bits: a list holds them
+def _row_of(trip: tuple[Any, ...]) -> int:
+    row: int = trip[T_ROW]
+    return row
 
 
 class _QuickQuantity:
     """Check a trip's billable quantity under a known (non-labor) rule without pricing it.
 
-    It rejects exactly the trips that :func:`~ice_recon.price.priced_line` would give no
+    It rejects exactly the trips that :meth:`~ice_recon.price.Pricer.line` would give no
     billable quantity (measure not recorded) or a quantity out of tolerance; the trips it
     keeps are then priced and checked in full.
     """
 
-    __slots__ = ("compiled", "rule", "tolerance", "trips")
+    __slots__ = ("terms", "tolerance")
 
-    def __init__(
-        self, rule: PricingRule, trips: ManifestTable, tolerance: Tolerance | None
-    ) -> None:
-        self.rule = rule
-        self.compiled = compiled(rule)
-        self.trips = trips
+    def __init__(self, terms: Terms, tolerance: Tolerance | None) -> None:
+        self.terms = terms
         self.tolerance = tolerance
 
-    def fits(self, row: int, billed: tuple[int, int]) -> bool:
-        """Return whether the trip at *row* could support a line billing *billed* units."""
-        measured = trip_quantity(self.rule, self.trips, row)
-        if measured is None:
+    def fits(self, trip: tuple[Any, ...], billed: tuple[int, int]) -> bool:
+        """Return whether *trip* could support a line billing *billed* units."""
+        terms = self.terms
+        if terms.one:
+            measured: tuple[int, int] | None = ONE
+        elif terms.slot is None:
             return False
-        return within_tolerance(billed, self.compiled.billable(measured), self.tolerance)
-
-
-def _amount_key(value: tuple[int, int] | None) -> int | None:
-    # Amounts are money (<= 2 places): compare them as cents, so 150.0 equals 150.00.
-    if value is None:
-        return None
-    units, scale = value
-    return units * pow10(2 - scale)
+        else:
+            measured = trip[terms.slot]
+            if measured is None:
+                return False
+        qe = measured if terms.plain else terms.compiled.billable(measured)
+        return within_tolerance(billed, qe, self.tolerance)

@@ -44,11 +44,13 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any, Final
 
 import attrs
 
-from ice_recon.index import FuelIndex, Index, PricingRule
+from ice_recon.index import T_DAY, T_ID, T_NOTICE, FuelIndex, Index, PricingRule
 from ice_recon.load import Inputs
 from ice_recon.money import (
     Rounding,
@@ -62,29 +64,33 @@ from ice_recon.money import (
     to_cents,
 )
 from ice_recon.policy import Policy
+from ice_recon.tables import LineChunk
 from ice_recon.records import (
     BASIS_CANCELLATION,
     BASIS_LABOR_HOURS,
     BASIS_TRIP,
+    NON_MEASURE_BASES,
     ONE_UNIT_BASES,
     TierMode,
     Trip,
 )
-from ice_recon.tables import ManifestTable
 
 __all__ = [
+    "ONE",
     "Compiled",
+    "LinePrice",
     "LinePricing",
     "MissingEvidence",
-    "Priced",
+    "Pricer",
+    "PricedChunk",
     "Pricing",
     "Tariff",
+    "Terms",
     "compiled",
     "price",
+    "price_chunk",
     "price_line",
     "price_trip",
-    "priced_line",
-    "trip_quantity",
 ]
 
 Scaled = tuple[int, int]
@@ -489,89 +495,251 @@ class LinePricing:
     category_unknown: bool = False
 
 
-class Priced:
-    """A line priced against a trip, in integers: the core's form of :class:`LinePricing`.
+class Terms:
+    """A rule's terms as the kernels use them, on one fuel week where the week matters.
 
-    Internal and mutable-free by convention (``__slots__``, no methods that change it);
-    the match and classify stages read it directly, and :func:`price_line` turns it into
-    records at the API edge. ``q``/``qe`` are the measured and billable quantities as
-    ``(units, scale)``; ``price``/``expected`` are P(qe) and E in cents; ``missing`` names
-    missing evidence (then ``price``/``expected`` are ``None``, and ``qe`` is set only
-    when the quantity is known).
+    Internal. ``slot`` is the position of the rule's measure in a trip tuple (``None`` for
+    the one-unit bases, ``labor_hours`` and a basis that is no measure column); ``tariff``
+    prices the billable quantity (``None`` when its evidence is missing: ``missing`` says
+    what); ``by_notice`` marks a ``cancellation`` tier set, whose fee the trip's notice
+    hours choose; ``flat`` is the flat rate as ``(units, scale)`` when P(q) is R(q x rate);
+    ``plain`` says that the billable quantity is the recorded one (no free quantity,
+    increment or minimum quantity).
     """
 
     __slots__ = (
-        "category_unknown",
-        "expected",
+        "basis",
+        "by_notice",
+        "compiled",
+        "flat",
         "index_price",
-        "index_week",
-        "labor_category",
-        "mismatch",
+        "labor",
         "missing",
         "mode",
-        "persons",
-        "price",
-        "q",
-        "qe",
+        "one",
+        "plain",
         "rule",
+        "slot",
         "tariff",
+        "week",
     )
 
     def __init__(
-        self,
-        rule: PricingRule | None,
-        labor_category: str | None = None,
-        mismatch: bool = False,
-        persons: tuple[str, ...] = (),
-        category_unknown: bool = False,
+        self, rule: PricingRule, mode: Rounding, slot: int | None, terms: _TariffTerms
     ) -> None:
+        c = compiled(rule)
         self.rule = rule
-        self.labor_category = labor_category
-        self.mismatch = mismatch
-        self.persons = persons
-        self.category_unknown = category_unknown
+        self.compiled = c
+        self.mode = mode
+        self.basis = rule.basis
+        self.slot = slot
+        self.one = rule.basis in ONE_UNIT_BASES
+        self.labor = rule.basis == BASIS_LABOR_HOURS
+        self.plain = c.free is None and c.increment is None and c.min_quantity is None
+        self.by_notice = False
         self.missing: str | None = None
-        self.q: Scaled | None = None
-        self.qe: Scaled | None = None
-        self.price: int | None = None
-        self.expected: int | None = None
-        self.tariff: Tariff | None = None
-        self.mode = Rounding.HALF_UP
-        self.index_week: int | None = None
+        self.week: int | None = None
         self.index_price: Decimal | None = None
+        self.tariff: Tariff | None = None
+        if isinstance(terms, str):
+            self.missing = terms
+        else:
+            self.tariff, self.week, self.index_price = terms
+        if rule.basis == BASIS_CANCELLATION and c.tariff is not None and c.tariff.rate is None:
+            self.by_notice = True
+            self.tariff = c.tariff
+        self.flat = None if self.by_notice or self.tariff is None else self.tariff.rate
 
-    @property
-    def priced(self) -> bool:
-        """Return whether an expected amount was computed (rule, trip and evidence)."""
-        return self.expected is not None
+    def on_notice(self, notice: Scaled | None) -> Tariff | str:
+        """Return the flat fee tariff of a ``cancellation`` tier set for the notice given."""
+        if notice is None:
+            return "cancel_notice_hours not recorded"
+        assert self.tariff is not None
+        return Tariff(rate=self.tariff.tier_rate(notice))
 
-    def pricing(self) -> Pricing | MissingEvidence | None:
-        """Return the record form: :class:`Pricing`, :class:`MissingEvidence` or ``None``."""
-        rule = self.rule
-        if rule is None:
-            return None
-        if self.missing is not None:
-            qe = self.qe
-            return MissingEvidence(
-                rule=rule,
-                what=self.missing,
-                billable_quantity=None if qe is None else scaled_to_decimal(*qe),
-            )
-        if self.expected is None or self.q is None or self.qe is None:
-            return None
-        assert self.tariff is not None and self.price is not None
-        rate = self.tariff.effective_rate(self.qe)
-        return Pricing(
-            rule=rule,
-            quantity=scaled_to_decimal(*self.q),
-            billable_quantity=scaled_to_decimal(*self.qe),
-            rate=None if rate is None else scaled_to_decimal(*rate),
-            price=cents_to_decimal(self.price),
-            expected=cents_to_decimal(self.expected),
-            rounding=self.mode,
-            index_week=None if self.index_week is None else dt.date.fromordinal(self.index_week),
-            index_price=self.index_price,
-        )
+
+_TariffTerms = tuple[Tariff, int | None, Decimal | None] | str
+
+#: What pricing one line gives (internal): rule, category unknown, missing evidence, the
+#: measured and billable quantities, P(billable) and E in cents, the terms, the tariff used,
+#: the persons billed, the labor category priced and whether it differs from the billed one.
+LinePrice = tuple[
+    PricingRule | None,
+    bool,
+    str | None,
+    Scaled | None,
+    Scaled | None,
+    int | None,
+    int | None,
+    Terms | None,
+    Tariff | None,
+    tuple[str, ...],
+    str | None,
+    bool,
+]
+
+
+class Pricer:
+    """The price stage's lookups for one run: rules by date, terms, labor CLINs (internal).
+
+    Every lookup is memoized by its key — (contract, CLIN, category, date) for rules, the
+    rule and fuel week for terms — so a line costs one dictionary lookup for its rule, and
+    each rule is compiled once (:class:`Compiled`).
+    """
+
+    def __init__(self, index: Index, rounding: Rounding) -> None:
+        self.index = index
+        self.rates = index.rates
+        self.roster = index.roster
+        self.trips = index.trips
+        self.rounding = rounding
+        self.rules: dict[tuple[str, str, str | None, int], PricingRule | None] = {}
+        self._any: dict[tuple[str, str, int], PricingRule | None] = {}
+        self.labor: dict[tuple[str, str], bool] = {}
+        self._terms: dict[tuple[int, int | None], tuple[PricingRule, Terms]] = {}
+        self._on: dict[tuple[str, str, str | None, int], tuple[PricingRule | None, Terms | None]]
+        self._on = {}
+
+    def rule(self, contract: str, clin: str, category: str | None, day: int) -> PricingRule | None:
+        """Return the rule of (contract, CLIN, category) in force on *day* (memoized)."""
+        key = (contract, clin, category, day)
+        try:
+            return self.rules[key]
+        except KeyError:
+            found = self.rules[key] = self.rates.find(contract, clin, day, category)
+            return found
+
+    def any_rule(self, contract: str, clin: str, day: int) -> PricingRule | None:
+        """Return a rule of the CLIN in force on *day* in any category (memoized)."""
+        key = (contract, clin, day)
+        try:
+            return self._any[key]
+        except KeyError:
+            found = self._any[key] = self.rates.find_any(contract, clin, day)
+            return found
+
+    def is_labor(self, contract: str, clin: str) -> bool:
+        """Return whether the CLIN is priced on ``labor_hours`` (memoized)."""
+        key = (contract, clin)
+        try:
+            return self.labor[key]
+        except KeyError:
+            found = self.labor[key] = self.rates.is_labor(contract, clin)
+            return found
+
+    def on(
+        self, contract: str, clin: str, category: str | None, day: int
+    ) -> tuple[PricingRule | None, Terms | None]:
+        """Return the rule of (contract, CLIN, category) on *day* and its terms (memoized)."""
+        key = (contract, clin, category, day)
+        found = self._on.get(key)
+        if found is None:
+            rule = self.rule(contract, clin, category, day)
+            found = self._on[key] = (rule, None if rule is None else self.terms(rule, day))
+        return found
+
+    def terms(self, rule: PricingRule, day: int) -> Terms:
+        """Return the terms of *rule* on *day* (per fuel week for fuel rules)."""
+        week = FuelIndex.week_for(day, rule.fuel.week_rule) if rule.fuel is not None else None
+        entry = self._terms.get((id(rule), week))
+        if entry is not None and entry[0] is rule:
+            return entry[1]
+        c = compiled(rule)
+        mode = rule.rounding or self.rounding
+        slot = None if rule.basis in NON_MEASURE_BASES else self.trips.slot(rule.basis)
+        found = Terms(rule, mode, slot, c.tariff_on(day, None, self.index.fuel, mode))
+        self._terms[(id(rule), week)] = (rule, found)
+        return found
+
+    def line(
+        self,
+        contract: str,
+        clin: str,
+        category: str | None,
+        person: str | None,
+        day: int,
+        trip: tuple[Any, ...] | None,
+        *,
+        quantity_only: bool = False,
+    ) -> LinePrice:
+        """Price one line against *trip* (or only find its rule on *day*, without a trip).
+
+        The trip's service date governs the rule. For ``labor_hours`` CLINs the category and
+        hours come from the roster (DESIGN section 4.1). With *quantity_only*, stop after the
+        billable quantity (what inference compares), without pricing.
+        """
+        trip_id = ""
+        if trip is not None:
+            trip_id, day = trip[T_ID], trip[T_DAY]
+        persons: tuple[str, ...] = ()
+        mismatch = False
+        quantity: Scaled | None = None
+        if self.is_labor(contract, clin):
+            roster = self.roster
+            if person is not None:
+                found = roster.person(contract, trip_id, person) if trip is not None else None
+                if found is not None:
+                    on_roster, units, scale = found
+                    mismatch = category is not None and on_roster != category
+                    category = on_roster
+                    quantity = (units, scale)
+                persons = (person,)
+            elif trip is not None:
+                persons = tuple(roster.people(contract, trip_id, category))
+                if persons:
+                    quantity = roster.total_hours(contract, trip_id, persons)
+            rule = self.rule(contract, clin, category, day)
+            if category is None and rule is None:
+                # The category cannot be known: NO_RATE is judged on the CLIN alone.
+                rule = self.any_rule(contract, clin, day)
+                if rule is not None:
+                    missing = (
+                        None
+                        if trip is None
+                        else f"the labor category of {person or 'the line'} on trip {trip_id} "
+                        "(the line names none and the roster does not list the person)"
+                    )
+                    return (rule, True, missing, None, None, None, None, None, None, persons,
+                            None, False)  # fmt: skip
+        else:
+            rule = self.rule(contract, clin, category, day)
+        if rule is None or trip is None:
+            return (rule, False, None, None, None, None, None, None, None, persons, category,
+                    mismatch)  # fmt: skip
+        terms = self.terms(rule, day)
+        if terms.labor:
+            if quantity is None:
+                missing = f"no roster hours on trip {trip_id} for " + (
+                    ", ".join(persons) if persons else f"labor category {category or 'any'}"
+                )
+                return (rule, False, missing, None, None, None, None, terms, None, persons,
+                        category, mismatch)  # fmt: skip
+        elif terms.one:
+            quantity = ONE
+        else:
+            quantity = None if terms.slot is None else trip[terms.slot]
+            if quantity is None:
+                missing = f"measure {rule.basis!r} not recorded on trip {trip_id}"
+                return (rule, False, missing, None, None, None, None, terms, None, persons,
+                        category, mismatch)  # fmt: skip
+        qe = quantity if terms.plain else terms.compiled.billable(quantity)
+        if quantity_only:
+            return (rule, False, None, quantity, qe, None, None, terms, None, persons, category,
+                    mismatch)  # fmt: skip
+        tariff: Tariff | str | None = terms.tariff
+        if terms.by_notice:
+            tariff = terms.on_notice(trip[T_NOTICE])
+        if tariff is None or isinstance(tariff, str):
+            missing = terms.missing if tariff is None else tariff
+            return (rule, False, missing, quantity, qe, None, None, terms, None, persons,
+                    category, mismatch)  # fmt: skip
+        p = tariff.price_cents(qe, terms.mode)
+        return (rule, False, None, quantity, qe, p, terms.compiled.expected_cents(qe, p), terms,
+                tariff, persons, category, mismatch)  # fmt: skip
+
+
+#: The quantity of the one-unit bases (trip, cancellation).
+ONE: Final[Scaled] = (1, 0)
 
 
 def price_line(
@@ -589,130 +757,55 @@ def price_line(
     up, on the line's own date, and nothing is priced. For ``labor_hours`` CLINs the
     category and hours come from the roster as DESIGN section 4.1 describes.
     """
-    found = priced_line(inputs, index, line, trip, (policy or Policy()).rounding)
+    lines = inputs.invoice_lines
+    clin, day = lines.clin[line], lines.service_date[line]
+    assert clin is not None and day is not None, "INVALID lines are not priced"
+    pricer = Pricer(index, (policy or Policy()).rounding)
+    found = pricer.line(
+        lines.contract_id[line],
+        clin,
+        lines.labor_category[line],
+        lines.person_id[line],
+        day,
+        None if trip is None else index.trips.tuples[trip],
+    )
+    rule, unknown, missing, q, qe, p, e, terms, tariff, persons, category, mismatch = found
     return LinePricing(
-        rule=found.rule,
-        pricing=None if trip is None else found.pricing(),
-        labor_category=found.labor_category,
-        category_mismatch=found.mismatch,
-        persons=found.persons,
-        category_unknown=found.category_unknown,
+        rule=rule,
+        pricing=None if trip is None else _pricing_record(found),
+        labor_category=category,
+        category_mismatch=mismatch,
+        persons=persons,
+        category_unknown=unknown,
     )
 
 
-def priced_line(
-    inputs: Inputs,
-    index: Index,
-    line: int,
-    trip: int | None,
-    rounding: Rounding,
-    *,
-    quantity_only: bool = False,
-) -> Priced:
-    """Price a line against a trip in integers (the core of :func:`price_line`).
-
-    With *quantity_only*, stop after the billable quantity (``qe``): what inference needs
-    to compare a candidate trip, without pricing it.
-    """
-    lines, trips = inputs.invoice_lines, inputs.manifests
-    contract, clin = lines.contract_id[line], lines.clin[line]
-    assert clin is not None, "INVALID lines are not priced"
-    if trip is None:
-        trip_id, day = "", lines.service_date[line]
-        assert day is not None
-    else:
-        trip_id, day = trips.trip_id[trip], trips.service_date[trip]
-    category: str | None = lines.labor_category[line]
-    quantity: Scaled | None = None
-    rates = index.rates
-    if rates.is_labor(contract, clin):
-        roster = index.roster
-        person = lines.person_id[line]
-        persons: tuple[str, ...] = ()
-        mismatch = False
-        if person is not None:
-            on_roster = roster.category(contract, trip_id, person)
-            if on_roster is not None:
-                mismatch = category is not None and on_roster != category
-                category = on_roster
-            persons = (person,)
-        elif trip is not None:
-            persons = tuple(roster.people(contract, trip_id, category))
-        rule = rates.find(contract, clin, day, category)
-        if category is None and rule is None:
-            # The category cannot be known: NO_RATE is judged on the CLIN alone.
-            rule = rates.find_any(contract, clin, day)
-            if rule is not None:
-                out = Priced(rule, persons=persons, category_unknown=True)
-                if trip is not None:
-                    out.missing = (
-                        f"the labor category of {person or 'the line'} on trip {trip_id} "
-                        "(the line names none and the roster does not list the person)"
-                    )
-                return out
-        out = Priced(rule, category, mismatch, persons)
-        if trip is not None:
-            quantity = roster.total_hours(contract, trip_id, persons)
-    else:
-        rule = rates.find(contract, clin, day, category)
-        out = Priced(rule, category)
-    if rule is None or trip is None:
-        return out
-    basis = rule.basis
-    if basis == BASIS_LABOR_HOURS:
-        if quantity is None:
-            persons = out.persons
-            out.missing = f"no roster hours on trip {trip_id} for " + (
-                ", ".join(persons) if persons else f"labor category {category or 'any'}"
-            )
-            return out
-    else:
-        quantity = trip_quantity(rule, trips, trip)
-        if quantity is None:
-            out.missing = f"measure {basis!r} not recorded on trip {trip_id}"
-            return out
-    assert quantity is not None
-    if quantity_only:
-        out.q = quantity
-        out.qe = compiled(rule).billable(quantity)
-        return out
-    _price_into(out, rule, quantity, day, trips.cancel_notice_hours.get(trip), index.fuel, rounding)
-    return out
-
-
-def trip_quantity(rule: PricingRule, trips: ManifestTable, trip: int) -> Scaled | None:
-    """Return what a trip recorded for a non-labor rule: 1 unit, or its basis measure.
-
-    ``None`` when the trip did not record the measure (missing evidence, never zero).
-    """
-    if rule.basis in ONE_UNIT_BASES:
-        return (1, 0)
-    column = trips.measures.get(rule.basis)
-    return None if column is None else column.get(trip)
-
-
-def _price_into(
-    out: Priced,
-    rule: PricingRule,
-    q: Scaled,
-    day: int | None,
-    notice: Scaled | None,
-    fuel_index: FuelIndex | None,
-    rounding: Rounding,
-) -> None:
-    c = compiled(rule)
-    mode = rule.rounding or rounding
-    out.mode = mode
-    out.q = q
-    terms = c.tariff_on(day, notice, fuel_index, mode)
-    qe = out.qe = c.billable(q)
-    if isinstance(terms, str):
-        out.missing = terms
-        return
-    tariff, out.index_week, out.index_price = terms
-    out.tariff = tariff
-    p = out.price = tariff.price_cents(qe, mode)
-    out.expected = c.expected_cents(qe, p)
+def _pricing_record(found: LinePrice) -> Pricing | MissingEvidence | None:
+    """Return the record form of a line's price: Pricing, MissingEvidence or None."""
+    rule, _, missing, q, qe, p, e, terms, tariff, *_ = found
+    if rule is None:
+        return None
+    if missing is not None:
+        return MissingEvidence(
+            rule=rule,
+            what=missing,
+            billable_quantity=None if qe is None else scaled_to_decimal(*qe),
+        )
+    if e is None or q is None or qe is None:
+        return None
+    assert terms is not None and tariff is not None and p is not None
+    rate = tariff.effective_rate(qe)
+    return Pricing(
+        rule=rule,
+        quantity=scaled_to_decimal(*q),
+        billable_quantity=scaled_to_decimal(*qe),
+        rate=None if rate is None else scaled_to_decimal(*rate),
+        price=cents_to_decimal(p),
+        expected=cents_to_decimal(e),
+        rounding=terms.mode,
+        index_week=None if terms.week is None else dt.date.fromordinal(terms.week),
+        index_price=terms.index_price,
+    )
 
 
 def _price_scaled(
@@ -723,8 +816,153 @@ def _price_scaled(
     fuel_index: FuelIndex | None,
     rounding: Rounding,
 ) -> Pricing | MissingEvidence:
-    out = Priced(rule)
-    _price_into(out, rule, q, day, notice, fuel_index, rounding)
-    found = out.pricing()
-    assert found is not None
-    return found
+    """Price *q* units under *rule* (the integer core of :func:`price`)."""
+    c = compiled(rule)
+    mode = rule.rounding or rounding
+    terms = c.tariff_on(day, notice, fuel_index, mode)
+    qe = c.billable(q)
+    if isinstance(terms, str):
+        return MissingEvidence(rule=rule, what=terms, billable_quantity=scaled_to_decimal(*qe))
+    tariff, week, index_price = terms
+    p = tariff.price_cents(qe, mode)
+    rate = tariff.effective_rate(qe)
+    return Pricing(
+        rule=rule,
+        quantity=scaled_to_decimal(*q),
+        billable_quantity=scaled_to_decimal(*qe),
+        rate=None if rate is None else scaled_to_decimal(*rate),
+        price=cents_to_decimal(p),
+        expected=cents_to_decimal(c.expected_cents(qe, p)),
+        rounding=mode,
+        index_week=None if week is None else dt.date.fromordinal(week),
+        index_price=index_price,
+    )
+
+
+# --------------------------------------------------------------------- the price stage
+
+
+class PricedChunk:
+    """The price stage's result for one chunk, as columns by position in the chunk.
+
+    For every valid line: the rule (``None``: no rate), the measured quantity ``q`` and the
+    billable one ``qe`` as ``(units, scale)``, P(qe) and E in cents (``None`` unless priced),
+    the :class:`Terms` and the :class:`Tariff` used, the persons billed and the labor
+    category priced. Rare facts are sparse: ``missing`` (position -> what evidence is
+    missing), ``mismatch`` (the named person's roster category differs from the billed
+    one) and ``unknown`` (the line's labor category cannot be known; its rule only proves
+    that the CLIN has a rate).
+    """
+
+    __slots__ = (
+        "category",
+        "expected",
+        "missing",
+        "mismatch",
+        "persons",
+        "price",
+        "q",
+        "qe",
+        "rule",
+        "tariff",
+        "terms",
+        "unknown",
+    )
+
+    def __init__(self, n: int) -> None:
+        self.rule: list[PricingRule | None] = [None] * n
+        self.q: list[Scaled | None] = [None] * n
+        self.qe: list[Scaled | None] = [None] * n
+        self.price: list[int | None] = [None] * n
+        self.expected: list[int | None] = [None] * n
+        self.terms: list[Terms | None] = [None] * n
+        self.tariff: list[Tariff | None] = [None] * n
+        self.persons: list[tuple[str, ...]] = [()] * n
+        self.category: list[str | None] = [None] * n
+        self.missing: dict[int, str] = {}
+        self.mismatch: set[int] = set()
+        self.unknown: set[int] = set()
+
+    def put(self, k: int, found: LinePrice) -> None:
+        """Store what :meth:`Pricer.line` found for the line at position *k*."""
+        rule, unknown, missing, q, qe, p, e, terms, tariff, persons, category, mismatch = found
+        self.rule[k], self.q[k], self.qe[k], self.price[k], self.expected[k] = rule, q, qe, p, e
+        self.terms[k], self.tariff[k], self.persons[k], self.category[k] = (
+            terms,
+            tariff,
+            persons,
+            category,
+        )
+        if missing is not None:
+            self.missing[k] = missing
+        if mismatch:
+            self.mismatch.add(k)
+        if unknown:
+            self.unknown.add(k)
+
+
+#: Price lines through the general path only (a property test compares both paths).
+_FAST_PATHS = True
+
+_POW10: Final = tuple(10**i for i in range(40))
+_HALF_UP: Final = Rounding.HALF_UP
+
+
+def price_chunk(chunk: LineChunk, trips: Sequence[tuple[Any, ...] | None], pricer: Pricer) -> PricedChunk:
+    """Price every valid line of *chunk* against its matched trip (*trips*, by position).
+
+    A line without a trip only has its rule looked up, on its own date. The usual line —
+    a non-labor CLIN, a trip, a flat rate or fuel rate, a recorded measure — is priced
+    inline from its rule's integer constants; every other line by :meth:`Pricer.line`.
+    """
+    out = PricedChunk(len(chunk))
+    rule_col, q_col, qe_col, p_col, e_col = out.rule, out.q, out.qe, out.price, out.expected
+    terms_col, tariff_col, category_col = out.terms, out.tariff, out.category
+    labor_of, on = pricer.labor, pricer.on
+    line = pricer.line
+    fast = _FAST_PATHS
+    pow10_ = _POW10
+    half_up = _HALF_UP
+    for k, (ok, contract, clin, day, category, trip) in enumerate(
+        zip(chunk.valid, chunk.contract, chunk.clin, chunk.day, chunk.category, trips,
+            strict=True)
+    ):  # fmt: skip
+        if not ok:
+            continue
+        assert clin is not None and day is not None
+        if fast and trip is not None:
+            labor = labor_of.get((contract, clin))
+            if labor is None:
+                labor = pricer.is_labor(contract, clin)
+            if not labor:
+                rule, terms = on(contract, clin, category, trip[T_DAY])
+                if terms is not None and terms.flat is not None:
+                    if terms.one:
+                        q: Scaled | None = ONE
+                    else:
+                        slot = terms.slot
+                        q = None if slot is None else trip[slot]
+                    if q is not None:
+                        qe = q if terms.plain else terms.compiled.billable(q)
+                        ru, rs = terms.flat
+                        n = qe[0] * ru
+                        sc = qe[1] + rs
+                        if sc <= 2:
+                            p = n * pow10_[2 - sc]
+                        elif terms.mode is half_up:
+                            d = pow10_[sc - 2]
+                            p = (2 * n + d) // (2 * d)
+                        else:
+                            p = round_div(n, pow10_[sc - 2], terms.mode)
+                        minimum = terms.compiled.min_amount
+                        rule_col[k] = rule
+                        q_col[k] = q
+                        qe_col[k] = qe
+                        p_col[k] = p
+                        e_col[k] = p if minimum is None or qe[0] <= 0 or p >= minimum else minimum
+                        terms_col[k] = terms
+                        tariff_col[k] = terms.tariff
+                        category_col[k] = category
+                        continue
+        out.put(k, line(contract, clin, category, chunk.person[k], day, trip))
+    return out

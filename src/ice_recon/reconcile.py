@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Final
 
 from ice_recon._gc import paused
-from ice_recon.classify import classify
+from ice_recon.classify import classify_chunk
 from ice_recon.index import build
 from ice_recon.load import Inputs, load
-from ice_recon.match import match
+from ice_recon.match import MatchState, claim_exact, match_chunk, processing_order
 from ice_recon.policy import Policy
-from ice_recon.report import Report, report
+from ice_recon.price import Pricer, price_chunk
+from ice_recon.report import ChunkResult, Report, report
+from ice_recon.tables import LineChunk
 
-__all__ = ["reconcile"]
+__all__ = ["CHUNK_LINES", "Stopwatch", "chunk_bounds", "reconcile", "run_stages"]
 
 
 def reconcile(
@@ -55,13 +58,77 @@ def _reconcile(
     policy = policy or Policy()
     index = build(inputs)
     step("index")
-    matching = match(inputs, index, policy)
-    step("match and price")
-    classified = classify(inputs, index, matching, policy)
-    step("classify")
-    result = report(inputs, matching, classified)
+    lines = inputs.invoice_lines
+    order = processing_order(inputs)
+    chunks = [
+        LineChunk(lines, order[a:b], a)
+        for a, b in chunk_bounds(lines.contract_id, lines.invoice_id, order)
+    ]
+    step("order")
+    pricer = Pricer(index, policy.rounding)
+    state = MatchState.new(len(inputs.manifests))
+    for chunk in chunks:
+        claim_exact(chunk, pricer, state)
+    step("claim")
+    results = run_stages(chunks, pricer, policy, state, step)
+    result = report(inputs, results, state)
     step("report")
     return result
+
+
+def run_stages(
+    chunks: Iterable[LineChunk],
+    pricer: Pricer,
+    policy: Policy,
+    state: MatchState,
+    step: Stopwatch,
+) -> list[ChunkResult]:
+    """Match, price and classify each chunk in order; report each stage's total time."""
+    clock = time.perf_counter
+    spent = [0.0, 0.0, 0.0]
+    results: list[ChunkResult] = []
+    for chunk in chunks:
+        t0 = clock()
+        m = match_chunk(chunk, pricer, policy, state)
+        t1 = clock()
+        p = price_chunk(chunk, m.trip, pricer)
+        t2 = clock()
+        c = classify_chunk(chunk, m, p, policy)
+        t3 = clock()
+        spent[0] += t1 - t0
+        spent[1] += t2 - t1
+        spent[2] += t3 - t2
+        results.append(ChunkResult(chunk, m, p, c))
+    step.split(("match", spent[0]), ("price", spent[1]), ("classify", spent[2]))
+    return results
+
+
+#: Lines per chunk: small enough that a chunk's columns stay in the processor's cache.
+CHUNK_LINES: Final = 1024
+
+
+def chunk_bounds(
+    contract_ids: Sequence[str],
+    invoice_ids: Sequence[str],
+    order: Sequence[int],
+    size: int = CHUNK_LINES,
+) -> Iterator[tuple[int, int]]:
+    """Yield (start, end) positions of *order* in chunks of about *size* lines.
+
+    A chunk ends only where the invoice changes, so the rows of one invoice (and the
+    INVALID copies of a duplicated line key) are always in one chunk.
+    """
+    n = len(order)
+    start = 0
+    while start < n:
+        end = min(start + size, n)
+        while end < n:
+            a, b = order[end - 1], order[end]
+            if invoice_ids[a] != invoice_ids[b] or contract_ids[a] != contract_ids[b]:
+                break
+            end += 1
+        yield start, end
+        start = end
 
 
 class Stopwatch:
@@ -75,4 +142,12 @@ class Stopwatch:
         now = time.perf_counter()
         if self.progress is not None:
             self.progress(stage, now - self.last)
+        self.last = now
+
+    def split(self, *stages: tuple[str, float]) -> None:
+        """Report interleaved stages with the seconds each took, in all, since the last step."""
+        now = time.perf_counter()
+        if self.progress is not None:
+            for stage, seconds in stages:
+                self.progress(stage, seconds)
         self.last = now

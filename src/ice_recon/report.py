@@ -9,10 +9,14 @@ bytes for the same inputs.
 
 from __future__ import annotations
 
+import bisect
+import collections
 import csv
 import datetime as dt
 import io
+import itertools
 import json
+import operator
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
@@ -24,13 +28,19 @@ import attrs
 from ice_recon._version import __version__
 from ice_recon.classify import Classified
 from ice_recon.errors import Problem
+from ice_recon.explain import Explainer, problem_columns
+from ice_recon.index import T_ID
 from ice_recon.load import Inputs
-from ice_recon.match import Matching
+from ice_recon.match import Matched, MatchState
+from ice_recon.price import PricedChunk
+from ice_recon.tables import LineChunk
 from ice_recon.money import Rounding, cents_to_decimal, decimal_to_scaled, format_cents, to_cents
 from ice_recon.records import Finding, Status
 
 __all__ = [
     "RESULT_COLUMNS",
+    "Accumulator",
+    "ChunkResult",
     "ContractSummary",
     "InvoiceFinding",
     "Ledgers",
@@ -39,6 +49,7 @@ __all__ = [
     "Totals",
     "UnbilledTrip",
     "report",
+    "untied",
 ]
 
 #: The columns of ``results.csv`` (DESIGN section 6), in order.
@@ -174,14 +185,16 @@ class _Totals:
 
 
 class _Lines(Sequence[LineResult]):
-    """The line results in processing order, built one by one when accessed."""
+    """The line results in processing order, each built when it is accessed."""
 
-    def __init__(self, build: Any, order: list[int]) -> None:
-        self._build = build
-        self._order = order
+    def __init__(self, results: Sequence[ChunkResult], explainer: Explainer) -> None:
+        self._results = results
+        self._explainer = explainer
+        self._starts = [r.chunk.start for r in results]
+        self._count = sum(len(r.chunk) for r in results)
 
     def __len__(self) -> int:
-        return len(self._order)
+        return self._count
 
     @overload
     def __getitem__(self, i: int) -> LineResult: ...
@@ -189,12 +202,21 @@ class _Lines(Sequence[LineResult]):
     def __getitem__(self, i: slice) -> list[LineResult]: ...
     def __getitem__(self, i: int | slice) -> LineResult | list[LineResult]:
         if isinstance(i, slice):
-            return [self._build(r) for r in self._order[i]]
-        result: LineResult = self._build(self._order[i])
-        return result
+            return [self[j] for j in range(*i.indices(self._count))]
+        if i < 0:
+            i += self._count
+        if not 0 <= i < self._count:
+            raise IndexError("line result index out of range")
+        j = bisect.bisect_right(self._starts, self._starts[0] + i) - 1
+        result = self._results[j]
+        k = result.order[self._starts[0] + i - result.chunk.start]
+        return result.line_result(k, self._explainer)
 
     def __iter__(self) -> Iterator[LineResult]:
-        return (self._build(r) for r in self._order)
+        explainer = self._explainer
+        for result in self._results:
+            for k in result.order:
+                yield result.line_result(k, explainer)
 
 
 @attrs.frozen(kw_only=True)
@@ -325,11 +347,107 @@ class _Days(dict[int, dt.date]):
         return day
 
 
-class Accumulator:
-    """Counts and ledgers summed over batches of classified lines (internal).
+class ChunkResult:
+    """What the stages decided for one chunk of lines, and the order to write them in.
 
-    :func:`report` adds one batch (all lines); :mod:`ice_recon.stream` adds one batch after
-    another, then calls :meth:`totals` once.
+    ``order`` lists the chunk's positions in output order: the processing order, except
+    that rows sharing a line key (INVALID copies of a duplicated key) are sorted by what is
+    written for them, so that the file's row order does not show (:func:`untied`).
+    """
+
+    __slots__ = ("chunk", "classified", "matched", "order", "priced")
+
+    def __init__(
+        self, chunk: LineChunk, matched: Matched, priced: PricedChunk, classified: Classified
+    ) -> None:
+        self.chunk = chunk
+        self.matched = matched
+        self.priced = priced
+        self.classified = classified
+        self.order: Sequence[int] = range(len(chunk))
+
+    def rows(self, explainer: Explainer) -> Iterator[tuple[str, ...]]:
+        """Yield the results.csv rows of the chunk, in output order (no header)."""
+        chunk, m, c = self.chunk, self.matched, self.classified
+        f = format_cents
+        explain = explainer.line
+        p = self.priced
+        statuses, findings, billed_col, expected_col = c.status, c.findings, c.billed, c.expected
+        matched = Status.MATCHED
+        for k in self.order:
+            billed, expected = billed_col[k], expected_col[k]
+            rule = c.rule[k]
+            trip = m.trip[k]
+            status = statuses[k]
+            if billed is None or expected is None:
+                money: tuple[str, ...] = ("", "", "", "", "", "")
+                trip_id = ""
+            else:
+                trip_id = "" if trip is None else trip[T_ID]
+                if status is matched and billed == expected:
+                    text = f(billed)
+                    money = (text, text, "0.00", "0.00", "0.00", "0.00")
+                else:
+                    money = (
+                        f(billed),
+                        f(expected),
+                        f(billed - expected),
+                        f(c.erroneous[k]),
+                        f(c.unsupported[k]),
+                        f(c.underbilled[k]),
+                    )
+            yield (
+                chunk.contract[k],
+                chunk.invoice[k],
+                chunk.line_no_text[k],
+                status.value,
+                ";".join(findings[k]),
+                *money,
+                trip_id,
+                m.kind[k],
+                "" if rule is None else rule.rule_id,
+                "" if rule is None or rule.authority is None else rule.authority,
+                explain(chunk, m, p, c, k),
+            )
+
+    def line_result(self, k: int, explainer: Explainer) -> LineResult:
+        """Return the :class:`LineResult` of the line at position *k* of the chunk."""
+        chunk, m, c = self.chunk, self.matched, self.classified
+        billed, expected = c.billed[k], c.expected[k]
+        trip = m.trip[k]
+        rule = c.rule[k]
+        money = None if billed is None or expected is None else billed - expected
+        d = cents_to_decimal
+        parts = c.parts[k]
+        table, row = chunk.table, chunk.rows[k]
+        return LineResult(
+            contract_id=chunk.contract[k],
+            invoice_id=chunk.invoice[k],
+            line_no=table.line_no[row],
+            line_no_text=chunk.line_no_text[k],
+            status=c.status[k],
+            findings=c.findings[k],
+            billed=None if billed is None else d(billed),
+            expected=None if expected is None else d(expected),
+            variance=None if money is None else d(money),
+            erroneous=None if billed is None else d(c.erroneous[k]),
+            unsupported=None if billed is None else d(c.unsupported[k]),
+            underbilled=None if billed is None else d(c.underbilled[k]),
+            trip_id=None if trip is None else trip[T_ID],
+            match=m.kind[k],
+            rule_id=None if rule is None else rule.rule_id,
+            rate_authority=None if rule is None else rule.authority,
+            explanation=explainer.line(chunk, m, self.priced, c, k),
+            decomposition=None
+            if parts is None
+            else (d(parts[0]), d(parts[1]), d(parts[2]), d(parts[3])),
+        )
+
+
+class Accumulator:
+    """Counts and ledgers summed over chunks of classified lines (internal).
+
+    Both drivers add one chunk after another, then call :meth:`totals` once.
     """
 
     def __init__(self) -> None:
@@ -340,35 +458,61 @@ class Accumulator:
         self.sums: dict[tuple[str, str], int] = {}
         self.invoice_totals: dict[tuple[str, str], _Totals] = {}
 
-    def add(self, inputs: Inputs, classified: Classified, order: Sequence[int]) -> None:
-        """Add the lines *order* of one batch."""
-        lines, c = inputs.invoice_lines, classified
+    def add(self, result: ChunkResult) -> None:
+        """Add the lines of one chunk."""
+        chunk, c = result.chunk, result.classified
         counts, total, per_contract = self.counts, self.total, self.per_contract
         sums, invoice_totals = self.sums, self.invoice_totals
-        self.lines += len(order)
-        for i in order:
-            contract = lines.contract_id[i]
-            status = c.status[i]
-            counts[status] += 1
+        self.lines += len(chunk)
+        for (contract, status), n in collections.Counter(
+            zip(chunk.contract, c.status, strict=True)
+        ).items():
+            counts[status] += n
             entry = per_contract.get(contract)
             if entry is None:
                 entry = per_contract[contract] = (dict.fromkeys(Status, 0), _Totals())
-            entry[0][status] += 1
-            key = (contract, lines.invoice_id[i])
-            sums.setdefault(key, 0)
-            billed, expected = c.billed[i], c.expected[i]
+            entry[0][status] += n
+        key: tuple[str, str] | None = None
+        t: _Totals | None = None
+        for contract, invoice, billed, expected, err, uns, und in zip(
+            chunk.contract, chunk.invoice, c.billed, c.expected, c.erroneous, c.unsupported,
+            c.underbilled, strict=True,
+        ):  # fmt: skip
+            if key is None or key[1] != invoice or key[0] != contract:
+                key = (contract, invoice)
+                sums.setdefault(key, 0)
+                t = None
             if billed is None or expected is None:
                 continue
             sums[key] += billed
-            per_invoice = invoice_totals.get(key)
-            if per_invoice is None:
-                per_invoice = invoice_totals[key] = _Totals()
-            for t in (total, entry[1], per_invoice):
-                t.billed += billed
-                t.expected += expected
-                t.erroneous += c.erroneous[i]
-                t.unsupported += c.unsupported[i]
-                t.underbilled += c.underbilled[i]
+            if t is None:
+                t = invoice_totals.get(key)
+                if t is None:
+                    t = invoice_totals[key] = _Totals()
+            t.billed += billed
+            t.expected += expected
+            t.erroneous += err
+            t.unsupported += uns
+            t.underbilled += und
+        # The contracts' and overall ledgers: summed per chunk, then added once per contract.
+        seen: dict[str, _Totals] = {}
+        for contract, billed, expected, err, uns, und in zip(
+            chunk.contract, c.billed, c.expected, c.erroneous, c.unsupported, c.underbilled,
+            strict=True,
+        ):  # fmt: skip
+            if billed is None or expected is None:
+                continue
+            ct = seen.get(contract)
+            if ct is None:
+                ct = seen[contract] = _Totals()
+            ct.billed += billed
+            ct.expected += expected
+            ct.erroneous += err
+            ct.unsupported += uns
+            ct.underbilled += und
+        for contract, ct in seen.items():
+            per_contract[contract][1].add(ct)
+            total.add(ct)
 
     def merge(self, other: Accumulator) -> None:
         """Add the sums of *other*, made from lines of other contracts than this one's."""
@@ -389,7 +533,7 @@ class Accumulator:
         # (contract_id, trip_id) is unique in the manifest: it alone gives the order by
         # (contract_id, trip_id, service_date, status).
         rows = sorted(
-            (r for r in range(len(trips)) if not claimed[r]),
+            itertools.compress(range(len(trips)), map(operator.not_, claimed)),
             key=lambda r: (contract[r], trip_id[r]),
         )
         day = _Days()
@@ -419,112 +563,51 @@ class Accumulator:
         }
 
 
-def result_rows(
-    inputs: Inputs, matching: Matching, classified: Classified, order: Sequence[int]
-) -> Iterator[tuple[str, ...]]:
-    """Yield the results.csv rows of the lines *order* (internal; no header)."""
-    lines, trips, c = inputs.invoice_lines, inputs.manifests, classified
-    f = format_cents
-    for i in order:
-        billed, expected = c.billed[i], c.expected[i]
-        trip = matching.trip[i]
-        rule = c.rule[i]
-        valid = billed is not None and expected is not None
-        money: tuple[str, ...] = ("", "", "", "", "", "")
-        if billed is not None and expected is not None:
-            money = (
-                f(billed),
-                f(expected),
-                f(billed - expected),
-                f(c.erroneous[i]),
-                f(c.unsupported[i]),
-                f(c.underbilled[i]),
-            )
-        yield (
-            lines.contract_id[i],
-            lines.invoice_id[i],
-            lines.line_no_text[i],
-            c.status[i].value,
-            ";".join(c.findings[i]),
-            *money,
-            trips.trip_id[trip] if trip >= 0 and valid else "",
-            matching.kind[i],
-            "" if rule is None else rule.rule_id,
-            "" if rule is None or rule.authority is None else rule.authority,
-            c.explanation[i],
-        )
-
-
-def report(inputs: Inputs, matching: Matching, classified: Classified) -> Report:
-    """Assemble the :class:`Report` from the outputs of the match and classify stages."""
-    lines, trips = inputs.invoice_lines, inputs.manifests
-    c = classified
-    order = untied(matching.order, inputs, classified)
-    acc = Accumulator()
-    acc.add(inputs, classified, order)
-
-    def build(i: int) -> LineResult:
-        billed, expected = c.billed[i], c.expected[i]
-        trip = matching.trip[i]
-        rule = c.rule[i]
-        money = None if billed is None or expected is None else billed - expected
-        d = cents_to_decimal
-        parts = c.decomposition[i]
-        return LineResult(
-            contract_id=lines.contract_id[i],
-            invoice_id=lines.invoice_id[i],
-            line_no=lines.line_no[i],
-            line_no_text=lines.line_no_text[i],
-            status=c.status[i],
-            findings=c.findings[i],
-            billed=None if billed is None else d(billed),
-            expected=None if expected is None else d(expected),
-            variance=None if money is None else d(money),
-            erroneous=None if billed is None else d(c.erroneous[i]),
-            unsupported=None if billed is None else d(c.unsupported[i]),
-            underbilled=None if billed is None else d(c.underbilled[i]),
-            trip_id=trips.trip_id[trip] if trip >= 0 else None,
-            match=matching.kind[i],
-            rule_id=None if rule is None else rule.rule_id,
-            rate_authority=None if rule is None else rule.authority,
-            explanation=c.explanation[i],
-            decomposition=None
-            if parts is None
-            else (d(parts[0]), d(parts[1]), d(parts[2]), d(parts[3])),
-        )
-
-    return Report(
-        lines=_Lines(build, order),
-        rows=lambda: result_rows(inputs, matching, classified, order),
-        **acc.totals(inputs, matching.claimed, matching.pairs_considered),
-    )
-
-
-def untied(order: Sequence[int], inputs: Inputs, classified: Classified) -> list[int]:
-    """Return *order* with rows that share a line key sorted by what is written for them.
+def untied(result: ChunkResult, explainer: Explainer) -> None:
+    """Order the chunk's rows that share a line key by what is written for them.
 
     Only INVALID rows can share a key (a duplicate key makes every copy INVALID); the
     processing order breaks their tie by file row, which must not show in the output.
+    Chunks end where an invoice ends, so the rows of one key are in one chunk.
     """
-    t = inputs.invoice_lines
-    out = list(order)
+    chunk = result.chunk
+    table, rows, duplicate = chunk.table, chunk.rows, chunk.table.duplicate_key
+    if not any(duplicate[r] for r in rows):
+        return
+    keys = list(zip(chunk.contract, chunk.invoice, chunk.line_no_text, strict=True))
+    order = list(range(len(chunk)))
+    c = result.classified
     start = 0
-    while start < len(out):
-        i = out[start]
-        key = (t.contract_id[i], t.invoice_id[i], t.line_no_text[i])
+    while start < len(order):
         end = start + 1
-        while (
-            end < len(out)
-            and (t.contract_id[out[end]], t.invoice_id[out[end]], t.line_no_text[out[end]]) == key
-        ):
+        while end < len(order) and keys[end] == keys[start]:
             end += 1
         if end - start > 1:
-            out[start:end] = sorted(
-                out[start:end],
-                key=lambda r: (classified.findings[r], classified.explanation[r]),
+            order[start:end] = sorted(
+                order[start:end],
+                key=lambda k: (c.findings[k], explainer.invalid(table, rows[k])),
             )
         start = end
-    return out
+    result.order = order
+
+
+def report(inputs: Inputs, results: Sequence[ChunkResult], state: MatchState) -> Report:
+    """Assemble the :class:`Report` from the chunks the stages produced, in order."""
+    explainer = Explainer(problem_columns(inputs.problems, inputs.invoice_lines.file))
+    acc = Accumulator()
+    for result in results:
+        untied(result, explainer)
+        acc.add(result)
+
+    def rows() -> Iterator[tuple[str, ...]]:
+        for result in results:
+            yield from result.rows(explainer)
+
+    return Report(
+        lines=_Lines(results, explainer),
+        rows=rows,
+        **acc.totals(inputs, state.trips, state.pairs),
+    )
 
 
 def _invoice_findings(

@@ -56,15 +56,16 @@ import attrs
 from ice_recon import _fork
 from ice_recon._gc import paused
 from ice_recon._read import INVOICE_LINES, SPECS, Layout, TableReader
-from ice_recon.classify import classify
 from ice_recon.errors import Problem
+from ice_recon.explain import Explainer, problem_columns
 from ice_recon.index import Index, build
 from ice_recon.load import Inputs, line_table, load_resident, mark_duplicate_keys
-from ice_recon.match import MatchState, claim_exact, invoice_dates, match_batch, order_key
+from ice_recon.match import MatchState, claim_exact, invoice_dates, order_key
 from ice_recon.policy import Policy
-from ice_recon.reconcile import Stopwatch
-from ice_recon.report import RESULT_COLUMNS, Accumulator, Totals, result_rows, untied
-from ice_recon.tables import InvoiceLineTable
+from ice_recon.price import Pricer
+from ice_recon.reconcile import Stopwatch, chunk_bounds, run_stages
+from ice_recon.report import RESULT_COLUMNS, Accumulator, Totals, untied
+from ice_recon.tables import InvoiceLineTable, LineChunk
 
 __all__ = ["DEFAULT_BATCH_LINES", "Prepared", "prepare", "reconcile_to"]
 
@@ -617,34 +618,38 @@ def _reconcile_group(
     """
     batches, total = ready._batches[group]
     done = step or _quiet
-    by_line: dict[int, list[Problem]] = {}
-    for p in ready.problems:
-        if p.file == ready._file:
-            by_line.setdefault(p.line, []).append(p)
-    # Step 3: claim the exact matches of every batch.
+    explainer = Explainer(problem_columns(ready.problems, ready._file))
     resident = ready.inputs
+    pricer = Pricer(index, policy.rounding)
     state = MatchState.new(len(resident.manifests))
+    # Step 3: claim the exact matches of every batch.
     offset = 0
     for _, table in batches:
-        every = range(len(table))
-        claim_exact(attrs.evolve(resident, invoice_lines=table), index, state, every, offset)
+        for chunk in _chunks(table, offset):
+            claim_exact(chunk, pricer, state)
         offset += len(table)
     done("claim exact matches")
     # Step 4: match, classify and write each batch.
     acc = Accumulator()
     offset = 0
+    quiet = Stopwatch(None)
     with sink:
         for keys, table in batches:
-            own = [p for line in table.line for p in by_line.get(line, ())]
-            inputs = attrs.evolve(resident, invoice_lines=table, problems=tuple(own))
-            m = match_batch(inputs, index, policy, state, range(len(table)), offset)
-            c = classify(inputs, index, m, policy)
-            order = untied(m.order, inputs, c)
-            acc.add(inputs, c, order)
-            sink.write([keys[i] for i in order], result_rows(inputs, m, c, order))
+            for result in run_stages(_chunks(table, offset), pricer, policy, state, quiet):
+                untied(result, explainer)
+                acc.add(result)
+                rows = result.chunk.rows
+                sink.write([keys[rows[k]] for k in result.order], result.rows(explainer))
             offset += len(table)
             done(f"reconciled {offset:,} of {total:,} lines")
     return _Part(acc, state.trips, state.pairs)
+
+
+def _chunks(table: InvoiceLineTable, offset: int) -> Iterator[LineChunk]:
+    """Yield the chunks of a batch whose lines are in processing order."""
+    every = range(len(table))
+    for a, b in chunk_bounds(table.contract_id, table.invoice_id, every):
+        yield LineChunk(table, every[a:b], offset + a)
 
 
 def _quiet(stage: str) -> None:

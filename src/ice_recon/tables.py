@@ -13,6 +13,7 @@ records: there are few of them and the index stage compiles them once.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any, Final, Generic, TypeVar
@@ -27,6 +28,7 @@ T = TypeVar("T")
 __all__ = [
     "DecimalColumn",
     "InvoiceLineTable",
+    "LineChunk",
     "ManifestTable",
     "Sourced",
     "StaffTable",
@@ -275,3 +277,75 @@ _LINE_DECIMALS: Final = ("quantity", "unit_price", "amount")
 _LINE_COLUMNS: Final = tuple(
     a.name for a in attrs.fields(InvoiceLineTable) if a.name not in {"file", *_LINE_DECIMALS}
 )
+
+
+#: Cents per unit of money written with 0, 1 or 2 places.
+_TO_CENTS: Final = (100, 10, 1)
+
+
+def _pairs(units: list[int | None], scales: bytearray) -> list[tuple[int, int] | None]:
+    return [None if u is None else (u, s) for u, s in zip(units, scales, strict=True)]
+
+
+class LineChunk:
+    """Invoice lines in processing order, as the columns the stages compute on (internal).
+
+    A chunk is up to about a thousand consecutive lines of the processing order, so that
+    its columns stay in the processor's cache while every stage passes over them.
+    ``start`` is the processing position of its first line; ``rows`` are the lines' rows in
+    the table they come from. Decimals are ``(units, scale)`` pairs, the amount is in cents,
+    dates are ordinals; every column holds ``None`` where an INVALID row has no value.
+    """
+
+    __slots__ = (
+        "amount",
+        "category",
+        "clin",
+        "contract",
+        "day",
+        "dest",
+        "invoice",
+        "line_no_text",
+        "origin",
+        "person",
+        "price",
+        "qty",
+        "ref",
+        "rows",
+        "start",
+        "table",
+        "valid",
+    )
+
+    def __init__(self, table: InvoiceLineTable, rows: Sequence[int], start: int) -> None:
+        self.table = table
+        self.rows = rows
+        self.start = start
+        if isinstance(rows, range) and rows.step == 1 and len(rows) == len(table):
+            take: Any = list  # the whole table, in order: no gathering
+        else:
+            take = functools.partial(_take, rows)
+        self.valid: bytes = bytes(take(table.valid))
+        self.contract: list[str] = take(table.contract_id)
+        self.invoice: list[str] = take(table.invoice_id)
+        self.line_no_text: list[str] = take(table.line_no_text)
+        self.clin: list[str | None] = take(table.clin)
+        self.day: list[int | None] = take(table.service_date)
+        self.qty = _pairs(take(table.quantity.units), take(table.quantity.scales))
+        self.price = _pairs(take(table.unit_price.units), take(table.unit_price.scales))
+        self.amount: list[int | None] = [
+            None if u is None else u * _TO_CENTS[s]
+            for u, s in zip(take(table.amount.units), take(table.amount.scales), strict=True)
+        ]
+        self.ref: list[str | None] = take(table.trip_ref)
+        self.category: list[str | None] = take(table.labor_category)
+        self.person: list[str | None] = take(table.person_id)
+        self.origin: list[str | None] = take(table.origin)
+        self.dest: list[str | None] = take(table.destination)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def _take(rows: Sequence[int], column: Sequence[T]) -> list[T]:
+    return list(map(column.__getitem__, rows))

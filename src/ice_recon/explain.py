@@ -1,0 +1,226 @@
+"""Put a line's decided result into words: the explanation column of results.csv.
+
+The classify stage decides every line as integers and codes; this module turns them into
+the *statement of difference* of DESIGN section 5 ("Evidence"): what was billed, what the
+trip recorded, the rule and rate authority that price it, the expected amount, and how the
+variance decomposes — or why the line could not be priced. Texts are made only when a line
+is written or read, never on the reconciliation's hot path, and cite keys (trips, invoices,
+lines by number, rules), never input line numbers.
+
+>>> from ice_recon.cli import sample_dir
+>>> import ice_recon
+>>> report = ice_recon.reconcile(sample_dir())
+>>> print(report.lines[0].explanation)  # doctest: +NORMALIZE_WHITESPACE
+billed 32.6 loaded_miles x 2.3950 = 150.00; trip T000123401 recorded 32.6 -> 150.00
+(CLIN 0001, 2021-04-01..2021-09-30, P00003 B.1); matches
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Final
+
+from ice_recon.classify import Classified
+from ice_recon.errors import Problem
+from ice_recon.index import T_CANCELLED, T_DAY, T_ID, PricingRule
+from ice_recon.match import Matched
+from ice_recon.money import format_cents, format_scaled, pow10
+from ice_recon.price import PricedChunk, Terms
+from ice_recon.records import BASIS_LABOR_HOURS, Status
+from ice_recon.tables import InvoiceLineTable, LineChunk
+
+__all__ = ["Explainer", "problem_columns"]
+
+_PARTS: Final = ("extension", "price", "quantity", "minimum")
+_S = Status
+
+
+def problem_columns(problems: tuple[Problem, ...], file: str) -> dict[int, tuple[str, ...]]:
+    """Return, by file line, the columns of an invoice line's own problems (for INVALID).
+
+    Only the row's own cell problems: a duplicate key is reported at the later of the two
+    rows, which depends on row order; the explanation must not.
+    """
+    found: dict[int, list[str]] = {}
+    for p in problems:
+        if p.file == file and not p.message.startswith("duplicate line "):
+            cols = found.setdefault(p.line, [])
+            name = f"column {p.column}" if p.column else "row"
+            if name not in cols:
+                cols.append(name)
+    return {line: tuple(cols) for line, cols in found.items()}
+
+
+def _eq(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    if a[1] == b[1]:
+        return a[0] == b[0]
+    s = max(a[1], b[1])
+    return a[0] * pow10(s - a[1]) == b[0] * pow10(s - b[1])
+
+
+def _signed(cents: int) -> str:
+    return ("+" if cents > 0 else "") + format_cents(cents)
+
+
+def _iso(ordinal: int) -> str:
+    return dt.date.fromordinal(ordinal).isoformat()
+
+
+class Explainer:
+    """Make explanations, remembering texts that recur across lines (numbers, citations).
+
+    One explainer serves a whole run; its memos are bounded.
+    """
+
+    __slots__ = ("_bad", "_cites", "_numbers")
+
+    def __init__(self, bad_columns: Mapping[int, tuple[str, ...]]) -> None:
+        self._bad = bad_columns
+        self._numbers: dict[tuple[int, int], str] = {}
+        self._cites: dict[tuple[int, int | None], tuple[PricingRule, str]] = {}
+
+    def number(self, value: tuple[int, int]) -> str:
+        """Return ``format_scaled(*value)`` (memoized)."""
+        text = self._numbers.get(value)
+        if text is None:
+            if len(self._numbers) > 100_000:
+                self._numbers.clear()  # quantities vary without end: bound the memo
+            text = self._numbers[value] = format_scaled(*value)
+        return text
+
+    def cite(self, rule: PricingRule, terms: Terms | None) -> str:
+        """Return the citation of *rule* (with the fuel index week its terms used)."""
+        week = terms.week if terms is not None and rule.fuel is not None else None
+        found = self._cites.get((id(rule), week))
+        if found is None or found[0] is not rule:
+            found = self._cites[(id(rule), week)] = (rule, _cite(rule, terms))
+        return found[1]
+
+    def invalid(self, table: InvoiceLineTable, row: int) -> str:
+        """Return the explanation of the INVALID line at *row* of *table*."""
+        cols = list(self._bad.get(table.line[row], ()))
+        if table.duplicate_key[row]:
+            cols.append("duplicate line key")
+        where = f" ({', '.join(cols)})" if cols else ""
+        return f"invalid input row{where}; not reconciled"
+
+    def line(
+        self, chunk: LineChunk, m: Matched, p: PricedChunk, c: Classified, k: int
+    ) -> str:
+        """Return the explanation of line *k* of a classified chunk."""
+        if not chunk.valid[k]:
+            return self.invalid(chunk.table, chunk.rows[k])
+        number = self.number
+        a, qb, pb = chunk.amount[k], chunk.qty[k], chunk.price[k]
+        day, clin, contract = chunk.day[k], chunk.clin[k], chunk.contract[k]
+        assert a is not None and qb is not None and pb is not None and day is not None
+        rule = p.rule[k]
+        trip = m.trip[k]
+        status = c.status[k]
+        money = format_cents(a)
+        basis = f" {rule.basis}" if rule is not None else ""
+        billed = f"billed {number(qb)}{basis} x {number(pb)} = {money}"
+        notes: list[str] = []
+        if k in m.ambiguous:
+            notes.append(f"ambiguous: trips {', '.join(m.ambiguous[k])} fit equally well")
+        if trip is not None and trip[T_DAY] != day:
+            notes.append(f"line dated {_iso(day)} but trip {trip[T_ID]} ran on {_iso(trip[T_DAY])}")
+        if rule is None:
+            on = _iso(trip[T_DAY]) if trip is not None else _iso(day)
+            cat = chunk.category[k]
+            what = f"CLIN {clin}" + (f" labor category {cat}" if cat else "")
+            text = f"{billed}; no rate for {what} of contract {contract} on {on}; erroneous {money}"
+        elif trip is None:
+            ref = chunk.ref[k]
+            if ref is None:
+                why = "the line names no trip"
+            else:
+                why = f"trip_ref {ref} is not a trip of contract {contract}"
+            if k not in m.ambiguous:
+                why += " and no trip could be inferred"
+            text = f"{billed}; {why}; unsupported {money}"
+        elif status is _S.NOT_PERFORMED:
+            if trip[T_CANCELLED]:
+                why = (
+                    f"trip {trip[T_ID]} was cancelled; CLIN {clin} ({rule.basis}) is not a "
+                    "cancellation fee"
+                )
+            else:
+                why = f"trip {trip[T_ID]} was completed; CLIN {clin} is a cancellation fee"
+            text = f"{billed}; {why}; erroneous {money}"
+        elif status is _S.DUPLICATE:
+            by = m.duplicate.get(k, "an earlier line")
+            text = (
+                f"{billed}; trip {trip[T_ID]} CLIN {clin} was already billed by {by}; "
+                f"erroneous {money}"
+            )
+        elif c.parts[k] is None:  # row 6: missing evidence
+            what = p.missing.get(k) or "no quantity"
+            cited = c.rule[k]
+            source = _cite(cited, None) if cited is not None else f"CLIN {clin}"
+            text = f"{billed}; missing evidence: {what} ({source}); unsupported {money}"
+        else:
+            text = self._priced(chunk, m, p, c, k, billed, notes)
+        if trip is None and k in m.candidate:
+            notes.append(f"looks like {m.candidate[k]}, already matched")
+        if notes:
+            return "; ".join([text, *notes])
+        return text
+
+    def _priced(
+        self,
+        chunk: LineChunk,
+        m: Matched,
+        p: PricedChunk,
+        c: Classified,
+        k: int,
+        billed: str,
+        notes: list[str],
+    ) -> str:
+        number = self.number
+        rule, trip, q, used = p.rule[k], m.trip[k], p.q[k], c.used[k]
+        tariff, parts, expected = p.tariff[k], c.parts[k], c.expected[k]
+        assert rule is not None and trip is not None and q is not None and used is not None
+        assert tariff is not None and parts is not None and expected is not None
+        qb, a = chunk.qty[k], chunk.amount[k]
+        assert qb is not None and a is not None
+        if k in c.within:
+            notes.append(f"billed quantity {number(qb)} is within tolerance; accepted")
+        measured = f"trip {trip[T_ID]} recorded {number(q)}"
+        if q != used and not _eq(q, used):
+            measured += f" (billable {number(used)})"
+        persons = p.persons[k]
+        if persons and rule.basis == BASIS_LABOR_HOURS:
+            measured += f" for {', '.join(persons)}"
+        if k in p.mismatch:
+            measured += f" in roster category {p.category[k]}"
+        if rule.rate is None:
+            rate = tariff.effective_rate(used)
+            if rate is not None:
+                measured += f" at {number(rate)}"
+        text = (
+            f"{billed}; {measured} -> {format_cents(expected)} ({self.cite(rule, p.terms[k])})"
+        )
+        if c.status[k] is _S.MATCHED:
+            return text + "; matches"
+        variance = a - expected
+        shown = ", ".join(f"{part} {_signed(v)}" for part, v in zip(_PARTS, parts, strict=True) if v)
+        direction = "over" if variance > 0 else "under"
+        return f"{text}; {direction} by {format_cents(abs(variance))} ({shown})"
+
+
+def _cite(rule: PricingRule, terms: Terms | None) -> str:
+    parts = [f"CLIN {rule.clin}"]
+    if rule.labor_category:
+        parts.append(rule.labor_category)
+    parts.append(rule.window)
+    if rule.authority:
+        parts.append(rule.authority)
+    if terms is not None and terms.week is not None and rule.fuel is not None:
+        parts.append(
+            f"fuel index {rule.fuel.series} week {_iso(terms.week)} at {terms.index_price}"
+        )
+    return ", ".join(parts)
+
+
