@@ -11,6 +11,7 @@ from __future__ import annotations
 import collections
 import csv
 import datetime as dt
+import pkgutil
 import random
 import subprocess
 import sys
@@ -625,3 +626,35 @@ class TestImport:
     def test_strategies_is_not_in_the_package_namespace(self) -> None:
         """ice_recon.__all__ does not list the strategies (they need the extra)."""
         assert "strategies" not in ice_recon.__all__
+
+    def test_all_is_sorted_and_unchanged(self) -> None:
+        """ice_recon.strategies.__all__ is sorted and lists the documented public names."""
+        expected = [
+            "Case",
+            "ExpectedLine",
+            "RateSchedule",
+            "amounts",
+            "cases",
+            "invoice_lines",
+            "manifests",
+            "quantities",
+            "rate_rules",
+            "rate_schedules",
+            "rates",
+            "rosters",
+            "trips",
+        ]
+
+        assert expected == ice_recon.strategies.__all__
+
+    @pytest.mark.parametrize("name", ice_recon.strategies.__all__)
+    def test_every_name_resolves(self, name: str) -> None:
+        """Every name in ice_recon.strategies.__all__ is an attribute of the package."""
+        assert getattr(ice_recon.strategies, name) is not None
+
+    def test_submodules_are_private(self) -> None:
+        """The package's modules are private: the public names live on the package only."""
+        names = [m.name for m in pkgutil.iter_modules(ice_recon.strategies.__path__)]
+
+        assert names
+        assert [n for n in names if not n.startswith("_")] == []
