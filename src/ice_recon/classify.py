@@ -31,7 +31,7 @@ from ice_recon.price import PricedChunk
 from ice_recon.records import BASIS_CANCELLATION, Finding, Status
 from ice_recon.tables import LineChunk
 
-__all__ = ["Classified", "classify_chunk"]
+__all__ = ["ZERO_PARTS", "Classified", "classify_chunk"]
 
 _MODES: Final = tuple(Rounding)
 _S = Status
@@ -49,7 +49,9 @@ _INFO_ORDER: Final = (
     Finding.WITHIN_TOLERANCE.value,
     Finding.DUPLICATE_CANDIDATE.value,
 )
-_ZERO: Final = (0, 0, 0, 0)
+#: The decomposition of a line the fast path decided: one object, which marks such lines.
+ZERO_PARTS: Final = (0, 0, 0, 0)
+_ZERO: Final = ZERO_PARTS
 _POW10: Final = tuple(10**i for i in range(40))
 _HALF_UP: Final = Rounding.HALF_UP
 
@@ -208,52 +210,73 @@ def _classify_line(
     rule = priced.rule[k]
     # A rule found only to show that the CLIN has a rate is not the line's rule: not cited.
     out.rule[k] = None if k in priced.unknown else rule
-    info: list[str] = []
+    info = 0  # bits of _INFO_ORDER
     if m.kind[k] == INFERRED:
-        info.append(Finding.INFERRED_MATCH.value)
+        info |= 1
     if k in ambiguous:
-        info.append(Finding.AMBIGUOUS_MATCH.value)
+        info |= 2
     if trip is not None and trip[T_DAY] != day:
-        info.append(Finding.SERVICE_DATE_MISMATCH.value)
+        info |= 4
     if trip is None and k in candidate:
-        info.append(Finding.DUPLICATE_CANDIDATE.value)
-
-    def finish(status: Status, expected: int, codes: Sequence[str]) -> None:
-        variance = a - expected
-        if status is _S.UNSUPPORTED:
-            out.unsupported[k] = a
-        elif variance > 0:
-            out.erroneous[k] = variance
-        elif variance < 0:
-            out.underbilled[k] = -variance
-        out.status[k] = status
-        out.expected[k] = expected
-        if info:
-            ordered = [c for c in _INFO_ORDER if c in info]
-            out.findings[k] = (*codes, *ordered)
-        else:
-            out.findings[k] = tuple(codes)
-
+        info |= 16
+    expected = 0
+    codes: Sequence[str]
     if rule is None:  # Row 2: no rule covers the date.
-        finish(_S.NO_RATE, 0, _NO_RATE)
-        return
-    if trip is None:  # Row 3: no trip supports the line.
-        finish(_S.UNSUPPORTED, 0, _UNSUPPORTED)
-        return
-    if bool(trip[T_CANCELLED]) != (rule.basis == BASIS_CANCELLATION):  # Row 4
-        finish(_S.NOT_PERFORMED, 0, _NOT_PERFORMED)
-        return
-    if k in duplicate:  # Row 5: the charge was claimed by an earlier line.
-        finish(_S.DUPLICATE, 0, _DUPLICATE)
-        return
-    terms, tariff, qe = priced.terms[k], priced.tariff[k], priced.qe[k]
-    if k in priced.missing or priced.expected[k] is None:  # Row 6: missing evidence.
-        finish(_S.UNSUPPORTED, 0, _MISSING)
-        return
+        status, codes = _S.NO_RATE, _NO_RATE
+    elif trip is None:  # Row 3: no trip supports the line.
+        status, codes = _S.UNSUPPORTED, _UNSUPPORTED
+    elif bool(trip[T_CANCELLED]) != (rule.basis == BASIS_CANCELLATION):  # Row 4
+        status, codes = _S.NOT_PERFORMED, _NOT_PERFORMED
+    elif k in duplicate:  # Row 5: the charge was claimed by an earlier line.
+        status, codes = _S.DUPLICATE, _DUPLICATE
+    elif k in priced.missing or priced.expected[k] is None:  # Row 6: missing evidence.
+        status, codes = _S.UNSUPPORTED, _MISSING
+    else:  # Rows 7-14: priced.
+        status, codes, expected, within = _priced(chunk, priced, policy, out, k, rule, qb, pb, a)
+        if within:
+            info |= 8
+    variance = a - expected
+    if status is _S.UNSUPPORTED:
+        out.unsupported[k] = a
+    elif variance > 0:
+        out.erroneous[k] = variance
+    elif variance < 0:
+        out.underbilled[k] = -variance
+    out.status[k] = status
+    out.expected[k] = expected
+    out.findings[k] = _findings(tuple(codes), info)
 
-    # Rows 7-14: priced.
-    assert terms is not None and tariff is not None and qe is not None
+
+_FINDINGS: dict[tuple[tuple[str, ...], int], tuple[str, ...]] = {}
+
+
+def _findings(codes: tuple[str, ...], info: int) -> tuple[str, ...]:
+    """Return the findings tuple of *codes* and the informational bits (one object each)."""
+    key = (codes, info)
+    found = _FINDINGS.get(key)
+    if found is None:
+        found = _FINDINGS[key] = (
+            *codes,
+            *(c for bit, c in enumerate(_INFO_ORDER) if info >> bit & 1),
+        )
+    return found
+
+
+def _priced(
+    chunk: LineChunk,
+    priced: PricedChunk,
+    policy: Policy,
+    out: Classified,
+    k: int,
+    rule: Any,
+    qb: tuple[int, int],
+    pb: tuple[int, int],
+    a: int,
+) -> tuple[Status, list[str], int, bool]:
+    """Decide a priced line (rows 7-14): status, codes, expected amount, within tolerance."""
+    terms, tariff, qe = priced.terms[k], priced.tariff[k], priced.qe[k]
     p_qe, expected = priced.price[k], priced.expected[k]
+    assert terms is not None and tariff is not None and qe is not None
     assert p_qe is not None and expected is not None
     mode = terms.mode
     c = terms.compiled
@@ -265,50 +288,41 @@ def _classify_line(
         p_qe = tariff.price_cents(q_used, mode)
         expected = c.expected_cents(q_used, p_qe)
         out.within.add(k)
-    product = (qb[0] * pb[0], qb[1] + pb[1])
-    r_qb_pb = to_cents(product[0], product[1], mode)
+    product, scale = qb[0] * pb[0], qb[1] + pb[1]
+    r_qb_pb = to_cents(product, scale, mode)
     parts = (a - r_qb_pb, r_qb_pb - p_qb, p_qb - p_qe, p_qe - expected)
     out.parts[k] = parts
     out.used[k] = q_used
     rate = tariff.effective_rate(q_used)
     # The other modes matter only when the amount is not the extension under the rule's.
-    other_modes = (
-        {to_cents(product[0], product[1], md) for md in _MODES if md is not mode}
-        if a != r_qb_pb
-        else set()
+    in_other_mode = a != r_qb_pb and any(
+        to_cents(product, scale, md) == a for md in _MODES if md is not mode
     )
     quantity_mismatch = not qty_equal and not within
-    price_right = (r_qb_pb == p_qb) if rate is None else _eq(pb, rate)
-    conditions = [
-        (_S.LABOR_CATEGORY_MISMATCH, k in priced.mismatch),
-        (
-            _S.MINIMUM_MISAPPLIED,
-            a != expected
-            and rule.minimum_amount is not None
-            and parts[1] == 0
-            and parts[2] == 0
-            and (parts[3] != 0 or a == c.min_amount),
-        ),
-        (_S.EXTENSION_ERROR, a != r_qb_pb and a not in other_modes),
-        (_S.QUANTITY_MISMATCH, quantity_mismatch),
-        (_S.RATE_MISMATCH, rate is not None and not _eq(pb, rate)),
-        (
-            _S.ROUNDING_DIFF,
-            not quantity_mismatch
-            and price_right
-            and a != r_qb_pb
-            and a in other_modes
-            and abs(a - expected) == 1,
-        ),
-    ]
+    rate_right = rate is None or _eq(pb, rate)
+    price_right = (r_qb_pb == p_qb) if rate is None else rate_right
+    holding: list[Status] = []
+    if k in priced.mismatch:
+        holding.append(_S.LABOR_CATEGORY_MISMATCH)
+    if (
+        a != expected
+        and rule.minimum_amount is not None
+        and parts[1] == 0
+        and parts[2] == 0
+        and (parts[3] != 0 or a == c.min_amount)
+    ):
+        holding.append(_S.MINIMUM_MISAPPLIED)
+    if a != r_qb_pb and not in_other_mode:
+        holding.append(_S.EXTENSION_ERROR)
+    if quantity_mismatch:
+        holding.append(_S.QUANTITY_MISMATCH)
+    if not rate_right:
+        holding.append(_S.RATE_MISMATCH)
+    if not quantity_mismatch and price_right and in_other_mode and abs(a - expected) == 1:
+        holding.append(_S.ROUNDING_DIFF)
     # Row 14 is "any *other* non-zero variance": it holds only when no row 8-13 explains it.
-    conditions.append(
-        (_S.AMOUNT_MISMATCH, a != expected and not any(holds for _, holds in conditions))
-    )
-    holding = [s for s, holds in conditions if holds]
-    status = _S.MATCHED if a == expected else holding[0]
-    codes = [] if status is _S.MATCHED else [status.value]
-    codes += [s.value for s in holding if s is not status]
-    if within:
-        info.append(Finding.WITHIN_TOLERANCE.value)
-    finish(status, expected, codes)
+    if a != expected and not holding:
+        holding.append(_S.AMOUNT_MISMATCH)
+    if a == expected:
+        return _S.MATCHED, [s.value for s in holding], expected, within
+    return holding[0], [s.value for s in holding], expected, within

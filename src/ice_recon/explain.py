@@ -21,7 +21,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Final
 
-from ice_recon.classify import Classified
+from ice_recon.classify import ZERO_PARTS, Classified
 from ice_recon.errors import Problem
 from ice_recon.index import T_CANCELLED, T_DAY, T_ID, PricingRule
 from ice_recon.match import Matched
@@ -33,6 +33,7 @@ from ice_recon.tables import InvoiceLineTable, LineChunk
 __all__ = ["Explainer", "problem_columns"]
 
 _PARTS: Final = ("extension", "price", "quantity", "minimum")
+_ZERO: Final = ZERO_PARTS
 _S = Status
 
 
@@ -59,6 +60,15 @@ def _eq(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return a[0] * pow10(s - a[1]) == b[0] * pow10(s - b[1])
 
 
+def _canonical(text: str) -> bool:
+    """Return whether decimal text is written as formatting its value writes it.
+
+    The text has passed the decimal grammar of DESIGN section 4; only leading zeros
+    (``007.5``) make it differ.
+    """
+    return text[0] != "0" or len(text) == 1 or text[1] == "."
+
+
 def _signed(cents: int) -> str:
     return ("+" if cents > 0 else "") + format_cents(cents)
 
@@ -73,12 +83,27 @@ class Explainer:
     One explainer serves a whole run; its memos are bounded.
     """
 
-    __slots__ = ("_bad", "_cites", "_numbers")
+    __slots__ = ("_bad", "_cells", "_cites", "_numbers", "plain_trip_ids")
 
-    def __init__(self, bad_columns: Mapping[int, tuple[str, ...]]) -> None:
+    def __init__(
+        self, bad_columns: Mapping[int, tuple[str, ...]], *, plain_trip_ids: bool = False
+    ) -> None:
         self._bad = bad_columns
+        #: No trip id needs quoting in a CSV cell (so none is checked line by line).
+        self.plain_trip_ids = plain_trip_ids
         self._numbers: dict[tuple[int, int], str] = {}
         self._cites: dict[tuple[int, int | None], tuple[PricingRule, str]] = {}
+        self._cells: dict[int, tuple[PricingRule, str]] = {}
+
+    def rule_cells(self, rule: PricingRule) -> str:
+        """Return the ``rule_id,rate_authority`` cells of results.csv for *rule*."""
+        found = self._cells.get(id(rule))
+        if found is None or found[0] is not rule:
+            from ice_recon.report import csv_cell
+
+            text = csv_cell(rule.rule_id) + "," + csv_cell(rule.authority or "")
+            found = self._cells[id(rule)] = (rule, text)
+        return found[1]
 
     def number(self, value: tuple[int, int]) -> str:
         """Return ``format_scaled(*value)`` (memoized)."""
@@ -105,9 +130,65 @@ class Explainer:
         where = f" ({', '.join(cols)})" if cols else ""
         return f"invalid input row{where}; not reconciled"
 
-    def line(
-        self, chunk: LineChunk, m: Matched, p: PricedChunk, c: Classified, k: int
-    ) -> str:
+    def chunk(self, chunk: LineChunk, m: Matched, p: PricedChunk, c: Classified) -> list[str]:
+        """Return the explanations of every line of a classified chunk, by position.
+
+        The usual line — MATCHED on the classify stage's fast path: billed as expected, at
+        the rule's rate, for the billable quantity — is put into words here, in one pass
+        over the columns; every other line by :meth:`line`.
+        """
+        out: list[str] = []
+        append = out.append
+        line = self.line
+        number = self.number
+        cite = self.cite
+        matched = _S.MATCHED
+        zero = _ZERO
+        labor = BASIS_LABOR_HOURS
+        for k, (status, parts, rule, trip, q, used, qb, qb_text, pb_text, money, day) in enumerate(
+            zip(
+                c.status, c.parts, p.rule, m.trip, p.q, c.used, chunk.qty, chunk.qty_text,
+                chunk.price_text, chunk.amount_text, chunk.day,
+                strict=True,
+            )
+        ):  # fmt: skip
+            if (
+                parts is not zero
+                or status is not matched
+                or rule is None
+                or trip is None
+                or (pb_text[0] == "0" and len(pb_text) > 1 and pb_text[1] != ".")
+                or (qb_text[0] == "0" and len(qb_text) > 1 and qb_text[1] != ".")
+                or len(money) < 4
+                or money[-3] != "."
+                or (money[0] == "0" and money[1] != ".")
+                or (rule.rate is None and rule.fuel is None)
+            ):
+                append(line(chunk, m, p, c, k))
+                continue
+            q_text = qb_text if q == qb else number(q)
+            if q is used or q == used:
+                measured = f"trip {trip[T_ID]} recorded {q_text}"
+            else:
+                billable = qb_text if used == qb else number(used)
+                measured = f"trip {trip[T_ID]} recorded {q_text} (billable {billable})"
+            persons = p.persons[k]
+            if persons and rule.basis == labor:
+                measured += f" for {', '.join(persons)}"
+            if rule.rate is None:  # a fuel rule: its rate is that of the index week
+                tariff = p.tariff[k]
+                assert tariff is not None and tariff.rate is not None
+                measured += f" at {number(tariff.rate)}"
+            text = (
+                f"billed {qb_text} {rule.basis} x {pb_text} = {money}; {measured} -> {money} "
+                f"({cite(rule, p.terms[k])}); matches"
+            )
+            if trip[T_DAY] != day:
+                text += f"; line dated {_iso(day)} but trip {trip[T_ID]} ran on {_iso(trip[T_DAY])}"
+            append(text)
+        return out
+
+    def line(self, chunk: LineChunk, m: Matched, p: PricedChunk, c: Classified, k: int) -> str:
         """Return the explanation of line *k* of a classified chunk."""
         if not chunk.valid[k]:
             return self.invalid(chunk.table, chunk.rows[k])
@@ -118,9 +199,18 @@ class Explainer:
         rule = p.rule[k]
         trip = m.trip[k]
         status = c.status[k]
-        money = format_cents(a)
-        basis = f" {rule.basis}" if rule is not None else ""
-        billed = f"billed {number(qb)}{basis} x {number(pb)} = {money}"
+        money = chunk.amount_text[k]
+        if len(money) < 4 or money[-3] != "." or not _canonical(money):
+            money = format_cents(a)
+        qb_text, pb_text = chunk.qty_text[k], chunk.price_text[k]
+        if not _canonical(qb_text):
+            qb_text = number(qb)
+        if not _canonical(pb_text):
+            pb_text = number(pb)
+        if rule is not None:
+            billed = f"billed {qb_text} {rule.basis} x {pb_text} = {money}"
+        else:
+            billed = f"billed {qb_text} x {pb_text} = {money}"
         notes: list[str] = []
         if k in m.ambiguous:
             notes.append(f"ambiguous: trips {', '.join(m.ambiguous[k])} fit equally well")
@@ -161,7 +251,7 @@ class Explainer:
             source = _cite(cited, None) if cited is not None else f"CLIN {clin}"
             text = f"{billed}; missing evidence: {what} ({source}); unsupported {money}"
         else:
-            text = self._priced(chunk, m, p, c, k, billed, notes)
+            text = self._priced(chunk, m, p, c, k, billed, qb_text, notes)
         if trip is None and k in m.candidate:
             notes.append(f"looks like {m.candidate[k]}, already matched")
         if notes:
@@ -176,6 +266,7 @@ class Explainer:
         c: Classified,
         k: int,
         billed: str,
+        qb_text: str,
         notes: list[str],
     ) -> str:
         number = self.number
@@ -186,10 +277,11 @@ class Explainer:
         qb, a = chunk.qty[k], chunk.amount[k]
         assert qb is not None and a is not None
         if k in c.within:
-            notes.append(f"billed quantity {number(qb)} is within tolerance; accepted")
-        measured = f"trip {trip[T_ID]} recorded {number(q)}"
+            notes.append(f"billed quantity {qb_text} is within tolerance; accepted")
+        q_text = qb_text if q == qb else number(q)
+        measured = f"trip {trip[T_ID]} recorded {q_text}"
         if q != used and not _eq(q, used):
-            measured += f" (billable {number(used)})"
+            measured += f" (billable {qb_text if used == qb else number(used)})"
         persons = p.persons[k]
         if persons and rule.basis == BASIS_LABOR_HOURS:
             measured += f" for {', '.join(persons)}"
@@ -199,13 +291,14 @@ class Explainer:
             rate = tariff.effective_rate(used)
             if rate is not None:
                 measured += f" at {number(rate)}"
-        text = (
-            f"{billed}; {measured} -> {format_cents(expected)} ({self.cite(rule, p.terms[k])})"
-        )
+        e_text = format_cents(expected) if expected != a else billed[billed.rindex(" ") + 1 :]
+        text = f"{billed}; {measured} -> {e_text} ({self.cite(rule, p.terms[k])})"
         if c.status[k] is _S.MATCHED:
             return text + "; matches"
         variance = a - expected
-        shown = ", ".join(f"{part} {_signed(v)}" for part, v in zip(_PARTS, parts, strict=True) if v)
+        shown = ", ".join(
+            f"{part} {_signed(v)}" for part, v in zip(_PARTS, parts, strict=True) if v
+        )
         direction = "over" if variance > 0 else "under"
         return f"{text}; {direction} by {format_cents(abs(variance))} ({shown})"
 
@@ -222,5 +315,3 @@ def _cite(rule: PricingRule, terms: Terms | None) -> str:
             f"fuel index {rule.fuel.series} week {_iso(terms.week)} at {terms.index_price}"
         )
     return ", ".join(parts)
-
-

@@ -25,8 +25,9 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import itertools
+import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any, Final
 
@@ -303,29 +304,35 @@ class FuelIndex:
         return monday - 7 if rule is WeekRule.PRIOR_WEEK else monday
 
 
-#: Positions in a trip tuple (:class:`TripIndex`): the manifest row, the trip id, the service
-#: date ordinal, 1 if cancelled, origin, destination, the cancel notice hours, then each
-#: measure; decimals as ``(units, scale)``, ``None`` when not recorded.
-T_ROW, T_ID, T_DAY, T_CANCELLED, T_ORIGIN, T_DEST, T_NOTICE = range(7)
-T_MEASURES: Final = 7
+#: Positions in a trip tuple (:class:`TripIndex`): the manifest row, the trip id, the
+#: contract, the service date ordinal, 1 if cancelled, origin, destination, the cancel notice
+#: hours, then each measure; decimals as ``(units, scale)``, ``None`` when not recorded.
+T_ROW, T_ID, T_CONTRACT, T_DAY, T_CANCELLED, T_ORIGIN, T_DEST, T_NOTICE = range(8)
+T_MEASURES: Final = 8
 
 
 class TripIndex:
-    """Trips by contract, then upper-cased trip id, each as one tuple (the core's trip table).
+    """Trips by upper-cased trip id, each as one tuple (the core's trip table).
 
-    Nested by contract rather than keyed by (contract, trip) pairs: a million trips then
-    cost no million key tuples. A trip is one tuple of the positions ``T_*`` (its row, id,
-    date, status, route, notice hours, then one slot per measure, in the order of
-    :attr:`measures`), so the kernels read a trip with one lookup and no attribute access.
+    A trip is one tuple of the positions ``T_*`` (its row, id, contract, date, status,
+    route, notice hours, then one slot per measure, in the order of :attr:`measures`), so
+    the kernels read a trip with one lookup and no attribute access. Trip ids are unique
+    within a contract; :attr:`by_id` maps an id to the trip of the earliest row with it,
+    and the (rare) trips of other contracts with the same id are found by :meth:`resolve`.
+    A lookup is ``by_id.get(ref)``, then a check of the contract — a table built at C
+    speed, with no key tuple per trip.
 
     >>> from ice_recon.tables import ManifestTable, DecimalColumn
-    >>> t = ManifestTable(trip_id=["T1"], contract_id=["C"], service_date=[738000],
-    ...                   cancelled=bytearray(1), origin=["KRO"], destination=[None],
-    ...                   cancel_notice_hours=DecimalColumn([None], bytearray(1)),
-    ...                   measures={"loaded_miles": DecimalColumn([1374], bytearray([1]))})
+    >>> t = ManifestTable(trip_id=["T1", "T1"], contract_id=["C", "D"],
+    ...                   service_date=[738000, 738001], cancelled=bytearray(2),
+    ...                   origin=["KRO", None], destination=[None, None],
+    ...                   cancel_notice_hours=DecimalColumn([None, None], bytearray(2)),
+    ...                   measures={"loaded_miles": DecimalColumn([1374, None], bytearray([1, 0]))})
     >>> trips = TripIndex(t)
-    >>> trips.row("C", "t1"), trips.get("C", "T1")[T_MEASURES:], trips.slot("loaded_miles")
-    (0, ((1374, 1),), 7)
+    >>> trips.row("C", "t1"), trips.row("D", "T1"), trips.row("E", "T1")
+    (0, 1, None)
+    >>> trips.get("C", "T1")[T_MEASURES:], trips.slot("loaded_miles")
+    (((1374, 1),), 8)
     """
 
     def __init__(self, trips: ManifestTable) -> None:
@@ -333,6 +340,7 @@ class TripIndex:
         columns: list[Iterable[Any]] = [
             range(len(trips)),
             trips.trip_id,
+            trips.contract_id,
             trips.service_date,
             trips.cancelled,
             trips.origin,
@@ -342,7 +350,19 @@ class TripIndex:
         columns += [_scaled(column) for column in trips.measures.values()]
         #: The trip tuples, by manifest row.
         self.tuples: list[tuple[Any, ...]] = list(zip(*columns, strict=True))
-        self._by_contract = _by_contract(trips.contract_id, trips.trip_id, self.tuples)
+        ids = trips.trip_id
+        #: No trip id has a character that a CSV cell would quote.
+        self.plain_ids = re.search('[",\r\n]', "\x00".join(ids)) is None
+        #: Upper-cased trip id -> the trip of the earliest row with that id.
+        self.by_id: dict[str, tuple[Any, ...]] = dict(
+            zip(reversed(ids), reversed(self.tuples), strict=True)
+        )
+        self._others: dict[tuple[str, str], tuple[Any, ...]] = {}
+        if len(self.by_id) < len(ids):
+            by_id = self.by_id
+            for trip in self.tuples:
+                if by_id[trip[T_ID]] is not trip:
+                    self._others[(trip[T_CONTRACT], trip[T_ID])] = trip
 
     def slot(self, measure: str) -> int | None:
         """Return the position of *measure* in a trip tuple, or ``None`` if it is no column."""
@@ -351,17 +371,23 @@ class TripIndex:
         except ValueError:
             return None
 
-    def of_contract(self, contract_id: str) -> dict[str, tuple[Any, ...]]:
-        """Return the contract's trips by upper-cased trip id (empty for an unknown contract)."""
-        return self._by_contract.get(contract_id, _NO_TRIPS)
-
     def contracts(self) -> list[str]:
         """Return the contracts that have trips, sorted."""
-        return sorted(self._by_contract)
+        return sorted({t[T_CONTRACT] for t in self.by_id.values()} | {c for c, _ in self._others})
+
+    def resolve(self, contract_id: str, trip_id: str) -> tuple[Any, ...] | None:
+        """Return the trip of *contract_id* with the upper-cased *trip_id*, or ``None``.
+
+        The slow half of a lookup, for when ``by_id`` holds another contract's trip.
+        """
+        trip = self.by_id.get(trip_id)
+        if trip is None or trip[T_CONTRACT] == contract_id:
+            return trip
+        return self._others.get((contract_id, trip_id)) if self._others else None
 
     def get(self, contract_id: str, trip_id: str) -> tuple[Any, ...] | None:
         """Return the trip tuple of the contract's trip *trip_id* (any case), or ``None``."""
-        return self.of_contract(contract_id).get(trip_id.upper())
+        return self.resolve(contract_id, trip_id.upper())
 
     def row(self, contract_id: str, trip_id: str) -> int | None:
         """Return the manifest row of the trip, or ``None`` if the contract has no such trip."""
@@ -369,24 +395,9 @@ class TripIndex:
         return None if trip is None else int(trip[T_ROW])
 
 
-_NO_TRIPS: Final[dict[str, tuple[Any, ...]]] = {}
-
-
 def _scaled(column: DecimalColumn) -> list[tuple[int, int] | None]:
     """Return the values of *column* as ``(units, scale)`` pairs, ``None`` where absent."""
-    return [
-        None if u is None else (u, s) for u, s in zip(column.units, column.scales, strict=True)
-    ]
-
-
-def _by_contract(
-    contract_ids: list[str], trip_ids: list[str], tuples: list[tuple[Any, ...]]
-) -> dict[str, dict[str, tuple[Any, ...]]]:
-    """Return ``{contract: {trip_id: trip}}`` (trip ids are unique within a contract)."""
-    return {
-        c: dict(zip(ids, map(tuples.__getitem__, rows), strict=True))
-        for c, (ids, rows) in _per_contract(contract_ids, trip_ids).items()
-    }
+    return [None if u is None else (u, s) for u, s in zip(column.units, column.scales, strict=True)]
 
 
 class Roster:
@@ -411,28 +422,37 @@ class Roster:
         self._category = categories
         self._hours = hours
         assert None not in hours.units  # required column; unusable rows are not stored
-        by_person = person_ids.__getitem__
-        self._trips: dict[str, dict[str, int | tuple[int, ...]]] = {}
-        for c, (trips, rows) in _per_contract(contract_ids, trip_ids).items():
-            # The last row of each trip at C speed; only trips with several rows need more.
-            grouped: dict[str, int | tuple[int, ...]] = dict(zip(trips, rows, strict=True))
-            if len(grouped) < len(trips):
-                first = dict(zip(reversed(trips), reversed(rows), strict=True))
-                several = {t for t, r in first.items() if grouped[t] != r}
-                lists: dict[str, list[int]] = {t: [] for t in several}
-                for t, r in zip(trips, rows, strict=True):
-                    if t in several:
-                        lists[t].append(r)
-                for t, found in lists.items():
-                    grouped[t] = tuple(sorted(found, key=by_person))
-            self._trips[c] = grouped
+        self._contract = contract_ids
+        self._trip = trip_ids
+        n = len(trip_ids)
+        # Rows by trip id (of any contract: a lookup keeps its contract's rows). The last
+        # row of each id at C speed; only ids with several rows need a pass in Python.
+        grouped: dict[str, int | tuple[int, ...]] = dict(zip(trip_ids, range(n), strict=True))
+        self._mixed: set[str] = set()
+        if len(grouped) < n:
+            first = dict(zip(reversed(trip_ids), reversed(range(n)), strict=True))
+            several = {t for t, r in first.items() if grouped[t] != r}
+            lists: dict[str, list[int]] = {t: [] for t in several}
+            for t, r in zip(trip_ids, range(n), strict=True):
+                if t in several:
+                    lists[t].append(r)
+            by_person = person_ids.__getitem__
+            for t, found in lists.items():
+                grouped[t] = tuple(sorted(found, key=by_person))
+                if len({contract_ids[r] for r in found}) > 1:
+                    self._mixed.add(t)
+        self._trips = grouped
 
     def _rows(self, contract_id: str, trip_id: str) -> tuple[int, ...]:
-        trips = self._trips.get(contract_id)
-        rows = None if trips is None else trips.get(trip_id)
+        rows = self._trips.get(trip_id)
         if rows is None:
             return ()
-        return (rows,) if isinstance(rows, int) else rows
+        contract = self._contract
+        if isinstance(rows, int):
+            return (rows,) if contract[rows] == contract_id else ()
+        if trip_id in self._mixed or contract[rows[0]] != contract_id:
+            return tuple(r for r in rows if contract[r] == contract_id)
+        return rows
 
     def entries(self) -> list[tuple[str, str, str]]:
         """Return every (contract, trip, person) on the roster."""
@@ -440,10 +460,31 @@ class Roster:
 
     def iter_entries(self) -> Iterator[tuple[str, str, str]]:
         """Yield every (contract, trip, person) on the roster, one at a time."""
-        for c, trips in self._trips.items():
-            for t in trips:
+        contract = self._contract
+        for t, rows in self._trips.items():
+            if isinstance(rows, int):
+                rows = (rows,)
+            contracts = sorted({contract[r] for r in rows}) if t in self._mixed else None
+            for c in contracts or (contract[rows[0]],):
                 for p in self.people(c, t):
                     yield c, t, p
+
+    def trips_of(self, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], list[str]]:
+        """Return, for each wanted (contract, person), the ids of the trips listing them.
+
+        Each trip once, in the order of the roster's rows.
+        """
+        persons = {p for _, p in wanted}
+        contract, trip = self._contract, self._trip
+        found: dict[tuple[str, str], list[str]] = {}
+        rows = itertools.compress(range(len(self._person)), map(persons.__contains__, self._person))
+        for r in rows:
+            key = (contract[r], self._person[r])
+            if key in wanted:
+                ids = found.setdefault(key, [])
+                if trip[r] not in ids:
+                    ids.append(trip[r])
+        return found
 
     def category(self, contract_id: str, trip_id: str, person_id: str) -> str | None:
         """Return the person's labor category on the trip, or ``None`` if not on its roster."""
@@ -452,9 +493,7 @@ class Roster:
                 return self._category[r]
         return None
 
-    def person(
-        self, contract_id: str, trip_id: str, person_id: str
-    ) -> tuple[str, int, int] | None:
+    def person(self, contract_id: str, trip_id: str, person_id: str) -> tuple[str, int, int] | None:
         """Return the person's (category, hours units, hours scale) on the trip, or ``None``.
 
         One pass over the trip's rows: what :meth:`category` and :meth:`hours` give together.
@@ -502,32 +541,6 @@ class Roster:
                 assert h is not None
                 total = h if total is None else _add(total, h)
         return total
-
-
-def _per_contract(
-    contract_ids: list[str], values: list[str]
-) -> dict[str, tuple[list[str], Sequence[int]]]:
-    """Return, per contract, its *values* and their rows, at C speed when contracts are few."""
-    contracts = sorted(set(contract_ids))
-    n = len(contract_ids)
-    if len(contracts) == 1:
-        return {contracts[0]: (values, range(n))}
-    if len(contracts) <= 16:
-        return {
-            c: (
-                list(itertools.compress(values, map(c.__eq__, contract_ids))),
-                list(itertools.compress(range(n), map(c.__eq__, contract_ids))),
-            )
-            for c in contracts
-        }
-    out: dict[str, tuple[list[str], list[int]]] = {}
-    for i, (c, v) in enumerate(zip(contract_ids, values, strict=True)):
-        entry = out.get(c)
-        if entry is None:
-            entry = out[c] = ([], [])
-        entry[0].append(v)
-        entry[1].append(i)
-    return dict(out)
 
 
 def _add(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:

@@ -664,6 +664,9 @@ def line_table(parsed: Parsed | None, file: str) -> InvoiceLineTable:
     t.origin = v["origin"]
     t.destination = v["destination"]
     t.description = v["description"]
+    t.quantity_text = p.text["quantity"]
+    t.unit_price_text = p.text["unit_price"]
+    t.amount_text = p.text["amount"]
     return t
 
 

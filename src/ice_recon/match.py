@@ -33,7 +33,7 @@ from typing import Any, Final
 
 import attrs
 
-from ice_recon.index import T_CANCELLED, T_DAY, T_DEST, T_ID, T_ORIGIN, T_ROW
+from ice_recon.index import T_CANCELLED, T_CONTRACT, T_DAY, T_DEST, T_ID, T_ORIGIN, T_ROW
 from ice_recon.load import Inputs
 from ice_recon.money import decimal_to_scaled, pow10
 from ice_recon.policy import Policy, Tolerance
@@ -140,7 +140,10 @@ def ordered(t: InvoiceLineTable, dates: Mapping[tuple[str, str], str]) -> list[i
         rows = groups[key]
         if len(rows) > 1:
             nos = [numbers[i] for i in rows]
-            if None in nos or any(a >= b for a, b in itertools.pairwise(nos)):
+            if None in nos or any(
+                a >= b  # type: ignore[operator]  # no None: checked just before
+                for a, b in itertools.pairwise(nos)
+            ):
                 # The file row breaks exact ties (duplicate keys, INVALID anyway) so that
                 # the order is total; INVALID rows take part in nothing.
                 rows.sort(
@@ -210,6 +213,8 @@ class MatchState:
         pairs: candidate pairs examined by inference.
         candidates: inference's index of the manifest, built when first needed.
         codes: the codes that pack charges into integers.
+        persons: (contract, person) of the labor lines left for inference: the roster's
+            trips of these persons are all that inference needs to index.
     """
 
     claimed: dict[Charge, int]
@@ -221,6 +226,7 @@ class MatchState:
     pairs: int = 0
     candidates: _Candidates | None = None
     codes: _ChargeCodes = attrs.field(factory=lambda: _ChargeCodes())
+    persons: set[tuple[str, str]] = attrs.field(factory=set)
 
     @classmethod
     def new(cls, trips: int) -> MatchState:
@@ -238,22 +244,24 @@ class _ChargeCodes:
     ([7, 7, 7], 3, True)
     """
 
-    __slots__ = ("_codes",)
+    __slots__ = ("codes",)
 
     def __init__(self) -> None:
-        self._codes: dict[str, int] = {"": 0}
+        #: CLIN or person -> its code ("" is 0).
+        self.codes: dict[str, int] = {"": 0}
 
-    def _code(self, text: str) -> int:
-        code = self._codes.get(text)
+    def code(self, text: str) -> int:
+        """Return the code of *text*, giving it the next one if it has none yet."""
+        code = self.codes.get(text)
         if code is None:
-            code = self._codes[text] = len(self._codes)
+            code = self.codes[text] = len(self.codes)
         return code
 
     def charges(self, clin: str, trip: int, persons: Sequence[str], labor: bool) -> list[Charge]:
         """Return the charges of a line billing *clin* on *trip* (per person when labor)."""
         people = persons if labor else ("",)
-        c = self._code(clin)
-        codes = [self._code(p) for p in people]
+        c = self.code(clin)
+        codes = [self.code(p) for p in people]
         if c >> _CODE_BITS or any(p >> _CODE_BITS for p in codes):
             return [(trip, clin, p) for p in people]  # too many distinct names to pack
         base = ((trip << _CODE_BITS) | c) << _CODE_BITS
@@ -310,8 +318,12 @@ def claim_exact(chunk: LineChunk, pricer: Pricer, state: MatchState) -> None:
     Records the lines duplicates name and the look-alike keys of the lines left for
     inference in *state*.
     """
-    claimed, trips_claimed, of_contract = state.claimed, state.trips, pricer.trips.of_contract
+    claimed, trips_claimed = state.claimed, state.trips
+    by_id, resolve = pricer.trips.by_id.get, pricer.trips.resolve
     look_alikes = state.look_alikes
+    labor_of = pricer.labor.get
+    code_of, new_code = state.codes.codes.get, state.codes.code
+    bits = _CODE_BITS
     position = chunk.start
     for ok, contract, clin, ref, category, person in zip(
         chunk.valid, chunk.contract, chunk.clin, chunk.ref, chunk.category, chunk.person,
@@ -322,18 +334,39 @@ def claim_exact(chunk: LineChunk, pricer: Pricer, state: MatchState) -> None:
         if not ok:
             continue
         assert clin is not None
-        trip = None if ref is None else of_contract(contract).get(ref)
+        trip = None if ref is None else by_id(ref)
+        if trip is not None and trip[T_CONTRACT] != contract:
+            trip = resolve(contract, trip[T_ID])
         if trip is None:
             look_alikes[_look_alike(chunk, at - chunk.start)] = None
+            if person is not None and pricer.is_labor(contract, clin):
+                state.persons.add((contract, person))
             continue
-        trips_claimed[trip[T_ROW]] = 1
-        charges = _charges(state, pricer, contract, clin, category, person, trip)
-        if len(charges) == 1:
-            earlier = claimed.get(charges[0])
+        row = trip[T_ROW]
+        trips_claimed[row] = 1
+        labor = labor_of((contract, clin))
+        if labor is None:
+            labor = pricer.is_labor(contract, clin)
+        if not labor or person is not None:
+            # One charge: (trip, CLIN) or (trip, CLIN, person), packed.
+            c = code_of(clin)
+            if c is None:
+                c = new_code(clin)
+            p = 0
+            if labor:
+                assert person is not None
+                found = code_of(person)
+                p = new_code(person) if found is None else found
+            if c >> bits or p >> bits:  # too many distinct names to pack
+                charge: Charge = (row, clin, person if labor and person is not None else "")
+            else:
+                charge = (((row << bits) | c) << bits) | p
+            earlier = claimed.get(charge)
             if earlier is None:
-                claimed[charges[0]] = at
+                claimed[charge] = at
                 continue
         else:
+            charges = _charges(state, pricer, contract, clin, category, person, trip)
             earlier = next((claimed[c] for c in charges if c in claimed), None)
             if earlier is None:
                 claimed.update(dict.fromkeys(charges, at))
@@ -345,9 +378,7 @@ def claim_exact(chunk: LineChunk, pricer: Pricer, state: MatchState) -> None:
             cited[earlier] += 1
 
 
-def match_chunk(
-    chunk: LineChunk, pricer: Pricer, policy: Policy, state: MatchState
-) -> Matched:
+def match_chunk(chunk: LineChunk, pricer: Pricer, policy: Policy, state: MatchState) -> Matched:
     """Match one chunk of lines, after :func:`claim_exact` has seen every chunk.
 
     Exact matches are resolved (their claims are already in *state*) and duplicates named;
@@ -359,7 +390,10 @@ def match_chunk(
     m = Matched(n)
     claimed = state.claimed
     cited, names = state.cited, state.names
-    of_contract = pricer.trips.of_contract
+    by_id, resolve = pricer.trips.by_id.get, pricer.trips.resolve
+    labor_of = pricer.labor.get
+    code_of = state.codes.codes.get
+    bits = _CODE_BITS
     pending: list[int] = []
     start = chunk.start
     ncited = len(cited)
@@ -374,15 +408,25 @@ def match_chunk(
         at = start + k
         if at < ncited and cited[at]:
             names[at] = _line_name(chunk, k)
-        trip = None if ref is None else of_contract(contract).get(ref)
+        trip = None if ref is None else by_id(ref)
+        if trip is not None and trip[T_CONTRACT] != contract:
+            trip = resolve(contract, trip[T_ID])
         if trip is None:
             pending.append(k)
             continue
         trip_col[k] = trip
         kind_col[k] = EXACT
         assert clin is not None
-        if not pricer.is_labor(contract, clin):
-            charge = state.codes.charges(clin, trip[T_ROW], (), False)[0]
+        labor = labor_of((contract, clin))
+        if labor is None:
+            labor = pricer.is_labor(contract, clin)
+        if not labor:
+            c = code_of(clin)
+            charge: Charge = (
+                (trip[T_ROW], clin, "")
+                if c is None or c >> bits
+                else ((trip[T_ROW] << bits) | c) << bits
+            )
             if claimed.get(charge) == at:
                 continue
             charges = [charge]
@@ -407,7 +451,7 @@ def match_chunk(
     # 2. Inference for the lines without a usable reference, in processing order.
     if pending:
         if state.candidates is None:
-            state.candidates = _Candidates(pricer)
+            state.candidates = _Candidates(pricer, state.persons)
         for k in pending:
             _infer(chunk, k, pricer, policy, state, m)
 
@@ -550,22 +594,20 @@ class _Candidates:
     recorded) quantity — a number that does not grow with the batch.
     """
 
-    def __init__(self, pricer: Pricer) -> None:
+    def __init__(self, pricer: Pricer, persons: set[tuple[str, str]]) -> None:
         self._pricer = pricer
+        self._persons = persons
         by_day: dict[tuple[str, int], list[tuple[Any, ...]]] = {}
-        for contract in pricer.trips.contracts():
-            for trip in pricer.trips.of_contract(contract).values():
-                key = (contract, trip[T_DAY])
-                trips = by_day.get(key)
-                if trips is None:
-                    by_day[key] = [trip]
-                else:
-                    trips.append(trip)
-        for trips in by_day.values():
-            trips.sort(key=_row_of)  # the manifest's order, whatever the dict's
+        for trip in pricer.trips.tuples:  # in manifest order
+            key = (trip[T_CONTRACT], trip[T_DAY])
+            trips = by_day.get(key)
+            if trips is None:
+                by_day[key] = [trip]
+            else:
+                trips.append(trip)
         self._by_day = by_day
         self._routes: dict[tuple[str, int, str | None, str | None], list[tuple[Any, ...]]] = {}
-        self._quantities: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
+        self._quantities: dict[tuple[Any, ...], dict[tuple[int, int], list[tuple[Any, ...]]]] = {}
         self._of_person: dict[tuple[str, str], list[tuple[Any, ...]]] | None = None
 
     def on_day(self, contract: str, day: int) -> Sequence[tuple[Any, ...]]:
@@ -588,8 +630,7 @@ class _Candidates:
             found = self._routes[key] = [
                 t
                 for t in trips
-                if (origin is None or t[T_ORIGIN] == origin)
-                and (dest is None or t[T_DEST] == dest)
+                if (origin is None or t[T_ORIGIN] == origin) and (dest is None or t[T_DEST] == dest)
             ]
         return found
 
@@ -609,27 +650,28 @@ class _Candidates:
         key = (contract, day, origin, dest, slot)
         groups = self._quantities.get(key)
         if groups is None:
-            groups = self._quantities[key] = {}  # type: ignore[assignment]
+            groups = self._quantities[key] = {}
             for t in trips:
                 measured = t[slot]
                 if measured is not None:
-                    groups.setdefault(_normal(measured), []).append(t)  # type: ignore[attr-defined]
-        found: Sequence[tuple[Any, ...]] = groups.get(_normal(value), ())  # type: ignore[attr-defined]
-        return found
+                    groups.setdefault(_normal(measured), []).append(t)
+        return groups.get(_normal(value), ())
 
     def trips_of(self, contract: str, person: str) -> Sequence[tuple[Any, ...]]:
         """Return the contract's trips whose roster lists *person*."""
         if self._of_person is None:
-            building: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
-            get = self._pricer.trips.get
-            for c, trip_id, p in self._pricer.roster.iter_entries():
-                trip = get(c, trip_id)
-                if trip is not None:
-                    building.setdefault((c, p), []).append(trip)
-            for trips in building.values():
-                trips.sort(key=_row_of)
+            building: dict[tuple[str, str], list[tuple[Any, ...]]] = {
+                key: [] for key in self._persons
+            }
+            resolve = self._pricer.trips.resolve
+            for (c, p), ids in self._pricer.roster.trips_of(self._persons).items():
+                trips = [t for i in ids if (t := resolve(c, i)) is not None]
+                building[(c, p)] = sorted(trips, key=_row_of)
             self._of_person = building
-        return self._of_person.get((contract, person), ())
+        found = self._of_person.get((contract, person))
+        if found is None:
+            raise LookupError(f"person {person!r} of contract {contract!r} was not claimed")
+        return found
 
 
 def _row_of(trip: tuple[Any, ...]) -> int:
@@ -654,13 +696,14 @@ class _QuickQuantity:
     def fits(self, trip: tuple[Any, ...], billed: tuple[int, int]) -> bool:
         """Return whether *trip* could support a line billing *billed* units."""
         terms = self.terms
+        measured: tuple[int, int] | None
         if terms.one:
-            measured: tuple[int, int] | None = ONE
+            measured = ONE
         elif terms.slot is None:
             return False
         else:
             measured = trip[terms.slot]
-            if measured is None:
-                return False
+        if measured is None:
+            return False
         qe = measured if terms.plain else terms.compiled.billable(measured)
         return within_tolerance(billed, qe, self.tolerance)

@@ -64,7 +64,6 @@ from ice_recon.money import (
     to_cents,
 )
 from ice_recon.policy import Policy
-from ice_recon.tables import LineChunk
 from ice_recon.records import (
     BASIS_CANCELLATION,
     BASIS_LABOR_HOURS,
@@ -74,6 +73,7 @@ from ice_recon.records import (
     TierMode,
     Trip,
 )
+from ice_recon.tables import LineChunk
 
 __all__ = [
     "ONE",
@@ -81,8 +81,8 @@ __all__ = [
     "LinePrice",
     "LinePricing",
     "MissingEvidence",
-    "Pricer",
     "PricedChunk",
+    "Pricer",
     "Pricing",
     "Tariff",
     "Terms",
@@ -769,7 +769,7 @@ def price_line(
         day,
         None if trip is None else index.trips.tuples[trip],
     )
-    rule, unknown, missing, q, qe, p, e, terms, tariff, persons, category, mismatch = found
+    rule, unknown, *_, persons, category, mismatch = found
     return LinePricing(
         rule=rule,
         pricing=None if trip is None else _pricing_record(found),
@@ -782,7 +782,7 @@ def price_line(
 
 def _pricing_record(found: LinePrice) -> Pricing | MissingEvidence | None:
     """Return the record form of a line's price: Pricing, MissingEvidence or None."""
-    rule, _, missing, q, qe, p, e, terms, tariff, *_ = found
+    rule, _, missing, q, qe, p, e, terms, tariff, *_rest = found
     if rule is None:
         return None
     if missing is not None:
@@ -857,8 +857,8 @@ class PricedChunk:
     __slots__ = (
         "category",
         "expected",
-        "missing",
         "mismatch",
+        "missing",
         "persons",
         "price",
         "q",
@@ -908,7 +908,9 @@ _POW10: Final = tuple(10**i for i in range(40))
 _HALF_UP: Final = Rounding.HALF_UP
 
 
-def price_chunk(chunk: LineChunk, trips: Sequence[tuple[Any, ...] | None], pricer: Pricer) -> PricedChunk:
+def price_chunk(
+    chunk: LineChunk, trips: Sequence[tuple[Any, ...] | None], pricer: Pricer
+) -> PricedChunk:
     """Price every valid line of *chunk* against its matched trip (*trips*, by position).
 
     A line without a trip only has its rule looked up, on its own date. The usual line —

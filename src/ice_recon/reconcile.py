@@ -71,7 +71,7 @@ def _reconcile(
         claim_exact(chunk, pricer, state)
     step("claim")
     results = run_stages(chunks, pricer, policy, state, step)
-    result = report(inputs, results, state)
+    result = report(inputs, results, state, index.trips)
     step("report")
     return result
 

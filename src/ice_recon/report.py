@@ -18,6 +18,7 @@ import itertools
 import json
 import operator
 import os
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -29,13 +30,13 @@ from ice_recon._version import __version__
 from ice_recon.classify import Classified
 from ice_recon.errors import Problem
 from ice_recon.explain import Explainer, problem_columns
-from ice_recon.index import T_ID
+from ice_recon.index import T_ID, TripIndex
 from ice_recon.load import Inputs
 from ice_recon.match import Matched, MatchState
-from ice_recon.price import PricedChunk
-from ice_recon.tables import LineChunk
 from ice_recon.money import Rounding, cents_to_decimal, decimal_to_scaled, format_cents, to_cents
+from ice_recon.price import PricedChunk
 from ice_recon.records import Finding, Status
+from ice_recon.tables import LineChunk
 
 __all__ = [
     "RESULT_COLUMNS",
@@ -325,8 +326,14 @@ class Report(Totals):
         """Write ``results.csv``, ``unbilled.csv``, ``invoices.csv`` and ``summary.json``."""
         folder = Path(out_dir)
         folder.mkdir(parents=True, exist_ok=True)
-        _write_csv(folder / "results.csv", RESULT_COLUMNS, self._rows())
+        text = csv_cell_line(RESULT_COLUMNS) + "".join(self._rows())
+        (folder / "results.csv").write_bytes(text.encode("utf-8"))
         self.write_totals(folder)
+
+
+def csv_cell_line(cells: Sequence[str]) -> str:
+    """Return one CSV line of *cells* (quoted as :mod:`csv` quotes them)."""
+    return ",".join(map(csv_cell, cells)) + "\n"
 
 
 def _write_csv(path: Path, header: Sequence[str], rows: Any) -> None:
@@ -345,6 +352,38 @@ class _Days(dict[int, dt.date]):
         if day is None:
             day = self[ordinal] = dt.date.fromordinal(ordinal)
         return day
+
+
+def _quoting() -> str:
+    """Return the characters that make :mod:`csv` quote a cell (as results.csv is written)."""
+    found = []
+    for ch in ',"\n\r':
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerow([f"a{ch}b", "c"])
+        if buffer.getvalue().startswith('"'):
+            found.append(ch)
+    return "".join(found)
+
+
+_QUOTE: Final = re.compile("[" + re.escape(_quoting()) + "]")
+
+
+def csv_cell(text: str) -> str:
+    """Return *text* as a cell of a CSV line, quoted as :mod:`csv` quotes it.
+
+    >>> csv_cell("T1"), csv_cell("CLIN 0001, P00003"), csv_cell('a"b')
+    ('T1', '"CLIN 0001, P00003"', '"a""b"')
+    """
+    if _QUOTE.search(text) is None:
+        return text
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _cells(column: list[str]) -> list[str]:
+    """Return a column of identifiers as CSV cells (quoting only where a cell needs it)."""
+    if _QUOTE.search("\x00".join(column)) is None:
+        return column
+    return [csv_cell(t) for t in column]
 
 
 class ChunkResult:
@@ -366,49 +405,55 @@ class ChunkResult:
         self.classified = classified
         self.order: Sequence[int] = range(len(chunk))
 
-    def rows(self, explainer: Explainer) -> Iterator[tuple[str, ...]]:
-        """Yield the results.csv rows of the chunk, in output order (no header)."""
-        chunk, m, c = self.chunk, self.matched, self.classified
+    def lines(self, explainer: Explainer) -> list[str]:
+        """Return the results.csv lines of the chunk, in output order, each ending in ``\\n``.
+
+        The lines are those :mod:`csv` writes (minimal quoting), made by joining cells
+        directly: identifiers are quoted only when a cell needs it, money is formatted once
+        per value, and a rule's id and authority once per rule.
+        """
+        chunk, m, c, p = self.chunk, self.matched, self.classified, self.priced
         f = format_cents
-        explain = explainer.line
-        p = self.priced
+        whys = explainer.chunk(chunk, m, p, c)
+        q = csv_cell
+        contract = _cells(chunk.contract)
+        invoice = _cells(chunk.invoice)
+        line_no = _cells(chunk.line_no_text)
         statuses, findings, billed_col, expected_col = c.status, c.findings, c.billed, c.expected
+        rules, kinds, trips, texts = c.rule, m.kind, m.trip, chunk.amount_text
         matched = Status.MATCHED
+        cited = explainer.rule_cells
+        plain_ids = explainer.plain_trip_ids
+        out: list[str] = []
         for k in self.order:
             billed, expected = billed_col[k], expected_col[k]
-            rule = c.rule[k]
-            trip = m.trip[k]
             status = statuses[k]
             if billed is None or expected is None:
-                money: tuple[str, ...] = ("", "", "", "", "", "")
-                trip_id = ""
+                money = ",,,,,,,"  # six money cells and the trip, empty
             else:
-                trip_id = "" if trip is None else trip[T_ID]
+                trip = trips[k]
+                trip_id = "" if trip is None else trip[T_ID] if plain_ids else q(trip[T_ID])
                 if status is matched and billed == expected:
-                    text = f(billed)
-                    money = (text, text, "0.00", "0.00", "0.00", "0.00")
+                    text = texts[k]
+                    if len(text) < 4 or text[-3] != "." or (text[0] == "0" and text[1] != "."):
+                        text = f(billed)
+                    money = f"{text},{text},0.00,0.00,0.00,0.00,{trip_id},"
                 else:
                     money = (
-                        f(billed),
-                        f(expected),
-                        f(billed - expected),
-                        f(c.erroneous[k]),
-                        f(c.unsupported[k]),
-                        f(c.underbilled[k]),
+                        f"{f(billed)},{f(expected)},{f(billed - expected)},{f(c.erroneous[k])},"
+                        f"{f(c.unsupported[k])},{f(c.underbilled[k])},{trip_id},"
                     )
-            yield (
-                chunk.contract[k],
-                chunk.invoice[k],
-                chunk.line_no_text[k],
-                status.value,
-                ";".join(findings[k]),
-                *money,
-                trip_id,
-                m.kind[k],
-                "" if rule is None else rule.rule_id,
-                "" if rule is None or rule.authority is None else rule.authority,
-                explain(chunk, m, p, c, k),
+            rule = rules[k]
+            code = findings[k]
+            why = whys[k]
+            if "," in why or '"' in why or "\n" in why:
+                why = '"' + why.replace('"', '""') + '"' if '"' in why else '"' + why + '"'
+            out.append(
+                f"{contract[k]},{invoice[k]},{line_no[k]},{status},"
+                f"{';'.join(code) if code else ''},{money}{kinds[k]},"
+                f"{',' if rule is None else cited(rule)},{why}\n"
             )
+        return out
 
     def line_result(self, k: int, explainer: Explainer) -> LineResult:
         """Return the :class:`LineResult` of the line at position *k* of the chunk."""
@@ -591,21 +636,26 @@ def untied(result: ChunkResult, explainer: Explainer) -> None:
     result.order = order
 
 
-def report(inputs: Inputs, results: Sequence[ChunkResult], state: MatchState) -> Report:
+def report(
+    inputs: Inputs, results: Sequence[ChunkResult], state: MatchState, trips: TripIndex
+) -> Report:
     """Assemble the :class:`Report` from the chunks the stages produced, in order."""
-    explainer = Explainer(problem_columns(inputs.problems, inputs.invoice_lines.file))
+    explainer = Explainer(
+        problem_columns(inputs.problems, inputs.invoice_lines.file),
+        plain_trip_ids=trips.plain_ids,
+    )
     acc = Accumulator()
     for result in results:
         untied(result, explainer)
         acc.add(result)
 
-    def rows() -> Iterator[tuple[str, ...]]:
+    def lines() -> Iterator[str]:
         for result in results:
-            yield from result.rows(explainer)
+            yield from result.lines(explainer)
 
     return Report(
         lines=_Lines(results, explainer),
-        rows=rows,
+        rows=lines,
         **acc.totals(inputs, state.trips, state.pairs),
     )
 

@@ -618,7 +618,9 @@ def _reconcile_group(
     """
     batches, total = ready._batches[group]
     done = step or _quiet
-    explainer = Explainer(problem_columns(ready.problems, ready._file))
+    explainer = Explainer(
+        problem_columns(ready.problems, ready._file), plain_trip_ids=index.trips.plain_ids
+    )
     resident = ready.inputs
     pricer = Pricer(index, policy.rounding)
     state = MatchState.new(len(resident.manifests))
@@ -639,7 +641,7 @@ def _reconcile_group(
                 untied(result, explainer)
                 acc.add(result)
                 rows = result.chunk.rows
-                sink.write([keys[rows[k]] for k in result.order], result.rows(explainer))
+                sink.write([keys[rows[k]] for k in result.order], result.lines(explainer))
             offset += len(table)
             done(f"reconciled {offset:,} of {total:,} lines")
     return _Part(acc, state.trips, state.pairs)
@@ -675,16 +677,13 @@ class _Sink:
             self._file.close()
             self._file = None
 
-    def write(self, keys: list[OrderKey], rows: Iterable[tuple[str, ...]]) -> None:
+    def write(self, keys: list[OrderKey], lines: list[str]) -> None:
+        """Write the result *lines* (each ending in a line break) with their order keys."""
         assert self._file is not None
         if not self.keyed:
-            self._file.write(_csv_text(rows).encode("utf-8"))
+            self._file.write("".join(lines).encode("utf-8"))
             return
-        rows = list(rows)
-        texts = _csv_text(rows).splitlines(keepends=True)
-        if len(texts) != len(keys):  # a cell with a line break: one row at a time
-            texts = [_csv_text([row]) for row in rows]
-        for block in _in_blocks(zip(keys, texts, strict=True)):
+        for block in _in_blocks(zip(keys, lines, strict=True)):
             pickle.dump(block, self._file, pickle.HIGHEST_PROTOCOL)
 
 

@@ -209,6 +209,9 @@ class InvoiceLineTable:
     origin: list[str | None] = attrs.field(factory=list)
     destination: list[str | None] = attrs.field(factory=list)
     description: list[str | None] = attrs.field(factory=list)
+    quantity_text: list[str] = attrs.field(factory=list)
+    unit_price_text: list[str] = attrs.field(factory=list)
+    amount_text: list[str] = attrs.field(factory=list)
 
     def __len__(self) -> int:
         return len(self.invoice_id)
@@ -299,6 +302,7 @@ class LineChunk:
 
     __slots__ = (
         "amount",
+        "amount_text",
         "category",
         "clin",
         "contract",
@@ -309,7 +313,9 @@ class LineChunk:
         "origin",
         "person",
         "price",
+        "price_text",
         "qty",
+        "qty_text",
         "ref",
         "rows",
         "start",
@@ -337,6 +343,9 @@ class LineChunk:
             None if u is None else u * _TO_CENTS[s]
             for u, s in zip(take(table.amount.units), take(table.amount.scales), strict=True)
         ]
+        self.qty_text: list[str] = take(table.quantity_text)
+        self.price_text: list[str] = take(table.unit_price_text)
+        self.amount_text: list[str] = take(table.amount_text)
         self.ref: list[str | None] = take(table.trip_ref)
         self.category: list[str | None] = take(table.labor_category)
         self.person: list[str | None] = take(table.person_id)
