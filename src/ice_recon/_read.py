@@ -9,12 +9,14 @@ cross-row checks; :mod:`ice_recon.load` builds those from a :class:`Parsed`.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import difflib
 import hashlib
 import io
 import itertools
+import operator
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -123,16 +125,22 @@ def _p_count(raw: str) -> int:
     return int(raw)
 
 
-def _p_choice(choices: Iterable[str]) -> Callable[[str], str]:
-    allowed = tuple(choices)
-    expected = "must be one of: " + ", ".join(allowed)
+class _Choice:
+    """The parser of a column whose values come from a fixed set."""
 
-    def parse(raw: str) -> str:
-        if raw not in allowed:
-            raise ValueError(expected)
+    def __init__(self, choices: Iterable[str]) -> None:
+        ordered = tuple(choices)
+        self.allowed = frozenset(ordered) | {""}
+        self.expected = "must be one of: " + ", ".join(ordered)
+
+    def __call__(self, raw: str) -> str:
+        if raw not in self.allowed or not raw:
+            raise ValueError(self.expected)
         return raw
 
-    return parse
+
+def _p_choice(choices: Iterable[str]) -> Callable[[str], str]:
+    return _Choice(choices)
 
 
 @attrs.frozen
@@ -147,6 +155,8 @@ class Spec:
     file: str
     columns: tuple[_Col, ...]
     measures: bool = False  # extra columns are measures (manifests.csv)
+    #: The columns whose cell text the tables use (None: all); the others' text is not kept.
+    text: frozenset[str] | None = None
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -199,6 +209,7 @@ SPECS: Final = {
             _opt("cancel_notice_hours", _p_decimal),
         ),
         measures=True,
+        text=frozenset(),
     ),
     STAFF: Spec(
         STAFF,
@@ -209,6 +220,7 @@ SPECS: Final = {
             _req("labor_category", _p_text),
             _req("hours", _p_decimal),
         ),
+        text=frozenset(),
     ),
     FUEL_INDEX: Spec(
         FUEL_INDEX,
@@ -250,6 +262,7 @@ SPECS: Final = {
             _opt("destination", _p_text),
             _opt("description", _p_text),
         ),
+        text=frozenset({"invoice_id", "line_no", "contract_id"}),
     ),
     INVOICES: Spec(
         INVOICES,
@@ -277,9 +290,8 @@ class Parsed:
     """One table read and parsed per column; rows with any problem have ``ok[i] == 0``.
 
     ``text`` holds every spec column's stripped cell text (``""`` when absent; undecodable
-    bytes replaced by U+FFFD), ``values`` the parsed value of non-decimal columns (``None``
-    when absent or bad), and decimal columns (spec and measure columns alike) are scaled
-    integers in ``units`` (``None`` when absent or bad) and ``scales``.
+    bytes replaced by U+FFFD) and ``values`` the parsed value of every column (``None`` when
+    absent or bad): decimals (spec and measure columns alike) as ``(units, scale)`` pairs.
     """
 
     def __init__(self, file: str, names: tuple[str, ...], extra_names: list[str]) -> None:
@@ -290,8 +302,6 @@ class Parsed:
         self.ok = bytearray()
         self.text: dict[str, list[str]] = {}
         self.values: dict[str, list[Any]] = {}
-        self.units: dict[str, list[int | None]] = {}
-        self.scales: dict[str, bytearray] = {}
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -301,25 +311,44 @@ class Parsed:
         self.lines += other.lines
         self.ok += other.ok
         for name, text in other.text.items():
+            self.text.setdefault(name, [])
             self.text[name] += text
         for name, values in other.values.items():
+            self.values.setdefault(name, [])
             self.values[name] += values
-        for name, units in other.units.items():
-            self.units[name] += units
-        for name, scales in other.scales.items():
-            self.scales[name] += scales
 
     def value(self, name: str, i: int) -> Any:
         """Return the parsed value of column *name* in row *i* (decimals as (units, scale))."""
-        units = self.units.get(name)
-        if units is not None:
-            u = units[i]
-            return None if u is None else (u, self.scales[name][i])
         return self.values[name][i]
 
     def row(self, i: int) -> dict[str, Any]:
         """Return the parsed values of row *i* by spec column name."""
-        return {name: self.value(name, i) for name in self.names}
+        return {name: self.values[name][i] for name in self.names}
+
+    @classmethod
+    def joined(cls, parts: list[Parsed]) -> Parsed:
+        """Return the rows of *parts* (chunks of one file, in order) as one table."""
+        first = parts[0]
+        if len(parts) == 1:
+            return first
+        whole = cls(first.file, first.names, first.extra_names)
+        whole.ok = bytearray().join(p.ok for p in parts)
+        whole.lines = _concatenated([p.lines for p in parts])
+        for name in first.text:
+            whole.text[name] = _concatenated([p.text[name] for p in parts])
+        for name in first.values:
+            whole.values[name] = _concatenated([p.values[name] for p in parts])
+        return whole
+
+
+def _concatenated(lists: list[list[T]]) -> list[T]:
+    """Return the items of *lists* in one new list (allocated once, copied at C speed)."""
+    whole: list[Any] = [None] * sum(map(len, lists))
+    at = 0
+    for part in lists:
+        whole[at : at + len(part)] = part
+        at += len(part)
+    return whole
 
 
 @attrs.frozen
@@ -342,6 +371,14 @@ class TableReader:
         self.rows_read = 0
         self.extra_names: list[str] = []
         self.header_ok = False
+        self._keep_text = spec.text
+        self._keep_text_set = spec.text or frozenset()
+        # Per whole-number column: text -> value, for the values read so far.
+        self._values: dict[str, dict[str, int]] = {}
+        # Per column: the memo of equal values (None: the column does not repeat values).
+        self._memos: dict[str, dict[str, str] | None] = {}
+        # Per decimal column: cells looked up, cells missed, the memo (None: joined path).
+        self._decimal_stats: dict[str, list[Any]] = {}
 
     def problem(
         self, line: int, message: str, column: str | None = None, value: str | None = None
@@ -355,42 +392,6 @@ class TableReader:
     def records(self, source: Iterable[Any]) -> tuple[Sequence[int], list[list[str]]]:
         """Return the start line and raw cells of every record of row mappings, header first."""
         return self._mapping_records(source)
-
-    def _file_chunks(
-        self, path: Path, rows: int
-    ) -> Iterator[tuple[Sequence[int], list[list[str]]]]:
-        """Yield the records of a file in chunks of about *rows* physical lines.
-
-        A chunk ends at the end of a record, as reading the whole file at once would find
-        the records (a quoted cell with line breaks is never cut, and an unterminated quote
-        is reported and skipped exactly as there): every chunk gives the same records and
-        problems as reading the whole file as one chunk.
-        """
-        try:
-            raw = path.open("rb")
-        except OSError as exc:
-            self.problem(1, f"cannot be read: {exc.strerror or exc}")
-            return
-        hashing = _Hashing(raw)
-        with io.TextIOWrapper(
-            io.BufferedReader(hashing),
-            encoding="utf-8-sig",
-            errors="surrogateescape",
-            newline="",
-        ) as text:
-            carried: list[str] = []
-            first = 1
-            while True:
-                lines = carried + list(itertools.islice(text, max(1, rows - len(carried))))
-                if not lines:
-                    break
-                starts, records, used = self._line_records(lines, text, first)
-                carried = lines[used:]
-                first += used
-                yield starts, records
-            for _ in text:
-                pass
-        self.digest = hashing.digest.hexdigest()
 
     def _line_records(
         self, lines: list[str], more: Iterator[str], first: int
@@ -480,13 +481,8 @@ class TableReader:
         that the raw rows of a large file are never all in memory at once.
         """
         if isinstance(source, str | os.PathLike):
-            whole: Parsed | None = None
-            for chunk in self.parse_chunks(source, _CHUNK_ROWS):
-                if whole is None:
-                    whole = chunk
-                else:
-                    whole.extend(chunk)
-            return whole
+            parts = list(self.parse_chunks(source, _CHUNK_ROWS))
+            return Parsed.joined(parts) if parts else None
         starts, records = self.records(source)
         layout = self._begin(records)
         if layout is None:
@@ -507,20 +503,121 @@ class TableReader:
         file = Path(path)
         self.file = file.name
         layout: Layout | None = None
-        chunks = self._file_chunks(file, rows)
-        for starts, records in chunks:
+        chunks = self._blocks(file, rows)
+        for first, lines, starts, records in chunks:
             if layout is None:
-                layout = self._begin(records)
+                if lines is not None:
+                    starts, records = (first,), [lines[0].split(",")]
+                    lines, first = lines[1:], first + 1
+                assert records is not None
+                layout = self._begin(records[:1])
                 if layout is None:
                     for _ in chunks:
                         pass  # no rows to parse, but the digest covers the whole file
                     return
-                starts, records = starts[1:], records[1:]
-            yield self._body(layout, starts, records)
+                if lines is None:
+                    starts, records = starts[1:], records[1:]
+            if lines is not None:
+                if lines:
+                    yield self._body_lines(layout, first, lines)
+            else:
+                assert records is not None
+                yield self._body(layout, starts, records)
         if layout is None:
             self._begin([])  # an empty file
         else:
             self._end()
+
+    def _blocks(
+        self, path: Path, rows: int
+    ) -> Iterator[tuple[int, list[str] | None, Sequence[int], list[list[str]] | None]]:
+        """Yield a file's lines in chunks of about *rows*: ``(first, lines, starts, records)``.
+
+        The fast path: blocks of bytes where every line is one record (no carriage return,
+        no quoted line break: an even number of quotes on every line) are split into lines at
+        C speed (``lines``, physical line *first* on). From the first block where that does
+        not hold, the rest of the file is read record by record by the :mod:`csv` module
+        (``starts`` and ``records``): quoted line breaks, unterminated quotes and line ends
+        other than ``\\n``.
+        """
+        try:
+            raw = path.open("rb")
+        except OSError as exc:
+            self.problem(1, f"cannot be read: {exc.strerror or exc}")
+            return
+        digest = hashlib.sha256()
+        with raw:
+            first = 1
+            carry = b""
+            start = True
+            while True:
+                data = raw.read(_BLOCK_BYTES)
+                end = not data
+                digest.update(data)
+                data = carry + data
+                if start and data:
+                    start = False
+                    if data.startswith(codecs.BOM_UTF8):
+                        data = data[len(codecs.BOM_UTF8) :]
+                if not data:
+                    break
+                if end:
+                    block, carry = data, b""  # the last line may have no line end
+                else:
+                    cut = data.rfind(b"\n") + 1
+                    if cut == 0:  # no line end yet: read on
+                        carry = data
+                        continue
+                    block, carry = data[:cut], data[cut:]
+                lines = None
+                if b"\r" not in block:
+                    lines = block.decode("utf-8", errors="surrogateescape").split("\n")
+                    if block.endswith(b"\n"):
+                        lines.pop()
+                    if b'"' in block and not _one_record_each(lines):
+                        lines = None
+                if lines is None:
+                    # A quoted line break or a line end other than \\n: from here on the
+                    # csv module reads the records.
+                    chained = _Chained(block + carry, raw, digest)
+                    for starts, records in self._file_chunks(chained, rows, first):
+                        yield 0, None, starts, records
+                    break
+                for k in range(0, len(lines), rows):
+                    yield first + k, lines[k : k + rows], (), None
+                first += len(lines)
+                if end:
+                    break
+        self.digest = digest.hexdigest()
+
+    def _file_chunks(
+        self, raw: io.RawIOBase, rows: int, first: int
+    ) -> Iterator[tuple[Sequence[int], list[list[str]]]]:
+        """Yield the records of a stream in chunks of about *rows* physical lines.
+
+        A chunk ends at the end of a record, as reading the whole file at once would find
+        the records (a quoted cell with line breaks is never cut, and an unterminated quote
+        is reported and skipped exactly as there): every chunk gives the same records and
+        problems as reading the whole file as one chunk. *first* is the line number of the
+        stream's first line.
+        """
+        with io.TextIOWrapper(
+            io.BufferedReader(raw),
+            encoding="utf-8",
+            errors="surrogateescape",
+            newline="",
+        ) as text:
+            carried: list[str] = []
+            while True:
+                lines = carried + list(itertools.islice(text, max(1, rows - len(carried))))
+                if not lines:
+                    break
+                starts, records, used = self._line_records(lines, text, first)
+                carried = lines[used:]
+                first += used
+                yield starts, records
+            for _ in text:
+                pass
 
     def header(self, line: str) -> Layout | None:
         """Check a file's header from its first physical line (for reading it in parts).
@@ -531,7 +628,16 @@ class TableReader:
         return self._begin(records)
 
     def parse_lines(self, layout: Layout, lines: list[str], first: int) -> Parsed:
-        """Parse quote-free physical *lines* (from file line *first*) after a checked header."""
+        """Parse quote-free physical *lines* (from file line *first*) after a checked header.
+
+        The lines keep their line ends, as a text file reads them.
+        """
+        text = "".join(lines)
+        if "\r" not in text:
+            bare = text.split("\n")
+            if text.endswith("\n"):
+                bare.pop()
+            return self._body_lines(layout, first, bare)
         starts, records, _ = self._line_records(lines, iter(()), first)
         return self._body(layout, starts, records)
 
@@ -599,6 +705,88 @@ class TableReader:
             self._column(parsed, name, _p_decimal, False, list(map(str.strip, columns[pos])))
         return parsed
 
+    def _body_lines(self, layout: Layout, first: int, lines: list[str]) -> Parsed:
+        """Parse data *lines* (physical line *first* on, each one record), a sub-chunk at a time.
+
+        Every sub-chunk is split into columns at C speed (:meth:`_fast_body`); the few lines
+        that are not plain (a quote, or not the header's number of commas) are read by the
+        :mod:`csv` module and put in their rows of the columns.
+        """
+        parts = [
+            self._fast_body(layout, first + a, lines[a : a + _SUB_LINES])
+            for a in range(0, len(lines), _SUB_LINES)
+        ]
+        return Parsed.joined(parts) if parts else self._body(layout, [], [])
+
+    def _fast_body(self, layout: Layout, first: int, lines: list[str]) -> Parsed:
+        """Parse lines that are one record each, column by column.
+
+        The usual line is plain (no quote, the header's width): the lines are joined and
+        split into cells at C speed. An other line is read as :mod:`csv` reads it and its
+        cells put in its row, with a problem (and the row unusable) when it does not have
+        the header's width; an empty row or a line csv refuses sends the sub-chunk through
+        :meth:`_body`, which leaves such rows out.
+        """
+        n = len(lines)
+        width = layout.width
+        need = width - 1
+        joined = ",".join(lines)
+        counts = list(map(str.count, lines, itertools.repeat(",")))
+        odd: dict[int, list[str]] = {}
+        if counts.count(need) != n or '"' in joined:
+            for i, (count, line) in enumerate(zip(counts, lines, strict=True)):
+                if count == need and '"' not in line:
+                    continue
+                try:
+                    cells = next(csv.reader([line], strict=True), [])
+                except csv.Error:
+                    cells = []
+                if not "".join(cells).strip():
+                    return self._records_body(layout, first, lines)
+                odd[i] = cells
+            plain = list(lines)
+            for i in odd:
+                plain[i] = "," * need
+            cells = ",".join(plain).split(",")
+        else:
+            cells = joined.split(",")
+        columns = [cells[j::width] for j in range(width)]
+        del cells
+        ascii = joined.isascii()
+        wrong: list[int] = []
+        for i, row in odd.items():
+            if len(row) != width:
+                wrong.append(i)
+                row = (row + [""] * width)[:width]
+            for j, cell in enumerate(row):
+                columns[j][i] = cell
+        if _spaced(joined, ascii) and _EDGE_SPACE.search(joined):
+            columns = [list(map(str.strip, column)) for column in columns]
+        if not all(columns[0]):
+            # A row whose first cell is empty may be an empty row: the general path.
+            return self._records_body(layout, first, lines)
+        del joined
+        parsed = Parsed(self.file, self.spec.names, self.extra_names)
+        parsed.lines = list(range(first, first + n))
+        parsed.ok = bytearray(b"\x01") * n
+        for i in wrong:
+            cells_found = len(odd[i])
+            self.problem(first + i, f"row has {cells_found} cells; the header has {width}")
+            parsed.ok[i] = 0
+        self.rows_read += n
+        for col, pos in zip(self.spec.columns, layout.positions, strict=True):
+            column = [""] * n if pos is None else columns[pos]
+            self._column(parsed, col.name, col.parse, col.required, column, ascii)
+        for name, pos in layout.extras:
+            self._column(parsed, name, _p_decimal, False, columns[pos], ascii)
+        return parsed
+
+    def _records_body(self, layout: Layout, first: int, lines: list[str]) -> Parsed:
+        """Parse lines that are one record each through the csv module (the general path)."""
+        run = [line + "\n" for line in lines]
+        starts, records, _ = self._line_records(run, iter(()), first)
+        return self._body(layout, starts, records)
+
     def _column(
         self,
         parsed: Parsed,
@@ -606,44 +794,117 @@ class TableReader:
         parse: Callable[[str], Any],
         required: bool,
         cells: list[str],
+        ascii: bool = False,
     ) -> None:
-        """Parse one column into *parsed*, reporting each bad cell and clearing its row's ok."""
-        cells = _shared(cells)
+        """Parse one column into *parsed*, reporting each bad cell and clearing its row's ok.
+
+        A fast path per kind of column takes the cells that are well formed; only the
+        others go through :meth:`_cell`, which words the problem. *ascii* says that the
+        cells are known to be ASCII (so none can hold an undecodable byte).
+        """
         bad: list[int] = []
-        if not "".join(cells).isascii():
+        if not ascii and not "".join(cells).isascii():
             for i, c in enumerate(cells):
                 if not c.isascii():
                     try:
                         c.encode("utf-8")
                     except UnicodeEncodeError:
                         bad.append(i)
-        decimal = parse in _DECIMAL_PARSERS
-        if decimal:
-            units, scales, slow = _fast_decimals(cells, parse)
-            parsed.units[name] = units
-            parsed.scales[name] = scales
+        if parse in _DECIMAL_PARSERS:
+            values, slow = self._decimals(name, cells, parse)
         else:
-            values, slow = _fast_values(cells, parse)
-            if parse is _p_ref:
-                values = _shared(values)
-            parsed.values[name] = values
+            if required and (parse is _p_text or parse is _p_ref or name in self._keep_text_set):
+                cells = self._shared(name, cells)
+            values, slow = _fast_values(cells, parse, self._value_memo(name, parse))
         if required and not all(cells):
-            slow.extend(i for i, c in enumerate(cells) if not c)
+            slow.extend(itertools.compress(range(len(cells)), map(operator.not_, cells)))
         if bad or slow:
             lines, ok = parsed.lines, parsed.ok
+            if values is cells:  # type: ignore[comparison-overlap]
+                values = list(values)
             for i in sorted(set(bad).union(slow)):
                 value, good = self._cell(lines[i], name, parse, required, cells[i])
                 if not good:
                     ok[i] = 0
-                if decimal:
-                    parsed.units[name][i] = None if value is None else value[0]
-                    parsed.scales[name][i] = 0 if value is None else value[1]
-                else:
-                    parsed.values[name][i] = value
+                values[i] = value
             if bad:
+                cells = list(cells)
                 for i in bad:
                     cells[i] = _printable(cells[i])
-        parsed.text[name] = cells
+        parsed.values[name] = values
+        if self._keep_text is None or name in self._keep_text:
+            parsed.text[name] = cells
+
+    def _value_memo(self, name: str, parse: Callable[[str], Any]) -> dict[str, int] | None:
+        """Return the memo of a whole-number column's values (None for other columns)."""
+        if parse is not _p_positive_int and parse is not _p_count:
+            return None
+        memo = self._values.get(name)
+        if memo is None:
+            memo = self._values[name] = {}
+        return memo
+
+    def _shared(self, name: str, cells: list[str]) -> list[str]:
+        """Return *cells* with equal values as one object, where the column repeats values.
+
+        Columns like contract_id, clin or invoice_id repeat a few values over millions of
+        rows: one object per distinct value keeps memory in proportion to the distinct
+        values. Whether a column repeats is judged once, on its first cells.
+        """
+        memo = self._memos.get(name, _UNDECIDED)
+        if memo is _UNDECIDED:
+            sample = cells[:_SAMPLE]
+            repeats = len(sample) >= 16 and len(set(sample)) <= len(sample) // 4
+            memo = self._memos[name] = {} if repeats else None
+        if memo is None or not any(cells):
+            return cells
+        if len(memo) > _MEMO_LIMIT:
+            return cells
+        return list(map(memo.setdefault, cells, cells))
+
+    def _decimals(
+        self, name: str, cells: list[str], parse: Callable[[str], Any]
+    ) -> tuple[list[tuple[int, int] | None], list[int]]:
+        """Parse a decimal column; return its values and the rows to parse cell by cell.
+
+        Columns whose values repeat (rates, quantities, measures) are parsed through a memo
+        of the cells already read, so a repeated value is one dictionary lookup and one
+        shared pair; columns of mostly distinct values (amounts) through the joined path
+        of :func:`_fast_decimals`. Which one a column takes is judged on its first cells.
+        """
+        stats = self._decimal_stats.get(name)
+        if stats is None:
+            stats = self._decimal_stats[name] = [0, 0, {}]
+        looked, missed, memo = stats
+        if not any(cells):
+            return [None] * len(cells), []  # a column with nothing recorded
+        if memo is None:
+            return _fast_decimals(cells, parse)
+        values: list[tuple[int, int] | None] = list(map(memo.get, cells))
+        if None not in values:
+            stats[0] = looked + len(cells)
+            return values, []
+        none = itertools.repeat(None)
+        at = [
+            i
+            for i in itertools.compress(range(len(cells)), map(operator.is_, values, none))
+            if cells[i]
+        ]
+        if not at:
+            stats[0] = looked + len(cells)
+            return values, []
+        new = list(map(cells.__getitem__, at))
+        found, slow = _fast_decimals(new, parse)
+        room = len(memo) < _MEMO_LIMIT
+        for i, cell, value in zip(at, new, found, strict=True):
+            values[i] = value
+            if value is not None and room:
+                memo[cell] = value
+        stats[0] = looked + len(cells)
+        stats[1] = missed + len(at)
+        if stats[0] > _JUDGE_AFTER and stats[1] * 4 > stats[0] * 3:
+            stats[2] = None  # mostly distinct values: the memo costs more than it saves
+        return values, [at[j] for j in slow]
 
     def _cell(
         self, line: int, name: str, parse: Callable[[str], Any], required: bool, raw: str
@@ -723,80 +984,165 @@ class TableReader:
 
 
 _WELL_FORMED: Final = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+_WELL_FORMED_COLUMN: Final = re.compile(r"(?:[0-9]+(?:\.[0-9]+)?\n)*[0-9]+(?:\.[0-9]+)?")
+_SAME_SCALE: Final = [
+    re.compile(r"(?:[0-9]+\n)*[0-9]+"),
+    *(re.compile(rf"(?:[0-9]+\.[0-9]{{{k}}}\n)*[0-9]+\.[0-9]{{{k}}}") for k in range(1, 8)),
+]
+
+
+_WELL_FORMED_OR_EMPTY: Final = re.compile(
+    r"(?:(?:[0-9]+(?:\.[0-9]+)?)?\n)*(?:[0-9]+(?:\.[0-9]+)?)?"
+)
+_GOOD_LINES: Final = re.compile(r"(?:[0-9]+(?:\.[0-9]+)?\n)*")
+
+
+def _bad_lines(joined: str) -> list[int]:
+    r"""Return the indices of the lines of *joined* that are not well-formed decimals.
+
+    Runs of good lines are consumed at regex speed; each bad line costs one step more.
+
+    >>> _bad_lines("1\n2.5\n\n1e3\n7"), _bad_lines("1\n2."), _bad_lines("")
+    ([2, 3], [1], [0])
+    """
+    found: list[int] = []
+    pos = line = 0
+    while True:
+        end = _GOOD_LINES.match(joined, pos).end()  # type: ignore[union-attr]
+        line += joined.count("\n", pos, end)
+        stop = joined.find("\n", end)
+        if stop < 0:  # the last line has no line end
+            if _WELL_FORMED.fullmatch(joined, end) is None:
+                found.append(line)
+            return found
+        found.append(line)
+        line += 1
+        pos = stop + 1
 
 
 def _fast_decimals(
     cells: list[str], parse: Callable[[str], Any]
-) -> tuple[list[int | None], bytearray, list[int]]:
-    """Parse a decimal column; return units, scales and the rows to parse cell by cell.
+) -> tuple[list[tuple[int, int] | None], list[int]]:
+    """Parse a decimal column; return its ``(units, scale)`` values and the rows to parse slowly.
 
-    Well-formed cells (ASCII digits with an optional fraction) are converted together with
-    ``map(int, ...)`` on the joined text with the points removed; empty cells are absent
-    (``None``); every other cell, and a well-formed one the column kind refuses (more than
-    2 places of money, a zero that must be positive), goes to the slow rows.
+    The column is checked as one text (the cells joined by line breaks) against the
+    grammar; its units are then converted together with ``map(int, ...)`` on the joined
+    text with the points removed, and its scales found at once when every cell has the same
+    number of places. Empty cells are absent (``None``); every other cell that is not well
+    formed, and a well-formed one the column kind refuses (more than 2 places of money, a
+    zero that must be positive), goes to the slow rows.
     """
     if not cells:
-        return [], bytearray(), []
-    match = _WELL_FORMED.fullmatch
-    odd = [i for i, c in enumerate(cells) if match(c) is None]
-    if odd:
-        odd_set = set(odd)
-        clean = ["0" if i in odd_set else c for i, c in enumerate(cells)]
+        return [], []
+    joined = "\n".join(cells)
+    original = cells
+    dot = cells[0].find(".")
+    scale = 0 if dot < 0 else len(cells[0]) - dot - 1
+    uniform = scale < len(_SAME_SCALE) and _SAME_SCALE[scale].fullmatch(joined) is not None
+    odd: list[int] = []
+    if not uniform:
+        odd = _bad_lines(joined)  # empty or malformed cells
+        if odd:
+            cells = list(cells)
+            first = next((c for c in cells if _WELL_FORMED.fullmatch(c)), "0")
+            dot = first.find(".")
+            scale = 0 if dot < 0 else len(first) - dot - 1
+            zero = "0." + "0" * scale if scale else "0"  # a well-formed cell of that scale
+            for i in odd:
+                cells[i] = zero
+            joined = "\n".join(cells)
+            uniform = scale < len(_SAME_SCALE) and _SAME_SCALE[scale].fullmatch(joined) is not None
+    units = list(map(int, joined.replace(".", "").split("\n")))
+    values: list[tuple[int, int] | None]
+    if uniform:
+        values = list(zip(units, itertools.repeat(scale)))
+        scales: Sequence[int] = (scale,)
     else:
-        clean = cells
-    units: list[int | None] = list(map(int, "\n".join(clean).replace(".", "").split("\n")))
-    rfind = str.rfind
-    scales = bytearray([(len(c) - 1 - i) if (i := rfind(c, ".")) >= 0 else 0 for c in clean])
+        dots = itertools.repeat(".", len(cells))
+        scales = bytes(map(len, map(_FRACTION, map(str.partition, cells, dots))))
+        values = list(zip(units, scales, strict=True))
+    slow = []
     for i in odd:
-        units[i] = None
-    slow = [i for i in odd if cells[i]]
+        values[i] = None
     limit = 2 if parse is _p_money else 255
-    positive = parse is _p_positive
-    if positive or (scales and max(scales) > limit):
-        slow += [
+    if max(scales) > limit or parse is _p_positive:
+        positive = parse is _p_positive
+        slow = [
             i
-            for i, (u, sc) in enumerate(zip(units, scales, strict=True))
-            if u is not None and (sc > limit or (positive and u == 0))
+            for i, v in enumerate(values)
+            if v is not None and (v[1] > limit or (positive and v[0] == 0))
         ]
-    return units, scales, slow
+        for i in slow:
+            values[i] = None
+    return values, sorted(slow + [i for i in odd if original[i]])
 
 
-def _decimals_by_cell(
-    cells: list[str], parse: Callable[[str], Any]
-) -> tuple[list[int | None], bytearray, list[int]]:
-    units: list[int | None] = []
-    scales = bytearray()
-    slow: list[int] = []
-    max_scale = 2 if parse is _p_money else 255
-    positive = parse is _p_positive
-    append_u, append_s = units.append, scales.append
-    for i, c in enumerate(cells):
-        whole, dot, frac = c.partition(".")
-        if (
-            whole.isdigit()
-            and whole.isascii()
-            and (not dot or (frac.isdigit() and frac.isascii() and len(frac) <= max_scale))
-        ):
-            u = int(whole + frac)
-            if positive and u == 0:
-                slow.append(i)
-            append_u(u)
-            append_s(len(frac))
-        else:
-            if c:
-                slow.append(i)
-            append_u(None)
-            append_s(0)
-    return units, scales, slow
+_NONE_IF_EMPTY: Final[dict[str, None]] = {"": None}
+_DIGITS_COLUMN: Final = re.compile(r"(?:[0-9]+\n)*[0-9]+")
+#: Date text -> ordinal, for every valid date read (bounded by _MEMO_LIMIT).
+_DATES: dict[str, int] = {}
 
 
-def _fast_values(cells: list[str], parse: Callable[[str], Any]) -> tuple[list[Any], list[int]]:
-    """Parse the cells of a non-decimal column; return values and the rows to parse slowly."""
+def _absent_as_none(values: list[Any]) -> list[Any]:
+    """Return *values* with empty cells as ``None`` (the list itself when none is empty)."""
+    return list(map(_NONE_IF_EMPTY.get, values, values)) if "" in values else values
+
+
+#: The whitespace characters of ASCII other than the line ends (what str.strip removes).
+_ASCII_SPACES: Final = " \t\x0b\x0c\x1c\x1d\x1e\x1f"
+
+
+def _spaced(text: str, ascii: bool) -> bool:
+    """Return whether *text* may have whitespace (exactly, for ASCII text; else by regex)."""
+    if ascii:
+        return any(ch in text for ch in _ASCII_SPACES)
+    return _EDGE_SPACE.search(text) is not None
+
+
+def _one_record_each(lines: list[str]) -> bool:
+    """Return whether no quoted cell of *lines* spans a line end (every quote count even)."""
+    quoted = itertools.compress(lines, map(str.__contains__, lines, itertools.repeat('"')))
+    return all(line.count('"') % 2 == 0 for line in quoted)
+
+
+def _fast_values(
+    cells: list[str], parse: Callable[[str], Any], memo: dict[str, int] | None = None
+) -> tuple[list[Any], list[int]]:
+    """Parse the cells of a non-decimal column; return values and the rows to parse slowly.
+
+    Each kind of column has a path that checks and converts the whole column at once
+    (joined text against a pattern, a set of the cells, a memo of the dates read); the cells
+    it cannot take are returned as slow rows, for :meth:`TableReader._cell` to word.
+    """
     if parse is _p_text:
-        return [c or None for c in cells], []
+        return _absent_as_none(cells), []
     if parse is _p_ref:
-        return [c.upper() or None for c in cells], []
-    values: list[Any] = []
+        joined = "\n".join(cells)
+        upper = joined.upper()
+        return _absent_as_none(cells if upper == joined else upper.split("\n")), []
+    if parse is _p_date:
+        return _dates(cells)
+    if (parse is _p_positive_int or parse is _p_count) and memo is not None:
+        # Whole numbers repeat (line numbers): a memo of the texts read, checked ones.
+        known = list(map(memo.get, cells))
+        if None not in known:
+            return known, []
+    if parse is _p_positive_int or parse is _p_count:
+        if _DIGITS_COLUMN.fullmatch("\n".join(cells)) is not None:
+            values: list[Any] = list(map(int, cells))
+            zeros: list[int] = []
+            if parse is _p_positive_int and 0 in values:
+                zeros = [i for i, v in enumerate(values) if v == 0]
+                for i in zeros:
+                    values[i] = None
+            if memo is not None and len(memo) < _MEMO_LIMIT:
+                memo.update(zip(cells, values, strict=True))
+                for i in zeros:
+                    memo.pop(cells[i], None)
+            return values, zeros
+    elif isinstance(parse, _Choice) and parse.allowed.issuperset(cells):
+        return _absent_as_none(cells), []
+    values = []
     slow: list[int] = []
     cache: dict[str, Any] = {}
     for i, c in enumerate(cells):
@@ -810,6 +1156,28 @@ def _fast_values(cells: list[str], parse: Callable[[str], Any]) -> tuple[list[An
             except ValueError:
                 slow.append(i)
         values.append(v)
+    return values, slow
+
+
+def _dates(cells: list[str]) -> tuple[list[int | None], list[int]]:
+    """Parse a date column through the memo of the dates read so far."""
+    values: list[int | None] = list(map(_DATES.get, cells))
+    slow: list[int] = []
+    if None in values:
+        room = len(_DATES) < _MEMO_LIMIT
+        for i in itertools.compress(
+            range(len(cells)), map(operator.is_, values, itertools.repeat(None))
+        ):
+            c = cells[i]
+            if not c:
+                continue
+            try:
+                values[i] = day = _p_date(c)
+            except ValueError:
+                slow.append(i)
+                continue
+            if room:
+                _DATES[c] = day
     return values, slow
 
 
@@ -829,25 +1197,20 @@ def _first_bad_byte(data: bytes) -> int:
 #: Rows per chunk when a whole file is read (what is held as raw cells at once).
 _CHUNK_ROWS: Final = 100_000
 
-#: How many values of a column (spread over it) _shared looks at to judge whether they repeat.
+#: How many first cells of a column are looked at to judge whether its values repeat.
 _SAMPLE: Final = 2_000
-
-
-def _shared(values: list[T]) -> list[T]:
-    """Return *values* with equal values as one object (dictionary encoding, in effect).
-
-    Columns like contract_id, status or origin repeat a few values over millions of rows;
-    sharing one object per distinct value keeps memory in proportion to the distinct values.
-
-    >>> a = _shared(["X" + str(n % 2) for n in range(4)])
-    >>> a, a[0] is a[2]
-    (['X0', 'X1', 'X0', 'X1'], True)
-    """
-    sample = values[:: max(1, len(values) // _SAMPLE)]
-    if len(set(sample)) > len(sample) * 0.95:
-        return values  # distinct values (identifiers, line numbers): sharing gains nothing
-    memo: dict[T, T] = {}
-    return list(map(memo.setdefault, values, values))
+#: Bytes read at once from a file (split into lines at C speed when it has no quote).
+_BLOCK_BYTES: Final = 1 << 22
+#: Lines parsed together: few enough that their columns stay in the processor's cache.
+_SUB_LINES: Final = 1024
+#: Whitespace at the start or end of a cell (cells joined by commas): cells must be stripped.
+_EDGE_SPACE: Final = re.compile(r"(?:^|,)\s|\s(?:,|$)")
+#: At most this many distinct values are remembered per column (and dates in all).
+_MEMO_LIMIT: Final = 1 << 16
+#: A decimal column is judged (memo or joined path) after this many cells.
+_JUDGE_AFTER: Final = 50_000
+_UNDECIDED: Final[Any] = object()
+_FRACTION: Final = operator.itemgetter(2)
 
 
 def _pulling(lines: list[str], start: int, more: Iterator[str]) -> Iterator[str]:
@@ -865,23 +1228,25 @@ def _pulling(lines: list[str], start: int, more: Iterator[str]) -> Iterator[str]
         k += 1
 
 
-class _Hashing(io.RawIOBase):
-    """A raw binary reader that hashes (sha256) every byte read through it."""
+class _Chained(io.RawIOBase):
+    """A raw binary reader of *prefix*, then of *raw*, hashing what it reads from *raw*."""
 
-    def __init__(self, raw: IO[bytes]) -> None:
+    def __init__(self, prefix: bytes, raw: IO[bytes], digest: Any) -> None:
+        self.prefix = memoryview(prefix)
         self.raw = raw
-        self.digest = hashlib.sha256()
+        self.digest = digest
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
+        if self.prefix:
+            n = min(len(buffer), len(self.prefix))
+            buffer[:n] = self.prefix[:n]
+            self.prefix = self.prefix[n:]
+            return n
         data = self.raw.read(len(buffer))
         n = len(data)
         buffer[:n] = data
         self.digest.update(data)
         return n
-
-    def close(self) -> None:
-        self.raw.close()
-        super().close()

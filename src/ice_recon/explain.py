@@ -60,15 +60,6 @@ def _eq(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return a[0] * pow10(s - a[1]) == b[0] * pow10(s - b[1])
 
 
-def _canonical(text: str) -> bool:
-    """Return whether decimal text is written as formatting its value writes it.
-
-    The text has passed the decimal grammar of DESIGN section 4; only leading zeros
-    (``007.5``) make it differ.
-    """
-    return text[0] != "0" or len(text) == 1 or text[1] == "."
-
-
 def _signed(cents: int) -> str:
     return ("+" if cents > 0 else "") + format_cents(cents)
 
@@ -145,10 +136,10 @@ class Explainer:
         matched = _S.MATCHED
         zero = _ZERO
         labor = BASIS_LABOR_HOURS
-        for k, (status, parts, rule, trip, q, used, qb, qb_text, pb_text, money, day) in enumerate(
+        for k, (status, parts, rule, trip, q, used, qb, pb, a, day) in enumerate(
             zip(
-                c.status, c.parts, p.rule, m.trip, p.q, c.used, chunk.qty, chunk.qty_text,
-                chunk.price_text, chunk.amount_text, chunk.day,
+                c.status, c.parts, p.rule, m.trip, p.q, c.used, chunk.qty, chunk.price,
+                chunk.amount, chunk.day,
                 strict=True,
             )
         ):  # fmt: skip
@@ -157,15 +148,11 @@ class Explainer:
                 or status is not matched
                 or rule is None
                 or trip is None
-                or (pb_text[0] == "0" and len(pb_text) > 1 and pb_text[1] != ".")
-                or (qb_text[0] == "0" and len(qb_text) > 1 and qb_text[1] != ".")
-                or len(money) < 4
-                or money[-3] != "."
-                or (money[0] == "0" and money[1] != ".")
                 or (rule.rate is None and rule.fuel is None)
             ):
                 append(line(chunk, m, p, c, k))
                 continue
+            qb_text, pb_text, money = number(qb), number(pb), format_cents(a)
             q_text = qb_text if q == qb else number(q)
             if q is used or q == used:
                 measured = f"trip {trip[T_ID]} recorded {q_text}"
@@ -199,14 +186,8 @@ class Explainer:
         rule = p.rule[k]
         trip = m.trip[k]
         status = c.status[k]
-        money = chunk.amount_text[k]
-        if len(money) < 4 or money[-3] != "." or not _canonical(money):
-            money = format_cents(a)
-        qb_text, pb_text = chunk.qty_text[k], chunk.price_text[k]
-        if not _canonical(qb_text):
-            qb_text = number(qb)
-        if not _canonical(pb_text):
-            pb_text = number(pb)
+        money = format_cents(a)
+        qb_text, pb_text = number(qb), number(pb)
         if rule is not None:
             billed = f"billed {qb_text} {rule.basis} x {pb_text} = {money}"
         else:

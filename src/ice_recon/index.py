@@ -397,7 +397,7 @@ class TripIndex:
 
 def _scaled(column: DecimalColumn) -> list[tuple[int, int] | None]:
     """Return the values of *column* as ``(units, scale)`` pairs, ``None`` where absent."""
-    return [None if u is None else (u, s) for u, s in zip(column.units, column.scales, strict=True)]
+    return column.values
 
 
 class Roster:
@@ -421,7 +421,7 @@ class Roster:
         self._person = person_ids
         self._category = categories
         self._hours = hours
-        assert None not in hours.units  # required column; unusable rows are not stored
+        assert None not in hours.values  # required column; unusable rows are not stored
         self._contract = contract_ids
         self._trip = trip_ids
         n = len(trip_ids)
@@ -501,8 +501,9 @@ class Roster:
         found: tuple[str, int, int] | None = None
         for r in self._rows(contract_id, trip_id):
             if self._person[r] == person_id:
-                units, scale = self._hours.units[r], self._hours.scales[r]
-                assert units is not None
+                hours = self._hours.values[r]
+                assert hours is not None
+                units, scale = hours
                 if found is None:
                     found = (self._category[r], units, scale)
                 else:

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import operator
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -143,13 +144,22 @@ def _row_view(parsed: Parsed | None) -> Iterator[_Row]:
         )
 
 
+def _usable(parsed: Parsed) -> list[int]:
+    """Return the rows of *parsed* without a problem."""
+    return list(itertools.compress(range(len(parsed.ok)), parsed.ok))
+
+
 def _take(values: list[Any], keep: list[int]) -> list[Any]:
-    return [values[i] for i in keep]
+    if len(keep) == len(values):
+        return values  # every row kept: no copy
+    return list(map(values.__getitem__, keep))
 
 
 def _decimals(parsed: Parsed, name: str, keep: list[int]) -> DecimalColumn:
-    units, scales = parsed.units[name], parsed.scales[name]
-    return DecimalColumn([units[i] for i in keep], bytearray(scales[i] for i in keep))
+    values = parsed.values[name]
+    if len(keep) == len(values):
+        return DecimalColumn.of(values)  # every row kept: no copy
+    return DecimalColumn.of(list(map(values.__getitem__, keep)))
 
 
 class _Loader:
@@ -201,14 +211,14 @@ class _Loader:
         table = ManifestTable(file=reader.file)
         measure_names = reader.extra_names
         if p is not None:
-            keep = [i for i, good in enumerate(p.ok) if good]
+            keep = _usable(p)
             cancelled = TripStatus.CANCELLED.value
-            status = p.values["status"]
             table.line = _take(p.lines, keep)
             table.trip_id = _take(p.values["trip_id"], keep)
             table.contract_id = _take(p.values["contract_id"], keep)
             table.service_date = _take(p.values["service_date"], keep)
-            table.cancelled = bytearray(1 if status[i] == cancelled else 0 for i in keep)
+            statuses = _take(p.values["status"], keep)
+            table.cancelled = bytearray(map(operator.eq, statuses, itertools.repeat(cancelled)))
             table.origin = _take(p.values["origin"], keep)
             table.destination = _take(p.values["destination"], keep)
             table.cancel_notice_hours = _decimals(p, "cancel_notice_hours", keep)
@@ -216,7 +226,12 @@ class _Loader:
         # Duplicate trip ids within a contract: every copy is unusable.
         first: dict[tuple[str, str], int] = {}
         bad: set[int] = set()
-        for i, key in enumerate(zip(table.contract_id, table.trip_id, strict=True)):
+        keys: Iterable[tuple[str, str]] = zip(table.contract_id, table.trip_id, strict=True)
+        if len(set(keys)) == len(table):
+            keys = ()  # every (contract, trip) once: nothing to report
+        else:
+            keys = zip(table.contract_id, table.trip_id, strict=True)
+        for i, key in enumerate(keys):
             j = first.setdefault(key, i)
             if j != i:
                 self.problem(
@@ -239,7 +254,7 @@ class _Loader:
         self.finish(reader)
         table = StaffTable(file=reader.file)
         if p is not None:
-            keep = [i for i, good in enumerate(p.ok) if good]
+            keep = _usable(p)
             table.line = _take(p.lines, keep)
             table.trip_id = _take(p.values["trip_id"], keep)
             table.contract_id = _take(p.values["contract_id"], keep)
@@ -250,7 +265,13 @@ class _Loader:
         seen: dict[tuple[str, str, str], int] = {}
         bad_keys: set[tuple[str, str, str]] = set()
         category, line = table.labor_category, table.line
-        keys = zip(table.contract_id, table.trip_id, table.person_id, strict=True)
+        keys: Iterable[tuple[str, str, str]] = zip(
+            table.contract_id, table.trip_id, table.person_id, strict=True
+        )
+        if len(set(keys)) == len(table):
+            keys = ()  # every person once per trip: no two categories
+        else:
+            keys = zip(table.contract_id, table.trip_id, table.person_id, strict=True)
         for i, key in enumerate(keys):
             j = seen.setdefault(key, i)
             if category[j] != category[i]:
@@ -664,9 +685,7 @@ def line_table(parsed: Parsed | None, file: str) -> InvoiceLineTable:
     t.origin = v["origin"]
     t.destination = v["destination"]
     t.description = v["description"]
-    t.quantity_text = p.text["quantity"]
-    t.unit_price_text = p.text["unit_price"]
-    t.amount_text = p.text["amount"]
+
     return t
 
 
@@ -676,9 +695,11 @@ def mark_duplicate_keys(t: InvoiceLineTable, problems: list[Problem]) -> None:
     The problem is reported at each later row (in file line order), naming the first one.
     Rows are visited in file line order, whatever their order in *t*.
     """
+    if len(set(zip(t.contract_id, t.invoice_id, t.line_no, strict=True))) == len(t):
+        return  # every key once
     first: dict[tuple[str, str, int], int] = {}
     rows: Sequence[int] = range(len(t))
-    if any(a > b for a, b in itertools.pairwise(t.line)):
+    if t.line != sorted(t.line):
         rows = sorted(rows, key=t.line.__getitem__)
     for i in rows:
         no = t.line_no[i]

@@ -420,7 +420,7 @@ class ChunkResult:
         invoice = _cells(chunk.invoice)
         line_no = _cells(chunk.line_no_text)
         statuses, findings, billed_col, expected_col = c.status, c.findings, c.billed, c.expected
-        rules, kinds, trips, texts = c.rule, m.kind, m.trip, chunk.amount_text
+        rules, kinds, trips = c.rule, m.kind, m.trip
         matched = Status.MATCHED
         cited = explainer.rule_cells
         plain_ids = explainer.plain_trip_ids
@@ -434,9 +434,7 @@ class ChunkResult:
                 trip = trips[k]
                 trip_id = "" if trip is None else trip[T_ID] if plain_ids else q(trip[T_ID])
                 if status is matched and billed == expected:
-                    text = texts[k]
-                    if len(text) < 4 or text[-3] != "." or (text[0] == "0" and text[1] != "."):
-                        text = f(billed)
+                    text = f(billed)
                     money = f"{text},{text},0.00,0.00,0.00,0.00,{trip_id},"
                 else:
                     money = (

@@ -35,43 +35,70 @@ __all__ = [
 ]
 
 
-@attrs.define
 class DecimalColumn:
-    """A column of optional decimals as scaled integers: ``units[i] / 10**scales[i]``.
+    """A column of optional decimals as scaled integers: ``(units, scale)`` per row.
 
-    ``units[i] is None`` means the cell was empty (absent) or unreadable.
+    The value of a row is ``units / 10**scale``, with the scale it was written with; ``None``
+    means the cell was empty (absent) or unreadable. Equal cells of a column read from a
+    file are one pair object (the reader memoizes them), so a repeated rate or quantity
+    costs one pointer per row.
 
     >>> col = DecimalColumn()
     >>> col.append(1374, 1); col.append(None, 0)
-    >>> col.get(0), col.get(1), col.decimal(0)
-    ((1374, 1), None, Decimal('137.4'))
+    >>> col.get(0), col.get(1), col.decimal(0), col.units, list(col.scales)
+    ((1374, 1), None, Decimal('137.4'), [1374, None], [1, 0])
     """
 
-    units: list[int | None] = attrs.field(factory=list)
-    scales: bytearray = attrs.field(factory=bytearray)
+    __slots__ = ("values",)
+
+    def __init__(self, units: Sequence[int | None] = (), scales: Sequence[int] = ()) -> None:
+        #: The rows as ``(units, scale)`` pairs, ``None`` where absent.
+        self.values: list[tuple[int, int] | None] = [
+            None if u is None else (u, s) for u, s in zip(units, scales, strict=True)
+        ]
+
+    @classmethod
+    def of(cls, values: list[tuple[int, int] | None]) -> DecimalColumn:
+        """Return the column of these ``(units, scale)`` pairs (the list is not copied)."""
+        column = cls.__new__(cls)
+        column.values = values
+        return column
+
+    @property
+    def units(self) -> list[int | None]:
+        """The units of every row (``None`` where absent)."""
+        return [None if v is None else v[0] for v in self.values]
+
+    @property
+    def scales(self) -> bytearray:
+        """The scale of every row (0 where absent)."""
+        return bytearray(0 if v is None else v[1] for v in self.values)
 
     def append(self, units: int | None, scale: int) -> None:
         """Append one value (``None`` for absent)."""
-        self.units.append(units)
-        self.scales.append(scale)
+        self.values.append(None if units is None else (units, scale))
 
     def get(self, i: int) -> tuple[int, int] | None:
         """Return ``(units, scale)`` of row *i*, or ``None`` when absent."""
-        u = self.units[i]
-        return None if u is None else (u, self.scales[i])
+        return self.values[i]
 
     def decimal(self, i: int) -> Decimal | None:
         """Return row *i* as a ``Decimal`` with its written scale, or ``None``."""
-        u = self.units[i]
-        return None if u is None else scaled_to_decimal(u, self.scales[i])
+        v = self.values[i]
+        return None if v is None else scaled_to_decimal(*v)
 
     def take(self, keep: list[int]) -> DecimalColumn:
         """Return a new column with the rows at positions *keep*, in that order."""
-        units, scales = self.units, self.scales
-        return DecimalColumn([units[i] for i in keep], bytearray(scales[i] for i in keep))
+        return DecimalColumn.of(list(map(self.values.__getitem__, keep)))
 
     def __len__(self) -> int:
-        return len(self.units)
+        return len(self.values)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DecimalColumn) and self.values == other.values
+
+    def __repr__(self) -> str:
+        return f"DecimalColumn.of({self.values!r})"
 
 
 @attrs.frozen(kw_only=True)
@@ -209,9 +236,6 @@ class InvoiceLineTable:
     origin: list[str | None] = attrs.field(factory=list)
     destination: list[str | None] = attrs.field(factory=list)
     description: list[str | None] = attrs.field(factory=list)
-    quantity_text: list[str] = attrs.field(factory=list)
-    unit_price_text: list[str] = attrs.field(factory=list)
-    amount_text: list[str] = attrs.field(factory=list)
 
     def __len__(self) -> int:
         return len(self.invoice_id)
@@ -224,9 +248,7 @@ class InvoiceLineTable:
         ([], 0)
         """
         columns: list[Sequence[Any]] = [getattr(self, name) for name in _LINE_COLUMNS]
-        for name in _LINE_DECIMALS:
-            column: DecimalColumn = getattr(self, name)
-            columns += (column.units, column.scales)
+        columns += [getattr(self, name).values for name in _LINE_DECIMALS]
         return list(zip(*columns, strict=True))
 
     @classmethod
@@ -238,10 +260,8 @@ class InvoiceLineTable:
             return table
         for k, name in enumerate(_LINE_COLUMNS):
             setattr(table, name, bytearray(columns[k]) if name in _FLAGS else list(columns[k]))
-        k = len(_LINE_COLUMNS)
-        for name in _LINE_DECIMALS:
-            setattr(table, name, DecimalColumn(list(columns[k]), bytearray(columns[k + 1])))
-            k += 2
+        for k, name in enumerate(_LINE_DECIMALS, len(_LINE_COLUMNS)):
+            setattr(table, name, DecimalColumn.of(list(columns[k])))
         return table
 
     def invoice_line(self, i: int) -> InvoiceLine | None:
@@ -286,10 +306,6 @@ _LINE_COLUMNS: Final = tuple(
 _TO_CENTS: Final = (100, 10, 1)
 
 
-def _pairs(units: list[int | None], scales: bytearray) -> list[tuple[int, int] | None]:
-    return [None if u is None else (u, s) for u, s in zip(units, scales, strict=True)]
-
-
 class LineChunk:
     """Invoice lines in processing order, as the columns the stages compute on (internal).
 
@@ -302,7 +318,6 @@ class LineChunk:
 
     __slots__ = (
         "amount",
-        "amount_text",
         "category",
         "clin",
         "contract",
@@ -313,9 +328,7 @@ class LineChunk:
         "origin",
         "person",
         "price",
-        "price_text",
         "qty",
-        "qty_text",
         "ref",
         "rows",
         "start",
@@ -337,15 +350,11 @@ class LineChunk:
         self.line_no_text: list[str] = take(table.line_no_text)
         self.clin: list[str | None] = take(table.clin)
         self.day: list[int | None] = take(table.service_date)
-        self.qty = _pairs(take(table.quantity.units), take(table.quantity.scales))
-        self.price = _pairs(take(table.unit_price.units), take(table.unit_price.scales))
+        self.qty: list[tuple[int, int] | None] = take(table.quantity.values)
+        self.price: list[tuple[int, int] | None] = take(table.unit_price.values)
         self.amount: list[int | None] = [
-            None if u is None else u * _TO_CENTS[s]
-            for u, s in zip(take(table.amount.units), take(table.amount.scales), strict=True)
+            None if v is None else v[0] * _TO_CENTS[v[1]] for v in take(table.amount.values)
         ]
-        self.qty_text: list[str] = take(table.quantity_text)
-        self.price_text: list[str] = take(table.unit_price_text)
-        self.amount_text: list[str] = take(table.amount_text)
         self.ref: list[str | None] = take(table.trip_ref)
         self.category: list[str | None] = take(table.labor_category)
         self.person: list[str | None] = take(table.person_id)
