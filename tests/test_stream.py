@@ -14,6 +14,7 @@ import sys
 import tempfile
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -51,20 +52,31 @@ def _in_memory(folder: Path, out: Path, policy: Policy | None = None) -> dict[st
 
 
 @settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow], deadline=None)
-@given(datasets(), st.integers(1, 8), st.sampled_from([1, 1, 2, 3]))
+@given(
+    datasets(),
+    st.integers(1, 8),
+    st.sampled_from([1, 1, 2, 3]),
+    st.sampled_from([0, stream.DEFAULT_MEMORY_BYTES]),
+    st.integers(1, 9),
+)
 def test_streamed_outputs_are_the_in_memory_outputs(
-    case: tuple[Tables, Policy], batch_lines: int, workers: int
+    case: tuple[Tables, Policy], batch_lines: int, workers: int, memory: int, read_lines: int
 ) -> None:
-    """Any batch size and worker count writes the same four files, byte for byte."""
+    """Any batch size, worker count and chunking, in memory or spilled: the same four files."""
     tables, policy = case
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, mock.patch.object(stream, "_READ_LINES", read_lines):
         root = Path(tmp)
         (root / "in").mkdir()
         _write_tables(tables, root / "in")
         want = _in_memory(root / "in", root / "a", policy)
 
         totals = reconcile_to(
-            root / "in", root / "b", policy=policy, batch_lines=batch_lines, workers=workers
+            root / "in",
+            root / "b",
+            policy=policy,
+            batch_lines=batch_lines,
+            workers=workers,
+            memory_bytes=memory,
         )
 
         assert _files(root / "b") == want
@@ -86,7 +98,8 @@ def test_duplicate_line_keys_far_apart_are_found_across_chunks(tmp_path: Path) -
     _rewrite(path, [*rows, copy])
     want = _in_memory(folder, tmp_path / "a")
 
-    totals = reconcile_to(folder, tmp_path / "b", batch_lines=1)
+    with mock.patch.object(stream, "_READ_LINES", 5):
+        totals = reconcile_to(folder, tmp_path / "b", batch_lines=1, memory_bytes=0)
 
     assert _files(tmp_path / "b") == want
     dup = [p for p in totals.problems if p.message.startswith("duplicate line")]
@@ -286,21 +299,23 @@ def test_lines_read_in_parallel_parts_are_read_like_the_whole_file(
     path.write_bytes(_variant(text, kind))
     want = _in_memory(folder, tmp_path / "a")
 
-    totals = reconcile_to(folder, tmp_path / "b", workers=workers, batch_lines=batch_lines)
+    totals = reconcile_to(
+        folder, tmp_path / "b", workers=workers, batch_lines=batch_lines, memory_bytes=0
+    )
 
     assert _files(tmp_path / "b") == want
     assert totals.problems == load(folder).problems
 
 
-def test_many_runs_are_merged_a_few_at_a_time(
+def test_many_chunks_routed_to_many_batches_give_the_same_files(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """More sorted runs than the merge fan-in go through intermediate merges, same result."""
-    monkeypatch.setattr(stream, "_FAN_IN", 3)
+    """Spilled in 9 chunks and one batch per invoice, the lines give the in-memory files."""
+    monkeypatch.setattr(stream, "_READ_LINES", 7)
     work = tmp_path / "work"
     work.mkdir()
 
-    reconcile_to(sample_dir(), tmp_path / "b", batch_lines=1, workdir=work)  # 60 runs
+    reconcile_to(sample_dir(), tmp_path / "b", batch_lines=1, workdir=work, memory_bytes=0)
 
     assert _files(tmp_path / "b") == _in_memory(sample_dir(), tmp_path / "a")
     assert list(work.iterdir()) == []

@@ -53,6 +53,7 @@ __all__ = [
     "order_key",
     "ordered",
     "processing_order",
+    "sorted_invoices",
     "within_tolerance",
 ]
 
@@ -120,6 +121,16 @@ def processing_order(inputs: Inputs) -> list[int]:
     return ordered(inputs.invoice_lines, invoice_dates(inputs.invoices))
 
 
+def sorted_invoices(
+    invoices: Iterable[tuple[str, str]], dates: Mapping[tuple[str, str], str]
+) -> list[tuple[str, str]]:
+    """Return the (contract, invoice) keys in processing order: dated first, by date."""
+    return sorted(
+        invoices,
+        key=lambda k: (0, day, *k) if (day := dates.get(k)) is not None else (1, "", *k),
+    )
+
+
 def ordered(t: InvoiceLineTable, dates: Mapping[tuple[str, str], str]) -> list[int]:
     """Return the rows of *t* in processing order, given each invoice's date."""
     groups: dict[tuple[str, str], list[int]] = {}
@@ -129,11 +140,7 @@ def ordered(t: InvoiceLineTable, dates: Mapping[tuple[str, str], str]) -> list[i
             groups[key] = [i]
         else:
             rows.append(i)
-    undated = ""
-    invoices = sorted(
-        groups,
-        key=lambda k: (0, day, *k) if (day := dates.get(k)) is not None else (1, undated, *k),
-    )
+    invoices = sorted_invoices(groups, dates)
     numbers, texts = t.line_no, t.line_no_text
     order: list[int] = []
     for key in invoices:

@@ -17,7 +17,15 @@ from ice_recon.price import Pricer, price_chunk
 from ice_recon.report import ChunkResult, Report, report
 from ice_recon.tables import LineChunk
 
-__all__ = ["CHUNK_LINES", "Stopwatch", "chunk_bounds", "reconcile", "run_stages"]
+__all__ = [
+    "CHUNK_LINES",
+    "STAGES",
+    "Stopwatch",
+    "chunk_bounds",
+    "reconcile",
+    "run_stages",
+    "stages",
+]
 
 
 def reconcile(
@@ -84,9 +92,25 @@ def run_stages(
     step: Stopwatch,
 ) -> list[ChunkResult]:
     """Match, price and classify each chunk in order; report each stage's total time."""
+    spent = dict.fromkeys(STAGES, 0.0)
+    results = list(stages(chunks, pricer, policy, state, spent))
+    step.split(*spent.items())
+    return results
+
+
+#: The stages that run chunk by chunk, in order.
+STAGES: Final = ("match", "price", "classify")
+
+
+def stages(
+    chunks: Iterable[LineChunk],
+    pricer: Pricer,
+    policy: Policy,
+    state: MatchState,
+    spent: dict[str, float],
+) -> Iterator[ChunkResult]:
+    """Yield each chunk matched, priced and classified, adding each stage's time to *spent*."""
     clock = time.perf_counter
-    spent = [0.0, 0.0, 0.0]
-    results: list[ChunkResult] = []
     for chunk in chunks:
         t0 = clock()
         m = match_chunk(chunk, pricer, policy, state)
@@ -95,12 +119,10 @@ def run_stages(
         t2 = clock()
         c = classify_chunk(chunk, m, p, policy)
         t3 = clock()
-        spent[0] += t1 - t0
-        spent[1] += t2 - t1
-        spent[2] += t3 - t2
-        results.append(ChunkResult(chunk, m, p, c))
-    step.split(("match", spent[0]), ("price", spent[1]), ("classify", spent[2]))
-    return results
+        spent["match"] += t1 - t0
+        spent["price"] += t2 - t1
+        spent["classify"] += t3 - t2
+        yield ChunkResult(chunk, m, p, c)
 
 
 #: Lines per chunk: small enough that a chunk's columns stay in the processor's cache.

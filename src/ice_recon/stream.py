@@ -1,36 +1,36 @@
-"""Reconcile a folder of any size in bounded memory: stream the invoice lines in batches.
+"""Reconcile a folder of any size: the invoice lines in memory, or spilled in batches.
 
 :func:`ice_recon.reconcile` holds every invoice line and every result in memory. This module
-runs the same stages with only the *resident* tables in memory — rate rules, manifests,
-roster, fuel index, invoice headers, and the claims — while the invoice lines go through in
-batches and the results are written to ``results.csv`` as they are made:
+runs the same stages writing the results to ``results.csv`` chunk by chunk, and it holds the
+invoice lines in memory only when ``invoice_lines.csv`` is at most *memory_bytes* long
+(256 MiB by default, about three million lines). A longer file is *spilled*:
 
-1. **Split** (:func:`prepare`). ``invoice_lines.csv`` is read in chunks; each chunk is
-   validated, put in processing order and spilled to a temporary file (a sorted *run*).
-2. **Merge** (:func:`prepare`). The runs are merged into the processing order and cut into
-   *batches* of about ``batch_lines`` lines, never inside an invoice — so a duplicated
-   (contract, invoice, line_no) key is always within one batch, where it is found exactly
-   as :func:`load` finds it, before anything is reconciled.
+1. **Read** (:func:`prepare`). ``invoice_lines.csv`` is read and validated in chunks, each
+   written to a temporary file (:mod:`marshal`, the columns as they are), and every invoice
+   is counted.
+2. **Batch** (:func:`prepare`). The invoices are sorted into the processing order and cut
+   into *batches* of about ``batch_lines`` lines, never inside an invoice; each chunk's rows
+   are routed to their batches. Each batch is then read once to find duplicated (contract,
+   invoice, line_no) keys — always within one invoice, so within one batch — before anything
+   is reconciled (``--strict`` stops on them).
 3. **Claim.** Every batch, in order, claims the charges of its exact matches
    (:func:`~ice_recon.match.claim_exact`): exact matching precedes inference for *all*
-   lines, so this pass must end before any line is inferred.
-4. **Match, classify, write.** Every batch, in order, is matched by inference against the
-   charges still unclaimed (:func:`~ice_recon.match.match_batch`), classified, added to the
-   ledgers, and its rows appended to ``results.csv``.
+   lines, so this pass ends before any line is inferred.
+4. **Match, price, classify, write.** Every batch, in order, goes through the stages chunk
+   by chunk, and each chunk's rows are appended to ``results.csv``.
 
-With ``workers=N`` the contracts are split into N groups (partition independence, DESIGN
-section 7: contracts share nothing) and steps 2-4 run for each group in its own forked
-process; the groups' results are merged back into the processing order. Step 1 runs in N
-processes too when the file has no quote character (then any line end is a record end, so
-it can be cut into N byte ranges), and ``staff.csv`` is read beside the manifest.
+In memory, steps 3 and 4 run over the chunks of the whole processing order. With
+``workers=N`` the contracts are split into N groups (partition independence, DESIGN section
+7: contracts share nothing) and steps 3-4 run for each group in its own forked process; the
+groups' results are merged back into the processing order, invoice by invoice.
 
 The output files are byte for byte those of ``reconcile(load(folder)).write(out_dir)``,
-whatever ``batch_lines`` and ``workers`` are (a property test checks this).
+whatever ``batch_lines``, ``workers`` and ``memory_bytes`` are (a property test checks this).
 
 >>> import tempfile
 >>> from ice_recon.cli import sample_dir
 >>> with tempfile.TemporaryDirectory() as out:
-...     totals = reconcile_to(sample_dir(), out, batch_lines=7)
+...     totals = reconcile_to(sample_dir(), out, batch_lines=7, memory_bytes=0)
 ...     same = open(f"{out}/results.csv").read().count("\\n") == totals.line_count + 1
 >>> totals.line_count, same
 (60, True)
@@ -38,18 +38,20 @@ whatever ``batch_lines`` and ``workers`` are (a property test checks this).
 
 from __future__ import annotations
 
-import csv
+import hashlib
 import heapq
 import io
 import itertools
+import marshal
 import os
 import pickle
 import shutil
 import tempfile
+import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any, Final, TypeVar
+from typing import IO, Final
 
 import attrs
 
@@ -60,70 +62,35 @@ from ice_recon.errors import Problem
 from ice_recon.explain import Explainer, problem_columns
 from ice_recon.index import Index, build
 from ice_recon.load import Inputs, line_table, load_resident, mark_duplicate_keys
-from ice_recon.match import MatchState, claim_exact, invoice_dates, order_key
+from ice_recon.match import MatchState, claim_exact, invoice_dates, ordered, sorted_invoices
 from ice_recon.policy import Policy
 from ice_recon.price import Pricer
-from ice_recon.reconcile import Stopwatch, chunk_bounds, run_stages
-from ice_recon.report import RESULT_COLUMNS, Accumulator, Totals, untied
+from ice_recon.reconcile import STAGES, Stopwatch, chunk_bounds, stages
+from ice_recon.report import RESULT_COLUMNS, Accumulator, ChunkResult, Totals, csv_cell_line, untied
 from ice_recon.tables import InvoiceLineTable, LineChunk
 
-__all__ = ["DEFAULT_BATCH_LINES", "Prepared", "prepare", "reconcile_to"]
+__all__ = [
+    "DEFAULT_BATCH_LINES",
+    "DEFAULT_MEMORY_BYTES",
+    "Prepared",
+    "prepare",
+    "reconcile_to",
+]
 
-#: Invoice lines per batch by default: a batch in flight takes about 2.5 KiB per line
-#: (the lines, their pricing, results and explanations), so about 60 MiB.
+#: Invoice lines per batch when the lines are spilled (a batch is what is in memory).
 DEFAULT_BATCH_LINES: Final = 25_000
-#: Rows per pickled block in a spill file (what a merge holds per run).
-_BLOCK: Final = 4_096
+#: The longest invoice_lines.csv held in memory (bytes); a longer one is spilled.
+DEFAULT_MEMORY_BYTES: Final = 256 << 20
+#: Lines per chunk read from a spilled file.
+_READ_LINES: Final = 100_000
 
-T = TypeVar("T")
 Progress = Callable[[str, float], None]
-OrderKey = tuple[Any, ...]
-
-
-#: At most this many runs are merged at once (each holds an open file and a block).
-_FAN_IN: Final = 64
-
-
-class _Spill:
-    """A sequence of picklable items spilled to a temporary file, read back in order."""
-
-    def __init__(self, folder: Path, name: str) -> None:
-        self.path = folder / name
-        self._file: IO[bytes] | None = self.path.open("wb")
-        self.count = 0
-
-    @classmethod
-    def existing(cls, path: Path, count: int) -> _Spill:
-        """Return the spill of *count* items written earlier to *path* (by another process)."""
-        spill = cls.__new__(cls)
-        spill.path, spill._file, spill.count = path, None, count
-        return spill
-
-    def add(self, item: object) -> None:
-        assert self._file is not None, "spill already closed"
-        pickle.dump(item, self._file, protocol=pickle.HIGHEST_PROTOCOL)
-        self.count += 1
-
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-
-    def __iter__(self) -> Iterator[Any]:
-        self.close()
-        with self.path.open("rb") as f:
-            for _ in range(self.count):
-                yield pickle.load(f)
-
-
-def _unblocked(spill: _Spill) -> Iterator[tuple[OrderKey, tuple[Any, ...]]]:
-    for block in spill:
-        yield from block
+InvoiceKey = tuple[str, str]
 
 
 @attrs.define(eq=False)
 class Prepared:
-    """A folder whose invoice lines have been read and split into sorted runs (step 1).
+    """A folder whose tables are loaded and whose invoice lines are in processing order.
 
     Made by :func:`prepare`; :attr:`problems` is complete (every input problem, as
     :func:`~ice_recon.load.load` reports them) before anything is reconciled, so a caller
@@ -131,19 +98,27 @@ class Prepared:
     delete the temporary files.
 
     Attributes:
-        inputs: the resident tables (``invoice_lines`` is empty: the lines are in runs).
+        inputs: the tables; ``invoice_lines`` holds the lines when they are in memory, and
+            is empty when they are spilled.
         line_count: how many invoice lines were read (INVALID ones included).
         problems: every input problem, sorted like :attr:`Inputs.problems`.
         digests: sha256 of each input file read.
+        spilled: whether the lines were spilled to temporary files (else they are in memory).
     """
 
     inputs: Inputs
     line_count: int
     problems: tuple[Problem, ...]
     digests: dict[str, str]
+    spilled: bool
     _folder: Path
-    _batches: list[tuple[_Spill, int]]  # per contract group: its batches, its lines
     _file: str
+    _dates: dict[InvoiceKey, str]
+    _ranks: dict[InvoiceKey, int]
+    #: Per contract group: its rows in processing order (in memory), or its batches (spilled:
+    #: for each batch, its pieces as (file, offset, length)).
+    _orders: list[list[int]]
+    _batches: list[list[list[tuple[str, int, int]]]]
 
     def close(self) -> None:
         """Delete the temporary files."""
@@ -155,6 +130,27 @@ class Prepared:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @property
+    def groups(self) -> int:
+        """How many contract groups (processes) the lines are reconciled in."""
+        return len(self._batches) if self.spilled else len(self._orders)
+
+    def chunks(self, group: int) -> Iterator[LineChunk]:
+        """Yield the chunks of a contract group's lines, in processing order."""
+        if not self.spilled:
+            table, order = self.inputs.invoice_lines, self._orders[group]
+            for a, b in chunk_bounds(table.contract_id, table.invoice_id, order):
+                yield LineChunk(table, order[a:b], a)
+            return
+        offset = 0
+        for pieces in self._batches[group]:
+            table = _read_batch(self._folder, self._file, pieces)
+            mark_duplicate_keys(table, [])  # reported in prepare(); the marks are made again
+            order = ordered(table, self._dates)
+            for a, b in chunk_bounds(table.contract_id, table.invoice_id, order):
+                yield LineChunk(table, order[a:b], offset + a)
+            offset += len(table)
+
     def reconcile(
         self,
         out_dir: str | os.PathLike[str],
@@ -162,7 +158,7 @@ class Prepared:
         policy: Policy | None = None,
         progress: Progress | None = None,
     ) -> Totals:
-        """Reconcile the lines (steps 2-4), write the four output files; return the totals."""
+        """Reconcile the lines, write the four output files; return the totals."""
         policy = policy or Policy()
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
@@ -170,14 +166,14 @@ class Prepared:
         with paused():
             index = build(self.inputs)
             step("index")
-            if len(self._batches) == 1:
-                sink = _Sink(out / "results.csv", keyed=False)
-                parts = [_reconcile_group(self, 0, index, policy, sink, step)]
+            if self.groups == 1:
+                with _Sink(out / "results.csv", keyed=False) as sink:
+                    parts = [_reconcile_group(self, 0, index, policy, sink, step)]
             else:
-                parts = _fork.forked(_group_worker, len(self._batches), (self, index, policy))
-                step(f"match, price, classify in {len(self._batches)} processes")
+                parts = _fork.forked(_group_worker, self.groups, (self, index, policy))
+                step(f"claim, match, price, classify in {self.groups} processes")
                 _merge_results(
-                    [self._folder / f"results-{g}.bin" for g in range(len(self._batches))],
+                    [self._folder / f"results-{g}.bin" for g in range(self.groups)],
                     out / "results.csv",
                 )
                 step("merge results")
@@ -212,26 +208,31 @@ def prepare(
     workdir: str | os.PathLike[str] | None = None,
     progress: Progress | None = None,
     check: Callable[[Inputs], None] | None = None,
+    memory_bytes: int = DEFAULT_MEMORY_BYTES,
 ) -> Prepared:
-    """Load the resident tables of *input_dir* and split its invoice lines into sorted runs.
+    """Load the tables of *input_dir* and put its invoice lines in processing order.
 
     Args:
-        batch_lines: invoice lines per chunk and per batch (memory grows with it).
+        batch_lines: invoice lines per batch when the lines are spilled.
         workers: how many contract groups (processes) :meth:`Prepared.reconcile` will use.
         workdir: where the temporary files go (default: the system's temporary folder).
         progress: called with each step's name and duration in seconds.
         check: called with the resident tables before any invoice line is read; whatever
             it raises stops the preparation (the CLI refuses a misspelled tolerance basis
             here, before reading millions of lines).
+        memory_bytes: the longest ``invoice_lines.csv`` whose lines are held in memory; a
+            longer one is read and spilled in batches (0: always spill).
 
     Raises:
-        ValueError: *batch_lines* or *workers* is less than 1.
+        ValueError: *batch_lines* or *workers* is less than 1, or *memory_bytes* negative.
         NotADirectoryError: *input_dir* is not a folder.
     """
     if batch_lines < 1:
         raise ValueError(f"batch_lines must be at least 1 (got {batch_lines})")
     if workers < 1:
         raise ValueError(f"workers must be at least 1 (got {workers})")
+    if memory_bytes < 0:
+        raise ValueError(f"memory_bytes must not be negative (got {memory_bytes})")
     step = Stopwatch(progress)
     with paused():
         inputs, path = load_resident(input_dir, workers=workers)
@@ -240,41 +241,36 @@ def prepare(
             check(inputs)
         folder = Path(tempfile.mkdtemp(prefix="ice-recon-", dir=workdir))
         try:
-            groups = _contract_groups(inputs, workers)
             problems = list(inputs.problems)
             reader = TableReader(SPECS[INVOICE_LINES], problems)
-            runs: list[list[_Spill]] = [[] for _ in range(workers)]
             dates = invoice_dates(inputs.invoices)
-            count = 0
-            if path is not None:
-                plan = _plan(path, workers) if workers > 1 else None
-                if plan is None:
-                    splitter = _Splitter(folder, dates, groups, workers, reader.file)
-                    for k, parsed in enumerate(reader.parse_chunks(path, batch_lines)):
-                        splitter.add(line_table(parsed, reader.file), f"0-{k}")
-                    count, names = splitter.count, splitter.names
-                else:
-                    count, names = _split_in_parallel(
-                        plan,
-                        reader,
-                        _Splitter(folder, dates, groups, workers, reader.file),
-                        batch_lines,
-                    )
-                for g, group_names in enumerate(names):
-                    runs[g] = [_Spill.existing(folder / name, n) for name, n in group_names]
-            merging = (folder, runs, reader.file, batch_lines)
-            merged = (
-                [_merge_worker(0, merging)]
-                if workers == 1
-                else _fork.forked(_merge_worker, workers, merging)
-            )
-            for _, _, found in merged:
-                problems += found
-            step("read and sort invoice lines")
+            groups = _contract_groups(inputs, workers)
+            spill = path is not None and path.stat().st_size > memory_bytes
+            if spill:
+                assert path is not None
+                count, ranks, batches = _spill(
+                    path, reader, folder, dates, groups, workers, batch_lines
+                )
+                step("read, sort and batch invoice lines")
+                for pieces in itertools.chain.from_iterable(batches):
+                    table = _read_batch(folder, reader.file, pieces)
+                    mark_duplicate_keys(table, problems)
+                step("find duplicate line keys")
+                orders: list[list[int]] = []
+            else:
+                parsed = reader.parse(path) if path is not None else None
+                table = line_table(parsed, reader.file)
+                mark_duplicate_keys(table, problems)
+                inputs = attrs.evolve(inputs, invoice_lines=table)
+                count = len(table)
+                order = ordered(table, dates)
+                ranks = _ranks(table.contract_id, table.invoice_id, dates)
+                orders = _group_orders(table, order, groups, workers)
+                batches = []
+                step("read and sort invoice lines")
             digests = dict(inputs.digests)
             if reader.digest is not None:
                 digests[reader.file] = reader.digest
-            digests = dict(sorted(digests.items()))
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
@@ -282,10 +278,14 @@ def prepare(
         inputs=inputs,
         line_count=count,
         problems=tuple(sorted(problems, key=Problem.sort_key)),
-        digests=digests,
+        digests=dict(sorted(digests.items())),
+        spilled=spill,
         folder=folder,
-        batches=[(spill, lines) for spill, lines, _ in merged],
         file=reader.file,
+        dates=dates,
+        ranks=ranks,
+        orders=orders,
+        batches=batches,
     )
 
 
@@ -298,55 +298,156 @@ def reconcile_to(
     workers: int = 1,
     progress: Progress | None = None,
     workdir: str | os.PathLike[str] | None = None,
+    memory_bytes: int = DEFAULT_MEMORY_BYTES,
 ) -> Totals:
-    """Reconcile the folder *input_dir* into the output files of *out_dir*, streaming.
+    """Reconcile the folder *input_dir* into the output files of *out_dir*.
 
-    The same files as ``reconcile(input_dir).write(out_dir)``, in memory bounded by the
-    resident tables and *batch_lines* rather than by the number of invoice lines; with
-    *workers* > 1 the contracts are reconciled in that many processes. *progress* is
-    called with each step's name and duration in seconds.
+    The same files as ``reconcile(input_dir).write(out_dir)``, written chunk by chunk; the
+    invoice lines are held in memory up to *memory_bytes* of ``invoice_lines.csv`` and
+    spilled in batches of *batch_lines* beyond; with *workers* > 1 the contracts are
+    reconciled in that many processes. *progress* is called with each step's name and
+    duration in seconds.
     """
     with prepare(
-        input_dir, batch_lines=batch_lines, workers=workers, workdir=workdir, progress=progress
+        input_dir,
+        batch_lines=batch_lines,
+        workers=workers,
+        workdir=workdir,
+        progress=progress,
+        memory_bytes=memory_bytes,
     ) as ready:
         return ready.reconcile(out_dir, policy=policy, progress=progress)
 
 
-# ----------------------------------------------------------------------------------- split
+# ----------------------------------------------------------------------------------- groups
 
 
-class _Splitter:
-    """Sort chunks of invoice lines into runs, one per contract group (step 1)."""
+def _contract_groups(inputs: Inputs, workers: int) -> dict[str, int]:
+    """Assign the contracts of the manifest to *workers* groups, balancing their trips."""
+    if workers == 1:
+        return {}
+    trips: dict[str, int] = {}
+    for c in inputs.manifests.contract_id:
+        trips[c] = trips.get(c, 0) + 1
+    load = [0] * workers
+    groups: dict[str, int] = {}
+    for contract, n in sorted(trips.items(), key=lambda item: (-item[1], item[0])):
+        g = min(range(workers), key=load.__getitem__)
+        groups[contract] = g
+        load[g] += n
+    return groups
 
-    def __init__(
-        self,
-        folder: Path,
-        dates: dict[tuple[str, str], str],
-        groups: dict[str, int],
-        workers: int,
-        file: str,
-    ) -> None:
-        self.folder, self.dates, self.groups, self.workers = folder, dates, groups, workers
-        self.file = file
-        self.count = 0
-        #: per group, the (file name, blocks) of its runs
-        self.names: list[list[tuple[str, int]]] = [[] for _ in range(workers)]
 
-    def fresh(self) -> _Splitter:
-        """Return a splitter like this one, with nothing split yet."""
-        return _Splitter(self.folder, self.dates, self.groups, self.workers, self.file)
+def _group_of(contract: str, groups: dict[str, int], workers: int) -> int:
+    g = groups.get(contract)
+    return zlib.crc32(contract.encode("utf-8", "surrogateescape")) % workers if g is None else g
 
-    def add(self, table: InvoiceLineTable, tag: str) -> None:
-        """Sort *table* into processing order and spill its rows, by group, as runs."""
-        self.count += len(table)
-        keyed = _keyed(table, self.dates)
-        for g, rows in enumerate(_by_group(keyed, self.groups, self.workers)):
-            if rows:
-                spill = _Spill(self.folder, f"run-{g}-{tag}.bin")
-                for block in _in_blocks(iter(rows)):
-                    spill.add(block)
-                spill.close()
-                self.names[g].append((spill.path.name, spill.count))
+
+def _group_orders(
+    table: InvoiceLineTable, order: list[int], groups: dict[str, int], workers: int
+) -> list[list[int]]:
+    """Split the processing order into the orders of the contract groups."""
+    if workers == 1:
+        return [order]
+    of = {c: _group_of(c, groups, workers) for c in set(table.contract_id)}
+    group = list(map(of.__getitem__, table.contract_id))
+    out: list[list[int]] = [[] for _ in range(workers)]
+    for i in order:
+        out[group[i]].append(i)
+    return out
+
+
+def _ranks(
+    contract_ids: Sequence[str], invoice_ids: Sequence[str], dates: dict[InvoiceKey, str]
+) -> dict[InvoiceKey, int]:
+    """Return the rank of each invoice in processing order."""
+    keys = set(zip(contract_ids, invoice_ids, strict=True))
+    return {key: rank for rank, key in enumerate(sorted_invoices(keys, dates))}
+
+
+# ------------------------------------------------------------------------------------ spill
+
+
+def _spill(
+    path: Path,
+    reader: TableReader,
+    folder: Path,
+    dates: dict[InvoiceKey, str],
+    groups: dict[str, int],
+    workers: int,
+    batch_lines: int,
+) -> tuple[int, dict[InvoiceKey, int], list[list[list[tuple[str, int, int]]]]]:
+    """Read invoice_lines.csv into chunk files, batch the invoices, route the rows.
+
+    Returns the number of lines, the invoices' ranks and, per contract group, its batches
+    as lists of pieces (chunk file, offset, length).
+    """
+    plan = _plan(path, workers) if workers > 1 else None
+    if plan is None:
+        chunks, counts = _read_chunks(reader, path, folder, "0")
+    else:
+        chunks, counts = _read_in_parallel(plan, reader, folder)
+    ranks = {key: rank for rank, key in enumerate(sorted_invoices(counts, dates))}
+    # Batches: per group, consecutive invoices of about batch_lines lines.
+    batch_of: dict[InvoiceKey, tuple[int, int]] = {}
+    filled = [0] * workers
+    numbers = [0] * workers
+    for key in sorted(counts, key=ranks.__getitem__):
+        g = _group_of(key[0], groups, workers) if workers > 1 else 0
+        if filled[g] >= batch_lines:
+            numbers[g] += 1
+            filled[g] = 0
+        batch_of[key] = (g, numbers[g])
+        filled[g] += counts[key]
+    batches: list[list[list[tuple[str, int, int]]]] = [
+        [[] for _ in range(numbers[g] + 1)] for g in range(workers)
+    ]
+    for name, _ in chunks:
+        source = folder / name
+        with source.open("rb") as f:
+            table = InvoiceLineTable.from_columns(reader.file, marshal.load(f))
+        source.unlink()
+        rows: dict[tuple[int, int], list[int]] = {}
+        for i, key in enumerate(zip(table.contract_id, table.invoice_id, strict=True)):
+            rows.setdefault(batch_of[key], []).append(i)
+        routed = f"routed-{name}"
+        with (folder / routed).open("wb") as f:
+            for (g, b), members in sorted(rows.items()):
+                start = f.tell()
+                marshal.dump(table.take(members).columns(), f)
+                batches[g][b].append((routed, start, f.tell() - start))
+    return sum(n for _, n in chunks), ranks, [[b for b in g if b] for g in batches]
+
+
+def _read_chunks(
+    reader: TableReader, path: Path, folder: Path, tag: str
+) -> tuple[list[tuple[str, int]], dict[InvoiceKey, int]]:
+    """Read *path* in chunks, each to a file; return the files and the invoices' line counts."""
+    chunks: list[tuple[str, int]] = []
+    counts: dict[InvoiceKey, int] = {}
+    for k, parsed in enumerate(reader.parse_chunks(path, _READ_LINES)):
+        chunks.append(_write_chunk(line_table(parsed, reader.file), folder, f"{tag}-{k}", counts))
+    return chunks, counts
+
+
+def _write_chunk(
+    table: InvoiceLineTable, folder: Path, tag: str, counts: dict[InvoiceKey, int]
+) -> tuple[str, int]:
+    for key in zip(table.contract_id, table.invoice_id, strict=True):
+        counts[key] = counts.get(key, 0) + 1
+    name = f"chunk-{tag}.bin"
+    with (folder / name).open("wb") as f:
+        marshal.dump(table.columns(), f)
+    return name, len(table)
+
+
+def _read_batch(folder: Path, file: str, pieces: list[tuple[str, int, int]]) -> InvoiceLineTable:
+    tables = []
+    for name, start, length in pieces:
+        with (folder / name).open("rb") as f:
+            f.seek(start)
+            tables.append(InvoiceLineTable.from_columns(file, marshal.loads(f.read(length))))
+    return tables[0] if len(tables) == 1 else InvoiceLineTable.joined(file, tables)
 
 
 @attrs.frozen
@@ -365,7 +466,6 @@ def _plan(path: Path, parts: int) -> _Plan | None:
     Only a file without any quote character can be cut at any line end (a quoted cell may
     hold a line break); one with a quote is read by one process, like any other.
     """
-    import hashlib
 
     try:
         size = path.stat().st_size
@@ -414,44 +514,46 @@ def _plan(path: Path, parts: int) -> _Plan | None:
     return _Plan(path, header, ranges, digest.hexdigest())
 
 
-def _split_in_parallel(
-    plan: _Plan, reader: TableReader, splitter: _Splitter, batch_lines: int
-) -> tuple[int, list[list[tuple[str, int]]]]:
-    """Read the byte ranges of *plan* in forked processes, each spilling sorted runs."""
+def _read_in_parallel(
+    plan: _Plan, reader: TableReader, folder: Path
+) -> tuple[list[tuple[str, int]], dict[InvoiceKey, int]]:
+    """Read the byte ranges of *plan* in forked processes, each writing chunk files."""
     layout = reader.header(plan.header)
     reader.digest = plan.digest
     if layout is None:
-        return 0, splitter.names
-    parts = _fork.forked(
-        _split_worker, len(plan.ranges), (plan, reader, layout, splitter, batch_lines)
-    )
-    count = 0
-    names: list[list[tuple[str, int]]] = [[] for _ in splitter.names]
-    for part_count, part_names, problems in parts:
-        count += part_count
+        return [], {}
+    parts = _fork.forked(_read_worker, len(plan.ranges), (plan, reader, layout, folder))
+    chunks: list[tuple[str, int]] = []
+    counts: dict[InvoiceKey, int] = {}
+    rows = 0
+    for part_chunks, part_counts, problems in parts:
+        chunks += part_chunks
+        rows += sum(n for _, n in part_chunks)
+        for key, n in part_counts.items():
+            counts[key] = counts.get(key, 0) + n
         reader.problems.extend(problems)
-        for g, group_names in enumerate(part_names):
-            names[g] += group_names
-    reader.finish(count)
-    return count, names
+    reader.finish(rows)
+    return chunks, counts
 
 
-def _split_worker(part: int) -> tuple[int, list[list[tuple[str, int]]], list[Problem]]:
-    shared: tuple[_Plan, TableReader, Layout, _Splitter, int] = _fork.shared
-    plan, parent, layout, template, batch_lines = shared
-    # A pool process may run several parts: each part starts with empty counts.
-    splitter = template.fresh()
+def _read_worker(
+    part: int,
+) -> tuple[list[tuple[str, int]], dict[InvoiceKey, int], list[Problem]]:
+    shared: tuple[_Plan, TableReader, Layout, Path] = _fork.shared
+    plan, parent, layout, folder = shared
     start, end, first = plan.ranges[part]
     problems: list[Problem] = []
     reader = TableReader(parent.spec, problems)
     reader.file = parent.file
     reader.extra_names = parent.extra_names
+    chunks: list[tuple[str, int]] = []
+    counts: dict[InvoiceKey, int] = {}
     with paused(), plan.path.open("rb") as handle:
         handle.seek(start)
         position = start
         k = 0
         while position < end:
-            chunk = list(itertools.islice(handle, batch_lines))
+            chunk = list(itertools.islice(handle, _READ_LINES))
             size = sum(map(len, chunk))
             if position + size > end:  # the last chunk may run into the next range
                 while chunk and position + size > end:
@@ -462,146 +564,13 @@ def _split_worker(part: int) -> tuple[int, list[list[tuple[str, int]]], list[Pro
             text = b"".join(chunk).decode("utf-8", errors="surrogateescape")
             lines = io.StringIO(text, newline="").readlines()
             table = line_table(reader.parse_lines(layout, lines, first), reader.file)
-            splitter.add(table, f"{part}-{k}")
+            chunks.append(_write_chunk(table, folder, f"{part}-{k}", counts))
             first += len(lines)
             k += 1
-    return splitter.count, splitter.names, problems
+    return chunks, counts, problems
 
 
-def _keyed(
-    table: InvoiceLineTable, dates: dict[tuple[str, str], str]
-) -> list[tuple[OrderKey, tuple[Any, ...]]]:
-    """Return the rows of *table* with their processing-order keys, sorted by them."""
-    t = table
-    keys = [
-        (
-            *order_key(dates.get((c, inv)), c, inv, no, text),
-            line,
-        )
-        for c, inv, no, text, line in zip(
-            t.contract_id, t.invoice_id, t.line_no, t.line_no_text, t.line, strict=True
-        )
-    ]
-    keyed = list(zip(keys, t.rows(), strict=True))
-    keyed.sort(key=_first)
-    return keyed
-
-
-def _first(item: tuple[OrderKey, Any]) -> OrderKey:
-    return item[0]
-
-
-def _contract_groups(inputs: Inputs, workers: int) -> dict[str, int]:
-    """Assign the contracts of the manifest to *workers* groups, balancing their trips."""
-    if workers == 1:
-        return {}
-    trips: dict[str, int] = {}
-    for c in inputs.manifests.contract_id:
-        trips[c] = trips.get(c, 0) + 1
-    load = [0] * workers
-    groups: dict[str, int] = {}
-    for contract, n in sorted(trips.items(), key=lambda item: (-item[1], item[0])):
-        g = min(range(workers), key=load.__getitem__)
-        groups[contract] = g
-        load[g] += n
-    return groups
-
-
-def _group_of(contract: str, groups: dict[str, int], workers: int) -> int:
-    g = groups.get(contract)
-    return zlib.crc32(contract.encode("utf-8", "surrogateescape")) % workers if g is None else g
-
-
-def _by_group(
-    keyed: list[tuple[OrderKey, tuple[Any, ...]]], groups: dict[str, int], workers: int
-) -> list[list[tuple[OrderKey, tuple[Any, ...]]]]:
-    if workers == 1:
-        return [keyed]
-    out: list[list[tuple[OrderKey, tuple[Any, ...]]]] = [[] for _ in range(workers)]
-    memo: dict[str, int] = {}
-    for item in keyed:
-        contract = item[0][2]
-        g = memo.get(contract)
-        if g is None:
-            g = memo[contract] = _group_of(contract, groups, workers)
-        out[g].append(item)
-    return out
-
-
-# ------------------------------------------------------------------------ merge and batches
-
-
-def _merge_worker(
-    group: int, shared: tuple[Path, list[list[_Spill]], str, int] | None = None
-) -> tuple[_Spill, int, list[Problem]]:
-    """Step 2 for one contract group: merge its runs into batches, find duplicate keys.
-
-    Returns the spilled batches, how many lines they hold, and the duplicate-key problems.
-    """
-    folder, runs, file, batch_lines = _fork.shared if shared is None else shared
-    problems: list[Problem] = []
-    batches = _Spill(folder, f"batches-{group}.bin")
-    total = 0
-    with paused():
-        group_runs = _fewer(runs[group], folder, f"{group}")
-        if group_runs:
-            for keys, table in _batches(group_runs, file, batch_lines):
-                mark_duplicate_keys(table, problems)
-                batches.add((keys, table))
-                total += len(table)
-    batches.close()
-    return batches, total, problems
-
-
-def _fewer(runs: list[_Spill], folder: Path, tag: str) -> list[_Spill]:
-    """Merge runs _FAN_IN at a time until at most _FAN_IN are left (few open files)."""
-    level = 0
-    while len(runs) > _FAN_IN:
-        merged: list[_Spill] = []
-        for k in range(0, len(runs), _FAN_IN):
-            part = runs[k : k + _FAN_IN]
-            if len(part) == 1:
-                merged.append(part[0])
-                continue
-            spill = _Spill(folder, f"merged-{tag}-{level}-{k}.bin")
-            for block in _in_blocks(heapq.merge(*(_unblocked(r) for r in part), key=_first)):
-                spill.add(block)
-            spill.close()
-            for r in part:
-                r.path.unlink()
-            merged.append(spill)
-        runs = merged
-        level += 1
-    return runs
-
-
-def _in_blocks(items: Iterator[T]) -> Iterator[list[T]]:
-    """Yield *items* in lists of _BLOCK."""
-    while block := list(itertools.islice(items, _BLOCK)):
-        yield block
-
-
-def _batches(
-    runs: Sequence[_Spill], file: str, batch_lines: int
-) -> Iterator[tuple[list[OrderKey], InvoiceLineTable]]:
-    """Yield the lines of the runs in processing order, in batches that end with an invoice."""
-    merged: Iterable[tuple[OrderKey, tuple[Any, ...]]]
-    merged = (
-        _unblocked(runs[0])
-        if len(runs) == 1
-        else heapq.merge(*(_unblocked(r) for r in runs), key=_first)
-    )
-    keys: list[OrderKey] = []
-    rows: list[tuple[Any, ...]] = []
-    for key, row in merged:
-        # A batch ends only where the invoice changes: (dated, date, contract, invoice).
-        if len(rows) >= batch_lines and key[:4] != keys[-1][:4]:
-            yield keys, InvoiceLineTable.from_rows(file, rows)
-            keys, rows = [], []
-        keys.append(key)
-        rows.append(row)
-    if rows:
-        yield keys, InvoiceLineTable.from_rows(file, rows)
+# ------------------------------------------------------------------------------ reconciling
 
 
 def _reconcile_group(
@@ -610,56 +579,40 @@ def _reconcile_group(
     index: Index,
     policy: Policy,
     sink: _Sink,
-    step: Callable[[str], None] | None = None,
+    step: Stopwatch | None = None,
 ) -> _Part:
-    """Run steps 2-4 for one contract group, writing its result rows to *sink*.
+    """Claim, then match, price, classify and write the lines of one contract group.
 
-    *step*, if given, is told when each step and each batch is done (progress).
+    *step*, if given, is told when each step is done (progress).
     """
-    batches, total = ready._batches[group]
-    done = step or _quiet
     explainer = Explainer(
         problem_columns(ready.problems, ready._file), plain_trip_ids=index.trips.plain_ids
     )
-    resident = ready.inputs
     pricer = Pricer(index, policy.rounding)
-    state = MatchState.new(len(resident.manifests))
-    # Step 3: claim the exact matches of every batch.
-    offset = 0
-    for _, table in batches:
-        for chunk in _chunks(table, offset):
-            claim_exact(chunk, pricer, state)
-        offset += len(table)
-    done("claim exact matches")
-    # Step 4: match, classify and write each batch.
+    state = MatchState.new(len(ready.inputs.manifests))
+    for chunk in ready.chunks(group):
+        claim_exact(chunk, pricer, state)
+    if step is not None:
+        step("claim exact matches")
     acc = Accumulator()
-    offset = 0
-    quiet = Stopwatch(None)
-    with sink:
-        for keys, table in batches:
-            for result in run_stages(_chunks(table, offset), pricer, policy, state, quiet):
-                untied(result, explainer)
-                acc.add(result)
-                rows = result.chunk.rows
-                sink.write([keys[rows[k]] for k in result.order], result.lines(explainer))
-            offset += len(table)
-            done(f"reconciled {offset:,} of {total:,} lines")
+    spent = dict.fromkeys((*STAGES, "write"), 0.0)
+    for result in stages(ready.chunks(group), pricer, policy, state, spent):
+        t0 = time.perf_counter()
+        untied(result, explainer)
+        acc.add(result)
+        sink.write(result, ready._ranks, explainer)
+        spent["write"] += time.perf_counter() - t0
+    if step is not None:
+        step.split(*spent.items())
     return _Part(acc, state.trips, state.pairs)
 
 
-def _chunks(table: InvoiceLineTable, offset: int) -> Iterator[LineChunk]:
-    """Yield the chunks of a batch whose lines are in processing order."""
-    every = range(len(table))
-    for a, b in chunk_bounds(table.contract_id, table.invoice_id, every):
-        yield LineChunk(table, every[a:b], offset + a)
-
-
-def _quiet(stage: str) -> None:
-    pass
-
-
 class _Sink:
-    """Where a group's result rows go: results.csv itself, or keyed rows to merge later."""
+    """Where a group's result lines go: results.csv itself, or blocks to merge later.
+
+    Keyed blocks are the lines of one invoice with the invoice's rank in processing order:
+    the groups' files are merged invoice by invoice.
+    """
 
     def __init__(self, path: Path, *, keyed: bool) -> None:
         self.path = path
@@ -669,7 +622,7 @@ class _Sink:
     def __enter__(self) -> _Sink:
         self._file = self.path.open("wb")
         if not self.keyed:
-            self._file.write(_csv_text([RESULT_COLUMNS]).encode("utf-8"))
+            self._file.write(csv_cell_line(RESULT_COLUMNS).encode("utf-8"))
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -677,47 +630,60 @@ class _Sink:
             self._file.close()
             self._file = None
 
-    def write(self, keys: list[OrderKey], lines: list[str]) -> None:
-        """Write the result *lines* (each ending in a line break) with their order keys."""
+    def write(
+        self, result: ChunkResult, ranks: dict[InvoiceKey, int], explainer: Explainer
+    ) -> None:
+        """Write the result lines of one chunk."""
         assert self._file is not None
+        lines = result.lines(explainer)
         if not self.keyed:
             self._file.write("".join(lines).encode("utf-8"))
             return
-        for block in _in_blocks(zip(keys, lines, strict=True)):
-            pickle.dump(block, self._file, pickle.HIGHEST_PROTOCOL)
-
-
-def _csv_text(rows: Iterable[Sequence[str]]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(rows)
-    return buffer.getvalue()
-
-
-# -------------------------------------------------------------------------------- workers
+        chunk = result.chunk
+        blocks: list[tuple[int, str]] = []
+        start = 0
+        order = list(result.order)
+        for end in range(1, len(order) + 1):
+            if end < len(order):
+                a, b = order[end - 1], order[end]
+                if chunk.invoice[a] == chunk.invoice[b] and chunk.contract[a] == chunk.contract[b]:
+                    continue
+            k = order[start]
+            blocks.append((ranks[(chunk.contract[k], chunk.invoice[k])], "".join(lines[start:end])))
+            start = end
+        pickle.dump(blocks, self._file, pickle.HIGHEST_PROTOCOL)
 
 
 def _group_worker(group: int) -> _Part:
     shared: tuple[Prepared, Index, Policy] = _fork.shared
     ready, index, policy = shared
-    sink = _Sink(ready._folder / f"results-{group}.bin", keyed=True)
-    with paused():
+    with paused(), _Sink(ready._folder / f"results-{group}.bin", keyed=True) as sink:
         return _reconcile_group(ready, group, index, policy, sink)
 
 
 def _merge_results(parts: Sequence[Path], results: Path) -> None:
-    """Merge the groups' keyed result rows into one results.csv in processing order."""
+    """Merge the groups' result blocks into one results.csv in processing order."""
     with results.open("wb") as out:
-        out.write(_csv_text([RESULT_COLUMNS]).encode("utf-8"))
-        merged = heapq.merge(*(_read_keyed(p) for p in parts), key=_first)
-        for chunk in _in_blocks(merged):
-            out.write("".join(line for _, line in chunk).encode("utf-8"))
+        out.write(csv_cell_line(RESULT_COLUMNS).encode("utf-8"))
+        merged = heapq.merge(*(_read_blocks(p) for p in parts), key=_rank)
+        buffer: list[str] = []
+        for _, text in merged:
+            buffer.append(text)
+            if len(buffer) >= 4096:
+                out.write("".join(buffer).encode("utf-8"))
+                buffer.clear()
+        out.write("".join(buffer).encode("utf-8"))
 
 
-def _read_keyed(path: Path) -> Iterator[tuple[OrderKey, str]]:
+def _rank(block: tuple[int, str]) -> int:
+    return block[0]
+
+
+def _read_blocks(path: Path) -> Iterator[tuple[int, str]]:
     with path.open("rb") as f:
         while True:
             try:
-                block = pickle.load(f)
+                blocks = pickle.load(f)
             except EOFError:
                 return
-            yield from block
+            yield from blocks

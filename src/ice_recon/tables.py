@@ -264,6 +264,44 @@ class InvoiceLineTable:
             setattr(table, name, DecimalColumn.of(list(columns[k])))
         return table
 
+    def columns(self) -> list[Any]:
+        """Return the table's columns as plain lists and bytes (what :mod:`marshal` writes)."""
+        out: list[Any] = [
+            bytes(getattr(self, name)) if name in _FLAGS else getattr(self, name)
+            for name in _LINE_COLUMNS
+        ]
+        out += [getattr(self, name).values for name in _LINE_DECIMALS]
+        return out
+
+    @classmethod
+    def from_columns(cls, file: str, columns: Sequence[Any]) -> InvoiceLineTable:
+        """Return the table of *columns* made by :meth:`columns`.
+
+        >>> t = InvoiceLineTable.from_columns("x.csv", InvoiceLineTable().columns())
+        >>> len(t), t.columns() == InvoiceLineTable().columns()
+        (0, True)
+        """
+        table = cls(file=file)
+        for name, column in zip(_LINE_COLUMNS, columns, strict=False):
+            setattr(table, name, bytearray(column) if name in _FLAGS else list(column))
+        for name, column in zip(_LINE_DECIMALS, columns[len(_LINE_COLUMNS) :], strict=True):
+            setattr(table, name, DecimalColumn.of(list(column)))
+        return table
+
+    def take(self, rows: Sequence[int]) -> InvoiceLineTable:
+        """Return a table of the rows at positions *rows*, in that order."""
+        get = functools.partial(_take, rows)
+        return InvoiceLineTable.from_columns(self.file, [get(c) for c in self.columns()])
+
+    @classmethod
+    def joined(cls, file: str, tables: Sequence[InvoiceLineTable]) -> InvoiceLineTable:
+        """Return one table of the rows of *tables*, in order."""
+        columns: list[Any] = [[] for _ in InvoiceLineTable().columns()]
+        for table in tables:
+            for whole, part in zip(columns, table.columns(), strict=True):
+                whole += part
+        return cls.from_columns(file, columns)
+
     def invoice_line(self, i: int) -> InvoiceLine | None:
         """Materialize row *i* as an :class:`~ice_recon.records.InvoiceLine`, or ``None``.
 
