@@ -36,7 +36,7 @@ from ice_recon.match import Matched, MatchState
 from ice_recon.money import Rounding, cents_to_decimal, decimal_to_scaled, format_cents, to_cents
 from ice_recon.price import PricedChunk
 from ice_recon.records import Finding, Status
-from ice_recon.tables import LineChunk
+from ice_recon.tables import LineChunk, ManifestTable
 
 __all__ = [
     "RESULT_COLUMNS",
@@ -48,6 +48,7 @@ __all__ = [
     "LineResult",
     "Report",
     "Totals",
+    "Unbilled",
     "UnbilledTrip",
     "report",
     "untied",
@@ -252,7 +253,7 @@ class Totals:
     counts: Mapping[Status, int]
     ledgers: Ledgers
     contracts: Mapping[str, ContractSummary]
-    unbilled: tuple[UnbilledTrip, ...]
+    unbilled: Sequence[UnbilledTrip]
     invoices: tuple[InvoiceFinding, ...]
     problems: tuple[Problem, ...]
     digests: Mapping[str, str]
@@ -284,12 +285,14 @@ class Totals:
         """Write ``unbilled.csv``, ``invoices.csv`` and ``summary.json`` (not results.csv)."""
         folder = Path(out_dir)
         folder.mkdir(parents=True, exist_ok=True)
+        unbilled = self.unbilled
         _write_csv(
             folder / "unbilled.csv",
             ("contract_id", "trip_id", "service_date", "status"),
-            (
-                (u.contract_id, u.trip_id, u.service_date.isoformat(), u.status)
-                for u in self.unbilled
+            unbilled.rows()
+            if isinstance(unbilled, Unbilled)
+            else (
+                (u.contract_id, u.trip_id, u.service_date.isoformat(), u.status) for u in unbilled
             ),
         )
         _write_csv(
@@ -344,16 +347,6 @@ def _write_csv(path: Path, header: Sequence[str], rows: Any) -> None:
     path.write_bytes(buffer.getvalue().encode("utf-8"))
 
 
-class _Days(dict[int, dt.date]):
-    """Date ordinal -> date, each made once."""
-
-    def __call__(self, ordinal: int) -> dt.date:
-        day = self.get(ordinal)
-        if day is None:
-            day = self[ordinal] = dt.date.fromordinal(ordinal)
-        return day
-
-
 def _quoting() -> str:
     """Return the characters that make :mod:`csv` quote a cell (as results.csv is written)."""
     found = []
@@ -384,6 +377,63 @@ def _cells(column: list[str]) -> list[str]:
     if _QUOTE.search("\x00".join(column)) is None:
         return column
     return [csv_cell(t) for t in column]
+
+
+class Unbilled(Sequence[UnbilledTrip]):
+    """The trips no valid line was matched to, sorted; each record built when accessed.
+
+    (contract_id, trip_id) is unique in the manifest: it alone gives the order by
+    (contract_id, trip_id, service_date, status).
+    """
+
+    def __init__(self, trips: ManifestTable, claimed: bytearray) -> None:
+        self._trips = trips
+        rows = itertools.compress(range(len(trips)), map(operator.not_, claimed))
+        contract, trip_id = trips.contract_id, trips.trip_id
+        self._rows = [r for _, _, r in sorted((contract[r], trip_id[r], r) for r in rows)]
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, i: int) -> UnbilledTrip: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[UnbilledTrip]: ...
+    def __getitem__(self, i: int | slice) -> UnbilledTrip | list[UnbilledTrip]:
+        if isinstance(i, slice):
+            return [self._record(r) for r in self._rows[i]]
+        return self._record(self._rows[i])
+
+    def _record(self, r: int) -> UnbilledTrip:
+        t = self._trips
+        return UnbilledTrip(
+            contract_id=t.contract_id[r],
+            trip_id=t.trip_id[r],
+            service_date=dt.date.fromordinal(t.service_date[r]),
+            status="cancelled" if t.cancelled[r] else "completed",
+        )
+
+    def rows(self) -> Iterator[tuple[str, str, str, str]]:
+        """Yield the rows of unbilled.csv (no header)."""
+        t = self._trips
+        iso = _IsoDays()
+        for r in self._rows:
+            yield (
+                t.contract_id[r],
+                t.trip_id[r],
+                iso(t.service_date[r]),
+                "cancelled" if t.cancelled[r] else "completed",
+            )
+
+
+class _IsoDays(dict[int, str]):
+    """Date ordinal -> ISO text, each made once."""
+
+    def __call__(self, ordinal: int) -> str:
+        text = self.get(ordinal)
+        if text is None:
+            text = self[ordinal] = dt.date.fromordinal(ordinal).isoformat()
+        return text
 
 
 class ChunkResult:
@@ -571,24 +621,7 @@ class Accumulator:
 
     def totals(self, inputs: Inputs, claimed: bytearray, pairs: int) -> dict[str, Any]:
         """Return the :class:`Totals` attributes, given the trips *claimed* by any line."""
-        trips = inputs.manifests
-        contract, trip_id = trips.contract_id, trips.trip_id
-        # (contract_id, trip_id) is unique in the manifest: it alone gives the order by
-        # (contract_id, trip_id, service_date, status).
-        rows = sorted(
-            itertools.compress(range(len(trips)), map(operator.not_, claimed)),
-            key=lambda r: (contract[r], trip_id[r]),
-        )
-        day = _Days()
-        unbilled = tuple(
-            UnbilledTrip(
-                contract_id=contract[r],
-                trip_id=trip_id[r],
-                service_date=day(trips.service_date[r]),
-                status="cancelled" if trips.cancelled[r] else "completed",
-            )
-            for r in rows
-        )
+        unbilled = Unbilled(inputs.manifests, claimed)
         return {
             "line_count": self.lines,
             "counts": self.counts,
