@@ -7,6 +7,7 @@ determinism and for the command line.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import json
 import os
@@ -256,6 +257,39 @@ class TestUnbilledCsv:
             [C, "U9", "2021-12-21", "completed"],
         ]
         assert expected == actual
+
+
+class TestUnbilledSequence:
+    """Report.unbilled is a sequence of UnbilledTrip records, equal to any equal sequence."""
+
+    def test_records_and_equality(self) -> None:
+        """The same trips as unbilled.csv; equal to a tuple or list of them, not reordered."""
+        unbilled = _report().unbilled
+        expected = (
+            ice_recon.UnbilledTrip(
+                contract_id=K, trip_id="KX", service_date=dt.date(2021, 12, 22),
+                status="completed",
+            ),
+            ice_recon.UnbilledTrip(
+                contract_id=C, trip_id="U10", service_date=dt.date(2021, 12, 20),
+                status="cancelled",
+            ),
+            ice_recon.UnbilledTrip(
+                contract_id=C, trip_id="U9", service_date=dt.date(2021, 12, 21),
+                status="completed",
+            ),
+        )  # fmt: skip
+
+        actual = (
+            unbilled == expected,
+            list(expected) == unbilled,
+            unbilled == expected[::-1],
+            unbilled == expected[:2],
+            unbilled[1:],
+            hash(unbilled) == hash(expected),
+        )
+
+        assert (True, True, False, False, list(expected[1:]), True) == actual
 
 
 class TestInvoicesCsv:

@@ -404,6 +404,18 @@ class Unbilled(Sequence[UnbilledTrip]):
             return [self._record(r) for r in self._rows[i]]
         return self._record(self._rows[i])
 
+    def __eq__(self, other: object) -> bool:
+        """Equal to any sequence (a tuple, a list) of the same records in the same order."""
+        if not isinstance(other, Sequence) or isinstance(other, str | bytes):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"Unbilled({list(self)!r})"
+
     def _record(self, r: int) -> UnbilledTrip:
         t = self._trips
         return UnbilledTrip(

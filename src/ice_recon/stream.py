@@ -81,6 +81,8 @@ __all__ = [
 DEFAULT_BATCH_LINES: Final = 25_000
 #: The longest invoice_lines.csv held in memory (bytes); a longer one is spilled.
 DEFAULT_MEMORY_BYTES: Final = 256 << 20
+#: Progress reports "reconciled N of M lines" about every this many lines.
+_PROGRESS_LINES: Final = 100_000
 #: Lines per chunk read from a spilled file.
 _READ_LINES: Final = 100_000
 
@@ -596,13 +598,20 @@ def _reconcile_group(
         step("claim exact matches")
     acc = Accumulator()
     spent = dict.fromkeys((*STAGES, "write"), 0.0)
+    done, shown = 0, 0
     for result in stages(ready.chunks(group), pricer, policy, state, spent):
         t0 = time.perf_counter()
         untied(result, explainer)
         acc.add(result)
         sink.write(result, ready._ranks, explainer)
         spent["write"] += time.perf_counter() - t0
+        done += len(result.chunk)
+        if step is not None and done - shown >= _PROGRESS_LINES:
+            step(f"reconciled {done:,} of {ready.line_count:,} lines")
+            shown = done
     if step is not None:
+        if done != shown:
+            step(f"reconciled {done:,} of {ready.line_count:,} lines")
         step.split(*spent.items())
     return _Part(acc, state.trips, state.pairs)
 
