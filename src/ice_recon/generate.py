@@ -77,7 +77,7 @@ ERROR_KINDS: Final = (
     ("duplicate_no_ref", 0.01),
 )
 #: Share of invoices that get a second header (DUPLICATE_INVOICE).
-DUPLICATE_HEADERS: Final = 0.005
+DUPLICATE_HEADERS: Final = 0.01
 #: Mean trips per contract and day: the service period grows with the trips to keep it.
 TRIPS_PER_CONTRACT_DAY: Final = 12
 #: The shortest service period, in days.
