@@ -170,12 +170,26 @@ def default_trips(lines: int) -> int:
 
 
 class _IsoDates(dict[int, str]):
-    """Date ordinal -> ISO text, computed once per date."""
+    """Date ordinal -> ISO text, computed once per date (``iso[day]``)."""
 
-    def __call__(self, day: int) -> str:
-        text = self.get(day)
-        if text is None:
-            text = self[day] = dt.date.fromordinal(day).isoformat()
+    def __missing__(self, day: int) -> str:
+        text = self[day] = dt.date.fromordinal(day).isoformat()
+        return text
+
+
+class _Texts(dict[int, str]):
+    """Scaled units -> decimal text at one scale, computed once per value (``texts[units]``).
+
+    The measures and prices take a few thousand distinct values: a dictionary hit is several
+    times cheaper than formatting again.
+    """
+
+    def __init__(self, scale: int) -> None:
+        super().__init__()
+        self.scale = scale
+
+    def __missing__(self, units: int) -> str:
+        text = self[units] = format_scaled(units, self.scale)
         return text
 
 
@@ -482,6 +496,7 @@ def _write_trips(
     ]
     n_sites = _SITES_PER_CONTRACT
     iso = _IsoDates()
+    tenths, hundredths = _Texts(1), _Texts(2)
     manifest = _Writer(folder / "manifests.csv", _MANIFEST_COLUMNS)
     staff = _Writer(folder / "staff.csv", ("trip_id", "contract_id", "person_id",
                                            "labor_category", "hours"))  # fmt: skip
@@ -500,7 +515,7 @@ def _write_trips(
         o, d = here[oi], here[(oi + 1 + below(n_sites - 1)) % n_sites]
         if uniform() < 0.04:
             notice = (6, 12, 30, 60)[below(4)]
-            manifest.rows.append([tid, cid, iso(day), "cancelled", o, d, str(notice),
+            manifest.rows.append([tid, cid, iso[day], "cancelled", o, d, str(notice),
                                   "", "", "", "", ""])  # fmt: skip
             out.append((k, tid, day, w, lapse, notice, 0, None, 0, None, None, o, d,
                         "", 0, None, 0))  # fmt: skip
@@ -515,24 +530,24 @@ def _write_trips(
             [
                 tid,
                 cid,
-                iso(day),
+                iso[day],
                 "completed",
                 o,
                 d,
                 "",
-                format_scaled(miles, 1),
-                "" if wait is None else format_scaled(wait, 2),
+                tenths[miles],
+                "" if wait is None else hundredths[wait],
                 str(pax),
-                "" if vehicle is None else format_scaled(vehicle, 2),
-                "" if deadhead is None else format_scaled(deadhead, 1),
+                "" if vehicle is None else hundredths[vehicle],
+                "" if deadhead is None else tenths[deadhead],
             ]
         )
         to_person, to_hours = f"P{t % 9973:05d}", 150 + below(750)
-        staff.rows.append([tid, cid, to_person, "TO", format_scaled(to_hours, 2)])
+        staff.rows.append([tid, cid, to_person, "TO", hundredths[to_hours]])
         sto_person, sto_hours = None, 0
         if uniform() < 0.2:
             sto_person, sto_hours = f"S{t % 997:04d}", 150 + below(750)
-            staff.rows.append([tid, cid, sto_person, "STO", format_scaled(sto_hours, 2)])
+            staff.rows.append([tid, cid, sto_person, "STO", hundredths[sto_hours]])
         out.append((k, tid, day, w, lapse, None, miles, wait, pax, vehicle, deadhead, o, d,
                     to_person, to_hours, sto_person, sto_hours))  # fmt: skip
         if not lapse:
@@ -572,6 +587,7 @@ class _Billing:
         self.missing = missing
         self.fuel_rate: dict[tuple[int, bool, int], int] = {}
         self.iso = _IsoDates()
+        self.texts = [_Texts(scale) for scale in range(5)]  # by scale
         self.planted: list[str] = []
         self.invoices: list[_Invoice] = []  # in the order opened
         contracts = len(cids)
@@ -667,6 +683,7 @@ class _Billing:
         total_weight = cumulative[-1]
         cumulative[-1] = total_weight * 2  # the last bucket takes everything up to the total
         uniform, below, iso, planted = self.rng.random, self.below, self.iso, self.planted
+        texts = self.texts
         invoices, current, cids = self.invoices, self.current, self.cids
         out = _Writer(path, _LINE_COLUMNS)
 
@@ -705,7 +722,7 @@ class _Billing:
                                 break
                     kind = "clean"
                 ref, date_day, origin, dest = tid, day, "", ""
-                qty_text, price_text = format_scaled(qu, qs), format_scaled(pu, ps)
+                qty_text, price_text = texts[qs][qu], texts[ps][pu]
                 if kind == "invalid":
                     pass
                 elif rebilled:
@@ -762,7 +779,7 @@ class _Billing:
                     date_day = day + 1  # the trip's date governs: SERVICE_DATE_MISMATCH
                 else:
                     kind = "clean"
-                row = ["", "", cid, clin, iso(date_day), qty_text, price_text,
+                row = ["", "", cid, clin, iso[date_day], qty_text, price_text,
                        format_cents(amount), ref, category, person, origin, dest]  # fmt: skip
                 if kind == "invalid":
                     column, text = _MALFORMED[below(len(_MALFORMED))]
@@ -785,7 +802,7 @@ class _Billing:
         rate: dict[str, int],
     ) -> tuple[list[str], int, int] | None:
         """Return the line a kind adds beside a charge: (row, amount cents, day), or None."""
-        cid, iso, below = self.cids[k], self.iso(day), self.below
+        cid, iso, below = self.cids[k], self.iso[day], self.below
         if kind == "duplicate":
             recent = self.recent[k]
             if not recent:
@@ -861,10 +878,10 @@ class _Billing:
             if uniform() < footing:
                 total += (900, -1800, 1)[below(3)]
             cid = self.cids[k]
-            rows.append([invoice.invoice_id, cid, iso(when), format_cents(total), "received"])
+            rows.append([invoice.invoice_id, cid, iso[when], format_cents(total), "received"])
             if uniform() < DUPLICATE_HEADERS:
                 # Billed twice: a second header, later, for the same invoice.
-                again = iso(when + 30)
+                again = iso[when + 30]
                 rows.append([invoice.invoice_id, cid, again, format_cents(total), "received"])
         rows.sort(key=lambda row: (row[1], row[0]))
         return rows
