@@ -262,7 +262,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     """Write a generated input folder with planted errors (deterministic per seed)."""
     from ice_recon.generate import generate
 
-    if args.lines < 0 or args.trips < 1 or args.contracts < 1:
+    if args.lines < 0 or (args.trips is not None and args.trips < 1) or args.contracts < 1:
         print(
             "ice-recon generate: need --lines >= 0, --trips >= 1, --contracts >= 1", file=sys.stderr
         )
@@ -277,7 +277,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
     )
     seconds = time.perf_counter() - started
     print(
-        f"Wrote {stats['lines']} invoice lines, {stats['trips']} trips, "
+        f"Wrote {stats['lines']} invoice lines, {stats['trips']} trips over "
+        f"{stats['days']} days, "
         f"{stats['invoices']} invoices, {stats['rate_rows']} rate rows and "
         f"{stats['staff_rows']} roster rows for {stats['contracts']} contract(s) to "
         f"{args.out_dir} in {seconds:.1f} s (seed {args.seed})"
@@ -377,7 +378,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("out_dir", metavar="OUT_DIR", help="folder to write the CSV files to")
     p.add_argument("--lines", type=int, default=10_000, help="invoice lines (default 10000)")
-    p.add_argument("--trips", type=int, default=8_000, help="manifest trips (default 8000)")
+    p.add_argument(
+        "--trips",
+        type=int,
+        default=None,
+        help="manifest trips (default: 2/7 of the lines, so that most trips are billed)",
+    )
     p.add_argument("--contracts", type=int, default=4, help="contracts (default 4)")
     p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     p.set_defaults(func=cmd_generate)
