@@ -13,6 +13,7 @@ import collections
 import datetime as dt
 import decimal
 import functools
+import importlib
 import json
 import random
 import tempfile
@@ -20,6 +21,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -965,6 +967,25 @@ def test_partition_independence(case: tuple[Tables, Policy]) -> None:
         if contract in whole.contracts:
             assert part.contracts[contract] == whole.contracts[contract]
     assert sum(len(p.lines) for p in parts.values()) == len(whole.lines)
+
+
+@given(datasets())
+def test_fast_paths_are_the_general_definitions(case: tuple[Tables, Policy]) -> None:
+    """The inline pricing, classifying and explaining of usual lines change no output byte.
+
+    With the fast paths off, every line is priced by ``Pricer.line``, classified by the
+    general rules and explained by ``Explainer.line``: the plain definitions.
+    """
+    tables, policy = case
+    fast = _outputs(_run(tables, policy))
+
+    with (
+        mock.patch.object(importlib.import_module("ice_recon.price"), "_FAST_PATHS", False),
+        mock.patch.object(importlib.import_module("ice_recon.classify"), "_FAST_PATHS", False),
+    ):
+        general = _outputs(_run(tables, policy))
+
+    assert general == fast
 
 
 def _reference(tables: Tables, policy: Policy) -> ref.RefResult:

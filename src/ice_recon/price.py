@@ -913,9 +913,11 @@ def price_chunk(
 ) -> PricedChunk:
     """Price every valid line of *chunk* against its matched trip (*trips*, by position).
 
-    A line without a trip only has its rule looked up, on its own date. The usual line —
-    a non-labor CLIN, a trip, a flat rate or fuel rate, a recorded measure — is priced
-    inline from its rule's integer constants; every other line by :meth:`Pricer.line`.
+    A line without a trip only has its rule looked up, on its own date. The usual lines —
+    a non-labor CLIN, a trip, a flat rate or fuel rate, a recorded measure; or a labor CLIN
+    naming a person on the trip's roster, whose category's rule has a flat rate — are
+    priced inline from their rule's integer constants; every other line by
+    :meth:`Pricer.line`, which gives the same result for all of them.
     """
     out = PricedChunk(len(chunk))
     rule_col, q_col, qe_col, p_col, e_col = out.rule, out.q, out.qe, out.price, out.expected
@@ -925,6 +927,8 @@ def price_chunk(
     fast = _FAST_PATHS
     pow10_ = _POW10
     half_up = _HALF_UP
+    person_of = pricer.roster.person
+    persons_col, mismatch = out.persons, out.mismatch
     for k, (ok, contract, clin, day, category, trip) in enumerate(
         zip(chunk.valid, chunk.contract, chunk.clin, chunk.day, chunk.category, trips,
             strict=True)
@@ -936,35 +940,50 @@ def price_chunk(
             labor = labor_of.get((contract, clin))
             if labor is None:
                 labor = pricer.is_labor(contract, clin)
+            q: Scaled | None = None
+            priced_as = category
             if not labor:
                 rule, terms = on(contract, clin, category, trip[T_DAY])
                 if terms is not None and terms.flat is not None:
                     if terms.one:
-                        q: Scaled | None = ONE
-                    else:
-                        slot = terms.slot
-                        q = None if slot is None else trip[slot]
-                    if q is not None:
-                        qe = q if terms.plain else terms.compiled.billable(q)
-                        ru, rs = terms.flat
-                        n = qe[0] * ru
-                        sc = qe[1] + rs
-                        if sc <= 2:
-                            p = n * pow10_[2 - sc]
-                        elif terms.mode is half_up:
-                            d = pow10_[sc - 2]
-                            p = (2 * n + d) // (2 * d)
-                        else:
-                            p = round_div(n, pow10_[sc - 2], terms.mode)
-                        minimum = terms.compiled.min_amount
-                        rule_col[k] = rule
-                        q_col[k] = q
-                        qe_col[k] = qe
-                        p_col[k] = p
-                        e_col[k] = p if minimum is None or qe[0] <= 0 or p >= minimum else minimum
-                        terms_col[k] = terms
-                        tariff_col[k] = terms.tariff
-                        category_col[k] = category
-                        continue
+                        q = ONE
+                    elif terms.slot is not None:
+                        q = trip[terms.slot]
+            else:
+                # A labor line naming a person on the trip's roster: the roster gives the
+                # category priced and the hours (DESIGN section 4.1).
+                person = chunk.person[k]
+                found = None if person is None else person_of(contract, trip[T_ID], person)
+                if found is not None:
+                    priced_as = found[0]
+                    rule, terms = on(contract, clin, priced_as, trip[T_DAY])
+                    if terms is not None and terms.flat is not None and terms.labor:
+                        q = (found[1], found[2])
+                        persons_col[k] = (person,)
+                        if category is not None and priced_as != category:
+                            mismatch.add(k)
+            if q is not None:
+                assert terms is not None
+                qe = q if terms.plain else terms.compiled.billable(q)
+                ru, rs = terms.flat
+                n = qe[0] * ru
+                sc = qe[1] + rs
+                if sc <= 2:
+                    p = n * pow10_[2 - sc]
+                elif terms.mode is half_up:
+                    d = pow10_[sc - 2]
+                    p = (2 * n + d) // (2 * d)
+                else:
+                    p = round_div(n, pow10_[sc - 2], terms.mode)
+                minimum = terms.compiled.min_amount
+                rule_col[k] = rule
+                q_col[k] = q
+                qe_col[k] = qe
+                p_col[k] = p
+                e_col[k] = p if minimum is None or qe[0] <= 0 or p >= minimum else minimum
+                terms_col[k] = terms
+                tariff_col[k] = terms.tariff
+                category_col[k] = priced_as
+                continue
         out.put(k, line(contract, clin, category, chunk.person[k], day, trip))
     return out
