@@ -25,7 +25,7 @@ from ice_recon.classify import ZERO_PARTS, Classified
 from ice_recon.errors import Problem
 from ice_recon.index import T_CANCELLED, T_DAY, T_ID, PricingRule
 from ice_recon.match import Matched
-from ice_recon.money import format_cents, format_scaled, pow10
+from ice_recon.money import cents_text, format_cents, format_scaled, pow10
 from ice_recon.price import PricedChunk, Terms
 from ice_recon.records import BASIS_LABOR_HOURS, Status
 from ice_recon.tables import InvoiceLineTable, LineChunk
@@ -68,6 +68,16 @@ def _iso(ordinal: int) -> str:
     return dt.date.fromordinal(ordinal).isoformat()
 
 
+class _Numbers(dict[tuple[int, int], str]):
+    """(units, scale) -> the number's text, each made once; bounded."""
+
+    def __missing__(self, value: tuple[int, int]) -> str:
+        if len(self) > 100_000:
+            self.clear()  # quantities vary without end: bound the memo
+        text = self[value] = format_scaled(*value)
+        return text
+
+
 class Explainer:
     """Make explanations, remembering texts that recur across lines (numbers, citations).
 
@@ -82,7 +92,7 @@ class Explainer:
         self._bad = bad_columns
         #: No trip id needs quoting in a CSV cell (so none is checked line by line).
         self.plain_trip_ids = plain_trip_ids
-        self._numbers: dict[tuple[int, int], str] = {}
+        self._numbers = _Numbers()
         self._cites: dict[tuple[int, int | None], tuple[PricingRule, str]] = {}
         self._cells: dict[int, tuple[PricingRule, str]] = {}
 
@@ -98,12 +108,7 @@ class Explainer:
 
     def number(self, value: tuple[int, int]) -> str:
         """Return ``format_scaled(*value)`` (memoized)."""
-        text = self._numbers.get(value)
-        if text is None:
-            if len(self._numbers) > 100_000:
-                self._numbers.clear()  # quantities vary without end: bound the memo
-            text = self._numbers[value] = format_scaled(*value)
-        return text
+        return self._numbers[value]
 
     def cite(self, rule: PricingRule, terms: Terms | None) -> str:
         """Return the citation of *rule* (with the fuel index week its terms used)."""
@@ -131,7 +136,8 @@ class Explainer:
         out: list[str] = []
         append = out.append
         line = self.line
-        number = self.number
+        number = self._numbers.__getitem__
+        cents = cents_text
         cite = self.cite
         matched = _S.MATCHED
         zero = _ZERO
@@ -152,7 +158,7 @@ class Explainer:
             ):
                 append(line(chunk, m, p, c, k))
                 continue
-            qb_text, pb_text, money = number(qb), number(pb), format_cents(a)
+            qb_text, pb_text, money = number(qb), number(pb), cents(a)
             q_text = qb_text if q == qb else number(q)
             if q is used or q == used:
                 measured = f"trip {trip[T_ID]} recorded {q_text}"

@@ -496,7 +496,7 @@ def _infer(
     narrow = _NARROW_CANDIDATES
     # A labor line naming a person can only be supported by a trip of that person.
     on_roster = candidates.trips_of(contract, person) if narrow and labor and person else None
-    best: list[tuple[Fraction, int, tuple[Any, ...], LinePrice]] = []  # (qty diff, days, …)
+    best: list[tuple[int | Fraction, int, tuple[Any, ...], LinePrice]] = []  # (qty diff, days, …)
     window = policy.window_days
     for d in range(day - window, day + window + 1):
         quick: _QuickQuantity | None = None
@@ -548,10 +548,7 @@ def _infer(
                 continue
             if not within_tolerance(qty, qe, tolerances.get(rule.basis)):
                 continue
-            s = max(qty[1], qe[1])
-            # An exact fraction: candidates' quantities may have different scales.
-            diff = Fraction(abs(qty[0] * pow10(s - qty[1]) - qe[0] * pow10(s - qe[1])), pow10(s))
-            best.append((diff, abs(d - day), trip, found))
+            best.append((_difference(qty, qe), abs(d - day), trip, found))
     if not best:
         return
     best.sort(key=lambda b: (b[0], b[1], b[2][T_ROW]))
@@ -565,6 +562,26 @@ def _infer(
     state.trips[trip[T_ROW]] = 1
     charges = state.codes.charges(clin, trip[T_ROW], found[9], labor)
     inferred.update(dict.fromkeys(charges, chunk.start + k))
+
+
+#: Quantities with at most this many decimals compare as integers at this scale.
+_DIFF_SCALE: Final = 18
+
+
+def _difference(a: tuple[int, int], b: tuple[int, int]) -> int | Fraction:
+    """Return |a - b| exactly, as a number that orders like the difference.
+
+    An integer count of 10^-18 units when both have at most 18 decimals (always, in
+    practice), else a ``Fraction``; the two kinds compare correctly with each other.
+
+    >>> _difference((1374, 1), (137, 0)) == 4 * 10**17, _difference((1, 0), (1, 0))
+    (True, 0)
+    """
+    s = max(a[1], b[1])
+    diff = abs(a[0] * pow10(s - a[1]) - b[0] * pow10(s - b[1]))
+    if s <= _DIFF_SCALE:
+        return diff * pow10(_DIFF_SCALE - s)
+    return Fraction(diff, pow10(s)) * pow10(_DIFF_SCALE)
 
 
 def _look_alike(chunk: LineChunk, k: int) -> LookAlike:

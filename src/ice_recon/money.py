@@ -32,6 +32,7 @@ from ice_recon.errors import MoneyTypeError
 __all__ = [
     "IncrementRounding",
     "Rounding",
+    "cents_text",
     "cents_to_decimal",
     "check_decimal",
     "decimal_to_scaled",
@@ -300,15 +301,30 @@ def exact_multiply(a: Decimal, b: Decimal) -> Decimal:
     return _EXACT.multiply(a, b)
 
 
+class _CentsText(dict[int, str]):
+    """Cents -> their text, each made once; bounded (amounts recur, but not without end)."""
+
+    def __missing__(self, cents: int) -> str:
+        if len(self) >= 1 << 17:
+            self.clear()
+        text = self[cents] = format_scaled(cents, 2)
+        return text
+
+
+_CENTS_TEXT: Final = _CentsText({0: "0.00"})
+
+
 def format_cents(cents: int) -> str:
     """Format a number of cents as a plain decimal with exactly 2 places.
 
     >>> format_cents(0), format_cents(-1), format_cents(123456)
     ('0.00', '-0.01', '1234.56')
     """
-    if cents == 0:
-        return "0.00"  # most cells of a results file: no variance, nothing questioned
-    return format_scaled(cents, 2)
+    return _CENTS_TEXT[cents]
+
+
+#: :func:`format_cents` at the cost of a dictionary lookup (for loops over many cells).
+cents_text: Final = _CENTS_TEXT.__getitem__
 
 
 def format_scaled(units: int, scale: int) -> str:

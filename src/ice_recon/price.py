@@ -955,6 +955,7 @@ def price_chunk(
                 person = chunk.person[k]
                 found = None if person is None else person_of(contract, trip[T_ID], person)
                 if found is not None:
+                    assert person is not None
                     priced_as = found[0]
                     rule, terms = on(contract, clin, priced_as, trip[T_DAY])
                     if terms is not None and terms.flat is not None and terms.labor:
@@ -963,7 +964,7 @@ def price_chunk(
                         if category is not None and priced_as != category:
                             mismatch.add(k)
             if q is not None:
-                assert terms is not None
+                assert terms is not None and terms.flat is not None
                 qe = q if terms.plain else terms.compiled.billable(q)
                 ru, rs = terms.flat
                 n = qe[0] * ru

@@ -33,7 +33,14 @@ from ice_recon.explain import Explainer, problem_columns
 from ice_recon.index import T_ID, TripIndex
 from ice_recon.load import Inputs
 from ice_recon.match import Matched, MatchState
-from ice_recon.money import Rounding, cents_to_decimal, decimal_to_scaled, format_cents, to_cents
+from ice_recon.money import (
+    Rounding,
+    cents_text,
+    cents_to_decimal,
+    decimal_to_scaled,
+    format_cents,
+    to_cents,
+)
 from ice_recon.price import PricedChunk
 from ice_recon.records import Finding, Status
 from ice_recon.tables import LineChunk, ManifestTable
@@ -475,7 +482,7 @@ class ChunkResult:
         per value, and a rule's id and authority once per rule.
         """
         chunk, m, c, p = self.chunk, self.matched, self.classified, self.priced
-        f = format_cents
+        f = cents_text
         whys = explainer.chunk(chunk, m, p, c)
         q = csv_cell
         contract = _cells(chunk.contract)
