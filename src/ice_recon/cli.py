@@ -362,8 +362,8 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         default=DEFAULT_BATCH_LINES,
         metavar="N",
-        help="invoice lines held in memory at a time (default "
-        f"{DEFAULT_BATCH_LINES}; the results are the same)",
+        help="invoice lines per batch when invoice_lines.csv is too long to hold in memory "
+        f"(over 256 MiB; default {DEFAULT_BATCH_LINES}; the results are the same)",
     )
     p.add_argument("--progress", action="store_true", help="always show stage progress")
     p.add_argument(

@@ -39,8 +39,10 @@ def reconcile(
     *inputs* is an :class:`~ice_recon.load.Inputs` (from :func:`~ice_recon.load.load` or
     :func:`~ice_recon.load.load_files`) or a folder of input files, loaded leniently:
     malformed invoice lines become INVALID results and the problems are in
-    :attr:`Report.problems`. Pricing happens inside the match stage (a line is priced
-    against the trip it is matched to, and inference compares candidates' prices).
+    :attr:`Report.problems`. The lines go through the stages in chunks of about
+    :data:`CHUNK_LINES`, in processing order: every exact match is claimed first
+    (:func:`~ice_recon.match.claim_exact`), then each chunk is matched (inference asks the
+    pricer only for candidates' billable quantities), priced and classified.
 
     *progress*, if given, is called after each stage with its name and its duration in
     seconds (the CLI uses it to show progress on long runs).

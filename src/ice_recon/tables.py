@@ -39,9 +39,9 @@ class DecimalColumn:
     """A column of optional decimals as scaled integers: ``(units, scale)`` per row.
 
     The value of a row is ``units / 10**scale``, with the scale it was written with; ``None``
-    means the cell was empty (absent) or unreadable. Equal cells of a column read from a
-    file are one pair object (the reader memoizes them), so a repeated rate or quantity
-    costs one pointer per row.
+    means the cell was empty (absent) or unreadable. The reader memoizes the pairs of a
+    column's repeated cells, so most rows of a repeated rate or quantity share one pair
+    object (cells first met within one slice of the file may each have their own).
 
     >>> col = DecimalColumn()
     >>> col.append(1374, 1); col.append(None, 0)
