@@ -4,10 +4,10 @@ Run: ``.venv/bin/python benchmarks/harness.py [--sizes 10000 100000 1000000] [--
 [--with-10m] [--json FILE] [--workdir DIR]`` (peers: ``pip install -r
 benchmarks/requirements.txt``; a peer whose package is missing is skipped with a message).
 
-For each size N, a folder is generated once with ``ice_recon.generate`` (N lines,
-min(N, 1M) trips, 8 contracts, seed 1; its time is reported apart). Then, R times, in
-alternation on that folder, each contender runs as a separate process, whole process, CSV
-in -> CSV out:
+For each size N, a folder is generated once with ``ice_recon.generate`` (N lines, the
+generator's default trips for N lines, ``default_trips(N)``, 2/7 of the lines, 8 contracts,
+seed 1; its time is reported apart). Then, R times, in alternation on that folder, each
+contender runs as a separate process, whole process, CSV in -> CSV out:
 
 - ``ice-recon reconcile DIR --out OUT --quiet``, the real CLI, full DESIGN semantics,
   streaming in one process;
@@ -17,20 +17,30 @@ in -> CSV out:
 
 The wall time of each process is measured around it, and its peak RSS is read from the
 ``wait4`` resource usage of that one child (what GNU ``time -f %M`` reports: for a run with
-workers, the largest single process, not the sum). Then ``inprocess.py`` runs in a child:
-``ice_recon.load`` once, ``ice_recon.reconcile()`` (in memory) R times on the loaded inputs
-with its per-stage times (``progress=``), and one ``Report.write``.
+workers, the largest single process, not the sum). After the contenders of each run, the
+harness itself times the loading floor, ``floor.split_folder`` (the bare chunked split of
+the folder's CSV files, nothing checked or kept). Then ``inprocess.py`` runs in a child:
+``ice_recon.load`` R times, ``ice_recon.reconcile()`` (in memory) R times on the loaded
+inputs with its per-stage times (``progress=``), and one ``Report.write``.
 
 From 10M lines on (``--with-10m``) only the two ice_recon contenders run, once each: the
-peers and the in-memory ``reconcile()`` would hold every line in memory. The 10M folder has
-the 1M folder's manifest (same seed, 1M trips), so that the run streams ten times the lines
-against the same resident tables.
+peers and the in-memory ``reconcile()`` would hold every line in memory. A size above 1M
+lines is generated with the trips of the 1M folder (``default_trips(1M)``) and the same
+seed; the generator writes the manifest, roster, rates and fuel files before billing, from
+the trips, contracts and seed alone, so these resident files are byte for byte those of
+the 1M folder (checked when the 1M size ran too) and the 10M run streams ten times the
+lines against the same resident tables. With ten times the lines for the same trips,
+billing starts over with the first trips, so most of those lines are DUPLICATE.
 
 Per size the table shows median seconds, lines/s, peak RSS and the ratios ice_recon/peer;
-then the in-process stage breakdown and a sanity check of the peers (MATCHED counts beside
-ice_recon's, on all lines and on the lines of plain-rate CLINs where the common core and the
-full semantics agree). At the end: the growth ratio between sizes and the issue-5 targets at
-1M lines. Timings on a shared machine are noisy: compare ratios measured in one run.
+then the loading floor beside ``ice_recon.load`` (medians, and load / floor), the candidate
+pairs inference examined per line, the in-process profile as a Markdown table (stage,
+median seconds, microseconds per line, load and write included) and a sanity check of the
+peers (MATCHED counts beside ice_recon's, on all lines and on the lines of plain-rate CLINs
+where the common core and the full semantics agree). At the end: the growth ratio and the
+pairs per line between sizes, and issue 9's targets at 1M lines, each with its measured
+value, limit and verdict ("not measured" when a peer or a size did not run). Timings on a
+shared machine are noisy: compare ratios measured in one run.
 """
 
 from __future__ import annotations
@@ -54,6 +64,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from floor import split_folder
+
+from ice_recon.generate import default_trips
+
 HERE = Path(__file__).resolve().parent
 PEERS = HERE / "peers"
 MIB = 1024 * 1024
@@ -72,14 +86,18 @@ ICE = "ice_recon CLI"
 WORKERS = 2
 ICE_WORKERS = f"ice_recon CLI -w{WORKERS}"
 #: The manifest is resident by design (DESIGN: only the lines stream): sizes above this
-#: many lines reuse the manifest of this size, so that the 10M run streams 10x the lines of
-#: the 1M run against the same resident tables.
-MAX_TRIPS = 1_000_000
+#: many lines get the trips of this size, hence its resident files, so that the 10M run
+#: streams 10x the lines of the 1M run against the same resident tables.
+RESIDENT_LINES = 1_000_000
+#: The files the generator writes from the trips, contracts and seed alone.
+RESIDENT_FILES = ("manifests.csv", "staff.csv", "rates.csv", "fuel_rules.csv", "fuel_index.csv")
 #: From this size on only ice_recon runs (once): the peers and the in-memory reconcile()
 #: would hold every line in memory.
 STREAM_ONLY = 10_000_000
 MATCHED = "MATCHED"
 CORE_BASES = frozenset({"loaded_miles", "wait_hours", "passengers", "trip", "cancellation"})
+DUCKDB = "duckdb SQL"
+PANDAS = "pandas int cents"
 
 
 @dataclass
@@ -94,6 +112,7 @@ class Contender:
     rss: list[int] = field(default_factory=list)
 
     def command(self, folder: Path, out: Path) -> list[str]:
+        """The command line that reconciles *folder* into the output folder *out*."""
         if self.package is None:
             script = Path(sys.executable).parent / "ice-recon"
             head = [str(script)] if script.exists() else [sys.executable, "-m", "ice_recon.cli"]
@@ -110,7 +129,7 @@ def contenders(*, peers: bool = True) -> list[Contender]:
     ]
     if not peers:
         return found
-    for name, package in (("duckdb SQL", "duckdb"), ("pandas int cents", "pandas")):
+    for name, package in ((DUCKDB, "duckdb"), (PANDAS, "pandas")):
         if importlib.util.find_spec(package) is None:
             print(
                 f"note: {package} is not installed: skipping the {name} peer "
@@ -136,15 +155,30 @@ def spawn(command: list[str], log: Path) -> tuple[float, int]:
     return seconds, usage.ru_maxrss * 1024  # Linux reports KiB
 
 
+def trips_for(size: int) -> int:
+    """The trips of the folder of *size* lines: the generator's default, at most 1M lines'."""
+    return default_trips(min(size, RESIDENT_LINES))
+
+
+def input_folder(root: Path, size: int) -> Path:
+    """Where the input folder of *size* lines is generated under the work folder *root*."""
+    return root / str(size) / f"in-{size}"
+
+
 def generate(folder: Path, size: int, log: Path) -> tuple[float, int]:
     """Generate the input folder in a child process; return (seconds, peak RSS bytes)."""
     code = (
         "import sys; from ice_recon.generate import generate; "
-        "n = int(sys.argv[2]); "
-        f"generate(sys.argv[1], lines=n, trips=min(n, {MAX_TRIPS}), contracts={CONTRACTS}, "
-        f"seed={SEED})"
+        "generate(sys.argv[1], lines=int(sys.argv[2]), trips=int(sys.argv[3]), "
+        f"contracts={CONTRACTS}, seed={SEED})"
     )
-    return spawn([sys.executable, "-c", code, str(folder), str(size)], log)
+    command = [sys.executable, "-c", code, str(folder), str(size), str(trips_for(size))]
+    return spawn(command, log)
+
+
+def same_resident_files(a: Path, b: Path) -> bool:
+    """Whether folders *a* and *b* have byte-identical manifest, roster, rates and fuel files."""
+    return all(filecmp.cmp(a / n, b / n, shallow=False) for n in RESIDENT_FILES)
 
 
 def status_counts(path: Path, plain: set[tuple[str, str, str]]) -> tuple[Counter[str], dict]:
@@ -226,26 +260,35 @@ def inprocess(folder: Path, runs: int, work: Path) -> tuple[dict, int]:
     return json.loads(target.read_text(encoding="utf-8")), rss
 
 
-def bench_size(size: int, runs: int, work: Path) -> dict:
-    """Generate, run every contender *runs* times in alternation, print the table."""
+def bench_size(size: int, runs: int, root: Path) -> dict:
+    """Generate, run every contender *runs* times in alternation, print the tables."""
+    folder = input_folder(root, size)
+    work = folder.parent
     work.mkdir(parents=True, exist_ok=True)
-    folder = work / f"in-{size}"
     gen_seconds, gen_rss = generate(folder, size, work / f"generate-{size}.log")
     input_bytes = sum(p.stat().st_size for p in folder.iterdir())
     stream_only = size >= STREAM_ONLY
     if stream_only:
         runs = 1
     print(
-        f"\n== {size:,} invoice lines, {min(size, MAX_TRIPS):,} trips, {CONTRACTS} contracts, "
+        f"\n== {size:,} invoice lines, {trips_for(size):,} trips, {CONTRACTS} contracts, "
         f"seed {SEED}: "
         f"generated in {gen_seconds:.1f} s (peak RSS {gen_rss / MIB:,.0f} MiB), "
         f"inputs {input_bytes / MIB:,.1f} MiB",
         flush=True,
     )
+    reference = input_folder(root, RESIDENT_LINES)
+    if size > RESIDENT_LINES and reference.is_dir():
+        same = same_resident_files(folder, reference)
+        print(
+            f"resident files ({', '.join(RESIDENT_FILES)}) and those of the "
+            f"{RESIDENT_LINES:,}-line folder: {'identical' if same else 'DIFFERENT'}"
+        )
     everyone = contenders(peers=not stream_only)
     outs = {c.name: work / f"out-{size}-{c.package or 'ice_recon'}" for c in everyone}
     for out in outs.values():
         out.mkdir(parents=True, exist_ok=True)
+    floor_seconds: list[float] = []
     for run in range(runs):
         for c in everyone:
             log = work / f"{c.package or 'ice_recon'}.log"
@@ -256,6 +299,9 @@ def bench_size(size: int, runs: int, work: Path) -> dict:
                 f"  run {run + 1}/{runs} {c.name:18} {seconds:8.2f} s {rss / MIB:8,.0f} MiB",
                 flush=True,
             )
+        if not stream_only:
+            floor_seconds.append(split_folder(folder))
+            print(f"  run {run + 1}/{runs} {'bare chunked split':18} {floor_seconds[-1]:8.2f} s")
     timings, inproc_rss = ({}, 0) if stream_only else inprocess(folder, runs, work)
     print()
     head = f"{'contender':24} {'median s':>9} {'min s':>8} {'max s':>8} {'lines/s':>10}"
@@ -284,6 +330,7 @@ def bench_size(size: int, runs: int, work: Path) -> dict:
     print(f"results.csv of -w{WORKERS} and of one process: {'identical' if same else 'DIFFERENT'}")
     measured = {
         "size": size,
+        "trips": trips_for(size),
         "generate_seconds": gen_seconds,
         "generate_rss_mib": gen_rss / MIB,
         "input_mib": input_bytes / MIB,
@@ -301,18 +348,25 @@ def bench_size(size: int, runs: int, work: Path) -> dict:
         f"{min(r['total'] for r in stage_runs):8.2f} {max(r['total'] for r in stage_runs):8.2f} "
         f"{size / reconcile_median:10,.0f} {inproc_rss / MIB:13,.0f}  (RSS: load + reconcile)"
     )
-    stages = {
-        stage: statistics.median(r[stage] for r in stage_runs)
-        for stage in stage_runs[0]
-        if stage != "total"
-    }
+    floor = statistics.median(floor_seconds)
+    load = timings["load"]
     print(
-        f"reconcile() stages (median of {runs}; load and write once): load {timings['load']:.2f} s"
-        + "".join(f", {stage} {sec:.2f} s" for stage, sec in stages.items())
-        + f", write {timings['write']:.2f} s"
+        f"loading (medians of {runs}): ice_recon.load {load:.3f} s, bare chunked split "
+        f"{floor:.3f} s: load / floor {load / floor:.2f}x (target <= 2)"
     )
     if timings.get("stats"):
         print("reconcile() stats: " + ", ".join(f"{k} {v:,}" for k, v in timings["stats"].items()))
+    pairs = timings.get("stats", {}).get("candidate_pairs")
+    pairs_per_line = None if pairs is None else pairs / size
+    if pairs_per_line is not None:
+        print(f"candidate pairs examined per line: {pairs_per_line:.3f} (must stay bounded)")
+    stages = stage_medians(timings["runs"])
+    steps = {"load": load, **stages, "write": timings["write"]}
+    total = load + reconcile_median + timings["write"]
+    print(f"\nprofile at {size:,} lines (medians of {runs}; write once):\n")
+    for line in profile_table(size, steps, total):
+        print(line)
+    print()
     outputs = {name: outs[name] / "results.csv" for name in rows if name != ICE_WORKERS}
     for line in sanity(folder, outputs):
         print(line)
@@ -320,12 +374,98 @@ def bench_size(size: int, runs: int, work: Path) -> dict:
     return {
         **measured,
         "inprocess": {**timings, "median": reconcile_median, "rss_mib": inproc_rss / MIB},
+        "floor": {"seconds": floor_seconds, "median": floor},
+        "load_over_floor": load / floor,
+        "pairs_per_line": pairs_per_line,
         "stages": stages,
+        "profile": {**steps, "total": total},
     }
 
 
-def targets(results: dict[int, dict]) -> list[str]:
-    """The issue-5 targets that these results can judge, each with its verdict."""
+def stage_medians(runs: list[dict[str, float]]) -> dict[str, float]:
+    """Median seconds of each stage ``reconcile(progress=...)`` reported, in its order."""
+    return {s: statistics.median(r[s] for r in runs) for s in runs[0] if s != "total"}
+
+
+def profile_table(size: int, steps: dict[str, float], total: float) -> list[str]:
+    """The profile as Markdown table lines: stage, seconds, microseconds per line; total."""
+    text = ["| stage | s | µs/line |", "|---|---:|---:|"]
+    for step, seconds in {**steps, "total (load + reconcile() + write)": total}.items():
+        text.append(f"| {step} | {seconds:.3f} | {seconds / size * 1e6:.2f} |")
+    return text
+
+
+def verdict(got: float | None, limit: float, strict: bool) -> str:
+    """'holds', 'MISSED by Nx' or 'not measured' for *got* against *limit* (< if *strict*)."""
+    if got is None:
+        return "not measured"
+    if got < limit if strict else got <= limit:
+        return "holds"
+    return f"MISSED by {got / limit:.2f}x"
+
+
+def median_of(result: dict | None, name: str) -> float | None:
+    """The median seconds of contender *name* in one size's *result*, None if it did not run."""
+    row = (result or {}).get("contenders", {}).get(name)
+    return None if row is None else row["median"]
+
+
+def quotient(a: float | None, b: float | None) -> float | None:
+    """a / b, or None if either is missing."""
+    return None if a is None or b is None else a / b
+
+
+def targets(results: dict[int, dict]) -> list[dict]:
+    """Issue 9's targets, each with its measured value (None: not measured), limit, verdict."""
+    one = results.get(1_000_000)
+    ten = results.get(10_000_000)
+    cli = median_of(one, ICE)
+    inproc = (one or {}).get("inprocess", {}).get("median")
+    rss = None if one is None else one["contenders"][ICE]["rss_mib"] / 1024
+    rss10 = None if ten is None else ten["contenders"][ICE]["rss_mib"] / 1024
+    with_pandas = [s for s in sorted(results) if median_of(results[s], PANDAS) is not None]
+    worst = max(
+        (quotient(median_of(results[s], ICE), median_of(results[s], PANDAS)) for s in with_pandas),
+        default=None,
+    )
+    sizes = ", ".join(f"{s:,}" for s in with_pandas) or "none"
+    checks = [  # (what, measured, limit, unit, strict)
+        ("CLI one process / DuckDB", quotient(cli, median_of(one, DUCKDB)), 4, "x", False),
+        (
+            f"CLI --workers {WORKERS} / DuckDB",
+            quotient(median_of(one, ICE_WORKERS), median_of(one, DUCKDB)),
+            2.5,
+            "x",
+            False,
+        ),
+        ("reconcile() on loaded inputs", inproc, 4, "s", False),
+        ("load / bare chunked split", (one or {}).get("load_over_floor"), 2, "x", False),
+        ("CLI peak RSS, one process", rss, 1, "GiB", False),
+        ("10M streamed CLI peak RSS / 1M's", quotient(rss10, rss), 1.3, "x", False),
+        (
+            "CLI time 1M / 100k",
+            quotient(cli, median_of(results.get(100_000), ICE)),
+            10.5,
+            "x",
+            False,
+        ),
+        (f"CLI / pandas, worst of sizes {sizes}", worst, 1, "x", True),
+    ]
+    return [
+        {
+            "target": what,
+            "measured": got,
+            "unit": unit,
+            "comparison": "<" if strict else "<=",
+            "limit": limit,
+            "verdict": verdict(got, limit, strict),
+        }
+        for what, got, limit, unit, strict in checks
+    ]
+
+
+def summary(results: dict[int, dict]) -> list[str]:
+    """Growth and pairs per line between sizes, then the targets as a Markdown table."""
     text: list[str] = []
     sizes = sorted(results)
     for small, big in itertools.pairwise(sizes):
@@ -339,29 +479,21 @@ def targets(results: dict[int, dict]) -> list[str]:
             rec = b["inprocess"]["median"] / a["inprocess"]["median"]
             growth += f", reconcile() {rec:.2f}x"
         text.append(growth)
-    if 1_000_000 in results:
-        m = results[1_000_000]
-        cli = m["contenders"][ICE]
-        checks: list[tuple[str, float, float]] = []  # (what, measured, limit): ok if <=
-        if "duckdb SQL" in m["contenders"]:
-            checks.append(("CLI time / DuckDB time", m["ratios"]["duckdb SQL"], 2.5))
-        if "pandas int cents" in m["contenders"]:
-            checks.append(("CLI time / pandas time (below 1)", m["ratios"]["pandas int cents"], 1))
-        checks.append(("reconcile() on loaded inputs, s", m["inprocess"]["median"], 3.0))
-        checks.append(("CLI peak RSS, GiB", cli["rss_mib"] / 1024, 1.0))
-        checks.append((f"1 / (-w{WORKERS} speed-up) (>= 1.6x)", 1 / m["speedup"], 1 / 1.6))
-        if 100_000 in results:
-            base = results[100_000]["contenders"][ICE]["median"]
-            checks.append(("CLI growth 1M/100k", cli["median"] / base, 11.0))
-        text.append("issue-5 targets at 1M lines:")
-        for what, got, limit in checks:
-            verdict = "holds" if got <= limit else f"MISSED by {got / limit:.2f}x"
-            text.append(f"  {what:36} {got:8.2f}  target <= {limit:g}: {verdict}")
-    if 10_000_000 in results and 1_000_000 in results:
-        ten = results[10_000_000]["contenders"][ICE]["rss_mib"]
-        one = results[1_000_000]["contenders"][ICE]["rss_mib"]
-        verdict = "holds" if ten <= 1.5 * one else f"MISSED by {ten / (1.5 * one):.2f}x"
-        text.append(f"  10M CLI peak RSS / 1M: {ten / one:.2f}x  target <= 1.5: {verdict}")
+    pairs = {
+        s: r["pairs_per_line"] for s, r in results.items() if r.get("pairs_per_line") is not None
+    }
+    if pairs:
+        text.append(
+            "candidate pairs examined per line: "
+            + ", ".join(f"{s:,} lines {p:.3f}" for s, p in pairs.items())
+        )
+    text += ["", "issue 9 targets at 1M lines:", ""]
+    text += ["| target | measured | limit | verdict |", "|---|---:|---:|---|"]
+    for t in targets(results):
+        unit = t["unit"] if t["unit"] == "x" else f" {t['unit']}"
+        got = "not measured" if t["measured"] is None else f"{t['measured']:.2f}{unit}"
+        limit = f"{t['comparison']} {t['limit']:g}{unit}"
+        text.append(f"| {t['target']} | {got} | {limit} | {t['verdict']} |")
     return text
 
 
@@ -409,6 +541,7 @@ def machine() -> dict[str, object]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Parse the options, run every size, print the summary; return the exit status."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -446,13 +579,13 @@ def main(argv: list[str] | None = None) -> int:
         work.mkdir(parents=True, exist_ok=True)
     try:
         for size in sizes:
-            results[size] = bench_size(size, args.runs, work / str(size))
+            results[size] = bench_size(size, args.runs, work)
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
     load_after = os.getloadavg()
     print()
-    for line in targets(results):
+    for line in summary(results):
         print(line)
     print("load average after: " + " ".join(f"{x:.2f}" for x in load_after))
     if args.json is not None:
@@ -463,6 +596,7 @@ def main(argv: list[str] | None = None) -> int:
             "load_after": load_after,
             "runs": args.runs,
             "results": {str(k): v for k, v in results.items()},
+            "targets": targets(results),
         }
         args.json.write_text(json.dumps(document, indent=1), encoding="utf-8")
     return 0
