@@ -112,6 +112,8 @@ VALID: dict[type, dict[str, Any]] = {
         "status": "paid",
         "paid_date": DAY(2021, 11, 30),
         "approved_by": "COR Smith",
+        "approved_date": DAY(2021, 11, 5),
+        "paid_amount": D("337.66"),
     },
 }
 
@@ -140,6 +142,7 @@ DECIMAL_FIELDS = [
     (InvoiceLine, "unit_price"),
     (InvoiceLine, "amount"),
     (InvoiceHeader, "total"),
+    (InvoiceHeader, "paid_amount"),
 ]
 
 

@@ -275,6 +275,8 @@ SPECS: Final = {
             _opt("status", _p_choice(m.value for m in InvoiceStatus)),
             _opt("paid_date", _p_date),
             _opt("approved_by", _p_text),
+            _opt("approved_date", _p_date),
+            _opt("paid_amount", _p_money),
         ),
     ),
 }

@@ -324,6 +324,8 @@ class _Loader:
                 status=v["status"],
                 paid_date=_date(v["paid_date"]),
                 approved_by=v["approved_by"],
+                approved_date=_date(v["approved_date"]),
+                paid_amount=_dec(v["paid_amount"]),
             )
             out.append(Sourced(file=reader.file, line=row.line, record=header))
         self.finish(reader)

@@ -410,6 +410,8 @@ class InvoiceHeader:
     )
     paid_date: dt.date | None = attrs.field(default=None, validator=_date)
     approved_by: str | None = _opt_text()
+    approved_date: dt.date | None = attrs.field(default=None, validator=_date)
+    paid_amount: Decimal | None = _opt_dec(money=True)
 
     def to_row(self) -> dict[str, str]:
         """Return the ``invoices.csv`` row this record stands for."""
