@@ -21,6 +21,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Final
 
+from ice_recon._csv import text_cell
 from ice_recon.classify import ZERO_PARTS, Classified
 from ice_recon.errors import Problem
 from ice_recon.index import T_CANCELLED, T_DAY, T_ID, PricingRule
@@ -100,9 +101,7 @@ class Explainer:
         """Return the ``rule_id,rate_authority`` cells of results.csv for *rule*."""
         found = self._cells.get(id(rule))
         if found is None or found[0] is not rule:
-            from ice_recon.report import csv_cell
-
-            text = csv_cell(rule.rule_id) + "," + csv_cell(rule.authority or "")
+            text = text_cell(rule.rule_id) + "," + text_cell(rule.authority or "")
             found = self._cells[id(rule)] = (rule, text)
         return found[1]
 
