@@ -224,6 +224,11 @@ def big_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+def _default_sigint() -> None:
+    """Let SIGINT interrupt the child even when this test runs where SIGINT is ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize(
     ("signum", "code", "workers"),
     [(signal.SIGTERM, 143, "1"), (signal.SIGINT, 130, "1"), (signal.SIGTERM, 143, "2")],
@@ -242,6 +247,7 @@ def test_an_interrupted_run_leaves_no_summary_and_no_temporary_files(
         [sys.executable, "-m", "ice_recon.cli", "reconcile", str(big_folder), "--out", str(out),
          "--progress", "--workers", workers],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        preexec_fn=_default_sigint,
     )  # fmt: skip
     assert process.stderr is not None
     seen = process.stderr.readline()  # the first progress line (or problems summary)
