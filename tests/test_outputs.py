@@ -132,6 +132,18 @@ class TestAtomicWrites:
         assert sorted(renamed) == sorted(OUTPUT_FILES)
 
 
+def test_the_wrote_line_lists_the_files_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The CLI's last line names exactly the files in the output folder."""
+    main(["reconcile", str(sample_dir()), "--out", str(tmp_path)])
+
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+
+    names = last.removeprefix("Wrote ").removesuffix(f" to {tmp_path}").split(", ")
+    assert sorted(names) == sorted(p.name for p in tmp_path.iterdir())
+
+
 class TestUnwritableOutput:
     def _run(self, out: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
         code = main(["reconcile", str(sample_dir()), "--out", str(out), "--quiet"])

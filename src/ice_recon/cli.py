@@ -267,7 +267,8 @@ def print_summary(result: Totals, out: TextIO, *, out_dir: str | None = None, to
     print(f"\nUnbilled trips: {len(result.unbilled)}", file=out)
     print(f"Inference examined {result.stats['candidate_pairs']} candidate pair(s).", file=out)
     if out_dir is not None:
-        print(f"Wrote {', '.join(OUTPUT_FILES)} to {out_dir}", file=out)
+        names = ["results.csv", *(n for n in OUTPUT_FILES if n != "results.csv")]
+        print(f"Wrote {', '.join(names)} to {out_dir}", file=out)
 
 
 def cmd_generate(args: argparse.Namespace) -> int:

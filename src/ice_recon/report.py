@@ -2,9 +2,10 @@
 
 The last stage. :func:`report` turns the columns of the earlier stages into a
 :class:`Report`; its records (:class:`LineResult` …) are built lazily, when asked for.
-:meth:`Report.write` writes the four output files of DESIGN section 6 — UTF-8 without BOM,
-``\\n`` line ends, money with exactly 2 places, empty cells for absent values — the same
-bytes for the same inputs.
+:meth:`Report.write` writes the four output files of DESIGN section 6 and the audit files
+``problems.csv`` and ``by_invoice.csv`` — UTF-8 without BOM, ``\\n`` line ends, money with
+exactly 2 places, empty cells for absent values — the same bytes for the same inputs, all
+at once (:class:`OutputSet`: temporary names renamed into place, ``summary.json`` last).
 """
 
 from __future__ import annotations
