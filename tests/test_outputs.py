@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from concurrent.futures.process import BrokenProcessPool
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from typing import Any
 import pytest
 
 import ice_recon
-from ice_recon import Policy, Status, Tolerance, reconcile_to
+from ice_recon import Policy, Status, Tolerance, reconcile_to, stream
 from ice_recon.cli import main, sample_dir
 from ice_recon.errors import IceReconError, OutputError
 from ice_recon.report import OUTPUT_FILES
@@ -272,6 +273,28 @@ def test_an_interrupted_run_leaves_no_summary_and_no_temporary_files(
     assert err.strip().splitlines()[-1].startswith("ice-recon: interrupted by")
     assert "Traceback" not in err
     assert sorted(p.name for p in out.iterdir()) == []
+    assert list(work.iterdir()) == []
+
+
+def _die(group: int) -> None:
+    os._exit(9)
+
+
+def test_a_killed_worker_leaves_no_summary_and_no_temporary_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker process that dies: the run fails, the folder has no summary.json, no .part."""
+    out = tmp_path / "out"
+    reconcile_to(sample_dir(), out)  # an earlier complete run
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.setattr(stream, "_group_worker", _die)
+
+    with pytest.raises(BrokenProcessPool):
+        reconcile_to(sample_dir(), out, workers=2, workdir=work)
+
+    assert not (out / "summary.json").exists()
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
     assert list(work.iterdir()) == []
 
 
