@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import errno
+import functools
 import json
 import os
 import resource
@@ -14,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from concurrent.futures.process import BrokenProcessPool
@@ -208,6 +210,26 @@ class TestUnwritableOutput:
         assert code == 2
         assert f"{out / 'results.csv'}: cannot be written (No space left on device)" in err
         assert list(out.iterdir()) == []
+
+    def test_a_full_spill_folder(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The streaming work folder full: exit 2 with one line, no output, no spill left."""
+        work = tmp_path / "work"
+        work.mkdir()
+        monkeypatch.setenv("TMPDIR", str(work))
+        monkeypatch.setattr(tempfile, "tempdir", None)
+        monkeypatch.setattr(stream, "prepare", functools.partial(stream.prepare, memory_bytes=0))
+        monkeypatch.setattr("ice_recon.cli.prepare", stream.prepare)
+        _disk_full_on(monkeypatch, "chunk-")
+        out = tmp_path / "out"
+
+        code, err = self._run(out, capsys)
+
+        assert (code, err.count("\n")) == (2, 1), err
+        assert "No space left on device" in err and "Traceback" not in err
+        assert list(out.iterdir()) == []
+        assert list(work.iterdir()) == []
 
     def test_file_size_limit(self, tmp_path: Path) -> None:
         """Under RLIMIT_FSIZE the CLI exits 2 with a message, and leaves no file."""

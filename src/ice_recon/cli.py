@@ -176,6 +176,9 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     except OutputError as exc:
         print(f"ice-recon reconcile: {exc}; no output written", file=sys.stderr)
         return 2
+    except OSError as exc:  # e.g. the temporary folder of spilled lines is full
+        print(f"ice-recon reconcile: {exc}; no output written", file=sys.stderr)
+        return 2
 
 
 class _Refused(Exception):

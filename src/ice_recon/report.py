@@ -501,8 +501,11 @@ class OutputSet:
                 temp.unlink(missing_ok=True)
         self._temps.clear()
         if isinstance(error, OSError) and not isinstance(error, OutputError):
-            if error.filename is not None and str(error.filename) in temps:
+            name = error.filename
+            if name is not None and str(name) in temps:
                 error.filename = None  # name the output file, not its temporary name
+            elif name is not None and Path(name).parent != self.folder:
+                return  # not an output file (a spill file, an input): left as it is
             raise _output_error(self._current, error) from error
 
     def path(self, name: str) -> Path:
