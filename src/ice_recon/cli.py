@@ -2,20 +2,26 @@
 
 Exit status: 0 on success; 1 when ``validate`` finds problems, or when ``reconcile
 --fail-on`` finds what it was told to fail on; 2 on a usage error, an input folder that
-cannot be read, or input problems under ``reconcile --strict``.
+cannot be read, an output folder or file that cannot be written, or input problems under
+``reconcile --strict``; 130 when interrupted by SIGINT (Ctrl-C), 143 by SIGTERM (then
+no ``summary.json`` is left in the output folder and the temporary files are removed).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.resources
+import signal
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
 from ice_recon import __version__
+from ice_recon.errors import OutputError
 from ice_recon.index import build
 from ice_recon.load import Inputs, load
 from ice_recon.money import format_scaled
@@ -23,7 +29,7 @@ from ice_recon.policy import Policy, Tolerance
 from ice_recon.price import MissingEvidence, price_line
 from ice_recon.reconcile import reconcile
 from ice_recon.records import Status
-from ice_recon.report import Totals
+from ice_recon.report import OUTPUT_FILES, Totals, prepare_output
 from ice_recon.stream import DEFAULT_BATCH_LINES, Prepared, prepare
 
 __all__ = ["main", "sample_dir"]
@@ -153,6 +159,9 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     guess = lines_file.exists() and lines_file.stat().st_size >= PROGRESS_LINES * 100
     long_run = show and (args.progress or bool(guess))
     try:
+        # Before anything is read: an unusable --out fails at once, and the summary.json of
+        # an earlier run goes, so that an interrupted run never leaves a complete-looking set.
+        prepare_output(args.out)
         with prepare(
             args.input_dir,
             batch_lines=args.batch_lines,
@@ -163,6 +172,12 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
             return _reconcile_prepared(args, ready, policy, show, long_run)
     except _Refused as refused:
         print(f"ice-recon reconcile: {refused}", file=sys.stderr)
+        return 2
+    except OutputError as exc:
+        print(f"ice-recon reconcile: {exc}; no output written", file=sys.stderr)
+        return 2
+    except OSError as exc:  # e.g. the temporary folder of spilled lines is full
+        print(f"ice-recon reconcile: {exc}; no output written", file=sys.stderr)
         return 2
 
 
@@ -255,7 +270,8 @@ def print_summary(result: Totals, out: TextIO, *, out_dir: str | None = None, to
     print(f"\nUnbilled trips: {len(result.unbilled)}", file=out)
     print(f"Inference examined {result.stats['candidate_pairs']} candidate pair(s).", file=out)
     if out_dir is not None:
-        print(f"Wrote results.csv, unbilled.csv, invoices.csv, summary.json to {out_dir}", file=out)
+        names = ["results.csv", *(n for n in OUTPUT_FILES if n != "results.csv")]
+        print(f"Wrote {', '.join(names)} to {out_dir}", file=out)
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -404,11 +420,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ice-recon: {folder}: not a folder of input files", file=sys.stderr)
         return 2
     try:
-        status: int = args.func(args)
+        with _interruptible():
+            status: int = args.func(args)
     except BrokenPipeError:  # e.g. `ice-recon demo | head`: not an error of ours
         sys.stderr.close()
         return 0
+    except (KeyboardInterrupt, _Terminated) as exc:
+        signum = exc.signum if isinstance(exc, _Terminated) else signal.SIGINT
+        name = signal.Signals(signum).name
+        print(f"ice-recon: interrupted by {name}; the run did not complete", file=sys.stderr)
+        return 128 + signum
     return status
+
+
+class _Terminated(BaseException):
+    """SIGTERM arrived: unwind like Ctrl-C, so that temporary files are removed."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise _Terminated(signum)
+
+
+@contextlib.contextmanager
+def _interruptible() -> Iterator[None]:
+    """Turn SIGTERM into an exception while the command runs (only in the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -18,6 +18,7 @@ __all__ = [
     "IceReconError",
     "InputError",
     "MoneyTypeError",
+    "OutputError",
     "Problem",
     "RuleNotFoundError",
 ]
@@ -82,6 +83,19 @@ class InputError(IceReconError, ValueError):
 
 class MoneyTypeError(IceReconError, TypeError):
     """A value on the money path is not a ``Decimal`` (a ``float``, most often)."""
+
+
+class OutputError(IceReconError, OSError):
+    """An output file or folder cannot be written (not a folder, not writable, disk full).
+
+    ``filename`` is the path that could not be written, ``strerror`` the reason.
+    """
+
+    def __init__(self, path: str, reason: str, errno: int | None = None) -> None:
+        super().__init__(errno, reason, path)
+
+    def __str__(self) -> str:
+        return f"{self.filename}: cannot be written ({self.strerror})"
 
 
 class RuleNotFoundError(IceReconError, LookupError):

@@ -25,7 +25,6 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import itertools
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
@@ -33,6 +32,7 @@ from typing import Any, Final
 
 import attrs
 
+from ice_recon._csv import needs_care
 from ice_recon.load import Inputs, tier_set_key
 from ice_recon.money import IncrementRounding, Rounding
 from ice_recon.records import (
@@ -351,8 +351,8 @@ class TripIndex:
         #: The trip tuples, by manifest row.
         self.tuples: list[tuple[Any, ...]] = list(zip(*columns, strict=True))
         ids = trips.trip_id
-        #: No trip id has a character that a CSV cell would quote.
-        self.plain_ids = re.search('[",\r\n]', "\x00".join(ids)) is None
+        #: No trip id has a character that a CSV cell would quote or neutralise.
+        self.plain_ids = not needs_care(ids)
         #: Upper-cased trip id -> the trip of the earliest row with that id.
         self.by_id: dict[str, tuple[Any, ...]] = dict(
             zip(reversed(ids), reversed(self.tuples), strict=True)

@@ -128,6 +128,10 @@ class Tariff:
         """Return the rate of the tier that quantity *q* reaches."""
         return self.rates[self._tier(q)], self.rate_scale
 
+    def tier_index(self, q: Scaled) -> int:
+        """Return the position of the tier that quantity *q* reaches."""
+        return self._tier(q)
+
     def _tier(self, q: Scaled) -> int:
         units, scale = q
         if scale >= self.from_scale:

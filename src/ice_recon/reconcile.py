@@ -81,7 +81,7 @@ def _reconcile(
         claim_exact(chunk, pricer, state)
     step("claim")
     results = run_stages(chunks, pricer, policy, state, step)
-    result = report(inputs, results, state, index.trips)
+    result = report(inputs, results, state, index.trips, policy)
     step("report")
     return result
 

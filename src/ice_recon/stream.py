@@ -66,7 +66,16 @@ from ice_recon.match import MatchState, claim_exact, invoice_dates, ordered, sor
 from ice_recon.policy import Policy
 from ice_recon.price import Pricer
 from ice_recon.reconcile import STAGES, Stopwatch, chunk_bounds, stages
-from ice_recon.report import RESULT_COLUMNS, Accumulator, ChunkResult, Totals, csv_cell_line, untied
+from ice_recon.report import (
+    RESULT_COLUMNS,
+    Accumulator,
+    ChunkResult,
+    OutputSet,
+    Totals,
+    csv_cell_line,
+    prepare_output,
+    untied,
+)
 from ice_recon.tables import InvoiceLineTable, LineChunk
 
 __all__ = [
@@ -160,23 +169,28 @@ class Prepared:
         policy: Policy | None = None,
         progress: Progress | None = None,
     ) -> Totals:
-        """Reconcile the lines, write the four output files; return the totals."""
+        """Reconcile the lines, write the output files; return the totals.
+
+        The files are written as :meth:`ice_recon.Report.write` writes them: under
+        temporary names, renamed into place once all are complete (``summary.json`` last).
+
+        Raises:
+            OutputError: an output file or the folder cannot be written.
+        """
         policy = policy or Policy()
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
         step = Stopwatch(progress)
-        with paused():
+        with paused(), OutputSet(out_dir) as out:
             index = build(self.inputs)
             step("index")
+            results = out.path("results.csv")
             if self.groups == 1:
-                with _Sink(out / "results.csv", keyed=False) as sink:
+                with _Sink(results, keyed=False) as sink:
                     parts = [_reconcile_group(self, 0, index, policy, sink, step)]
             else:
                 parts = _fork.forked(_group_worker, self.groups, (self, index, policy))
                 step(f"claim, match, price, classify in {self.groups} processes")
                 _merge_results(
-                    [self._folder / f"results-{g}.bin" for g in range(self.groups)],
-                    out / "results.csv",
+                    [self._folder / f"results-{g}.bin" for g in range(self.groups)], results
                 )
                 step("merge results")
             acc = parts[0].accumulator
@@ -187,8 +201,9 @@ class Prepared:
                 claimed = bytearray(a | b for a, b in zip(claimed, part.claimed, strict=True))
                 pairs += part.pairs
             inputs = attrs.evolve(self.inputs, problems=self.problems, digests=self.digests)
-            totals = Totals(**acc.totals(inputs, claimed, pairs))
-            totals.write_totals(out)
+            totals = Totals(**acc.totals(inputs, claimed, pairs, policy))
+            totals._write_totals(out)
+            out.commit()
             step("totals")
         return totals
 
@@ -308,8 +323,13 @@ def reconcile_to(
     invoice lines are held in memory up to *memory_bytes* of ``invoice_lines.csv`` and
     spilled in batches of *batch_lines* beyond; with *workers* > 1 the contracts are
     reconciled in that many processes. *progress* is called with each step's name and
-    duration in seconds.
+    duration in seconds. A ``summary.json`` left in *out_dir* by an earlier run is removed
+    before anything is read, and written last (see :meth:`ice_recon.Report.write`).
+
+    Raises:
+        OutputError: an output file or *out_dir* cannot be written.
     """
+    prepare_output(out_dir)
     with prepare(
         input_dir,
         batch_lines=batch_lines,
