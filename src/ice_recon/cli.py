@@ -2,7 +2,8 @@
 
 Exit status: 0 on success; 1 when ``validate`` finds problems, or when ``reconcile
 --fail-on`` finds what it was told to fail on; 2 on a usage error, an input folder that
-cannot be read, or input problems under ``reconcile --strict``.
+cannot be read, an output folder that cannot be written, any other input or usage error
+(one message on stderr, never a traceback), or input problems under ``reconcile --strict``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ice_recon import __version__
+from ice_recon.errors import IceReconError
 from ice_recon.index import build
 from ice_recon.load import Inputs, load
 from ice_recon.money import format_scaled
@@ -408,7 +410,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `ice-recon demo | head`: not an error of ours
         sys.stderr.close()
         return 0
+    except IceReconError as exc:
+        # A usage or input error (an unwritable --out included): one line, never a traceback.
+        print(f"ice-recon {args.command}: {_message(exc)}", file=sys.stderr)
+        return 2
     return status
+
+
+def _message(exc: IceReconError) -> str:
+    """Return the error's message; an ExceptionGroup-like error lists its parts."""
+    text = str(exc)
+    return text if text else type(exc).__name__
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -43,7 +43,7 @@ from ice_recon._read import (
     Spec,
     TableReader,
 )
-from ice_recon.errors import InputError, Problem
+from ice_recon.errors import ArgumentTypeError, InputError, NotAFolderError, Problem
 from ice_recon.money import scaled_to_decimal
 from ice_recon.records import (
     BASIS_CANCELLATION,
@@ -749,7 +749,8 @@ def load_files(
     Raises:
         ExceptionGroup: with ``strict=True``, one :class:`~ice_recon.errors.InputError` per
             problem, in the order :attr:`Inputs.problems` would list them.
-        TypeError: a source is neither a path nor an iterable of mappings or records.
+        ArgumentTypeError: a source is neither a path nor an iterable of mappings or records,
+            or a cell of a row mapping is not text (a ``TypeError``).
     """
     with paused():
         inputs = _load(
@@ -811,16 +812,19 @@ def load(input_dir: str | os.PathLike[str], *, strict: bool = False) -> Inputs:
     optional file that is absent is simply not used.
 
     Raises:
-        NotADirectoryError: *input_dir* is not a folder (a programmer error, raised at once).
+        NotAFolderError: *input_dir* is not a folder (a ``NotADirectoryError``, raised at once).
+        ArgumentTypeError: *input_dir* is not a path.
         ExceptionGroup: with ``strict=True``, when any problem was found.
     """
     return load_files(**_sources(input_dir), strict=strict)
 
 
 def _sources(input_dir: str | os.PathLike[str]) -> dict[str, Path | None]:
+    if not isinstance(input_dir, str | os.PathLike):
+        raise ArgumentTypeError(f"input_dir must be a path (got {type(input_dir).__name__})")
     folder = Path(input_dir)
     if not folder.is_dir():
-        raise NotADirectoryError(f"{folder}: not a folder of input files")
+        raise NotAFolderError(f"{folder}: not a folder of input files")
     sources: dict[str, Path | None] = {}
     for table, (name, _) in FILES.items():
         path = folder / name

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import collections
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -28,7 +29,7 @@ import attrs
 
 from ice_recon._version import __version__
 from ice_recon.classify import Classified
-from ice_recon.errors import Problem
+from ice_recon.errors import ArgumentTypeError, OutputError, Problem
 from ice_recon.explain import Explainer, problem_columns
 from ice_recon.index import T_ID, TripIndex
 from ice_recon.load import Inputs
@@ -57,6 +58,7 @@ __all__ = [
     "Totals",
     "Unbilled",
     "UnbilledTrip",
+    "output_errors",
     "report",
     "untied",
 ]
@@ -290,7 +292,10 @@ class Totals:
 
     def write_totals(self, out_dir: str | os.PathLike[str]) -> None:
         """Write ``unbilled.csv``, ``invoices.csv`` and ``summary.json`` (not results.csv)."""
-        folder = Path(out_dir)
+        with output_errors(out_dir):
+            self._write_totals(Path(out_dir))
+
+    def _write_totals(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         unbilled = self.unbilled
         _write_csv(
@@ -333,12 +338,31 @@ class Report(Totals):
     _rows: Any = attrs.field(alias="rows", repr=False)
 
     def write(self, out_dir: str | os.PathLike[str]) -> None:
-        """Write ``results.csv``, ``unbilled.csv``, ``invoices.csv`` and ``summary.json``."""
-        folder = Path(out_dir)
-        folder.mkdir(parents=True, exist_ok=True)
-        text = csv_cell_line(RESULT_COLUMNS) + "".join(self._rows())
-        (folder / "results.csv").write_bytes(text.encode("utf-8"))
-        self.write_totals(folder)
+        """Write ``results.csv``, ``unbilled.csv``, ``invoices.csv`` and ``summary.json``.
+
+        Raises:
+            OutputError: *out_dir* or a file in it cannot be written (an ``OSError``).
+        """
+        with output_errors(out_dir):
+            folder = Path(out_dir)
+            folder.mkdir(parents=True, exist_ok=True)
+            text = csv_cell_line(RESULT_COLUMNS) + "".join(self._rows())
+            (folder / "results.csv").write_bytes(text.encode("utf-8"))
+            self._write_totals(folder)
+
+
+@contextlib.contextmanager
+def output_errors(out_dir: object) -> Iterator[None]:
+    """Turn an ``OSError`` while writing outputs into an :class:`OutputError` naming the path."""
+    if not isinstance(out_dir, str | os.PathLike):
+        raise ArgumentTypeError(f"out_dir must be a path (got {type(out_dir).__name__})")
+    try:
+        yield
+    except OutputError:
+        raise
+    except OSError as exc:
+        path = exc.filename if exc.filename is not None else out_dir
+        raise OutputError(os.fsdecode(path), exc.strerror or str(exc), exc.errno) from exc
 
 
 def csv_cell_line(cells: Sequence[str]) -> str:

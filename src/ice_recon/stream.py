@@ -58,15 +58,23 @@ import attrs
 from ice_recon import _fork
 from ice_recon._gc import paused
 from ice_recon._read import INVOICE_LINES, SPECS, Layout, TableReader
-from ice_recon.errors import Problem
+from ice_recon.errors import ArgumentError, Problem
 from ice_recon.explain import Explainer, problem_columns
 from ice_recon.index import Index, build
 from ice_recon.load import Inputs, line_table, load_resident, mark_duplicate_keys
 from ice_recon.match import MatchState, claim_exact, invoice_dates, ordered, sorted_invoices
 from ice_recon.policy import Policy
 from ice_recon.price import Pricer
-from ice_recon.reconcile import STAGES, Stopwatch, chunk_bounds, stages
-from ice_recon.report import RESULT_COLUMNS, Accumulator, ChunkResult, Totals, csv_cell_line, untied
+from ice_recon.reconcile import STAGES, Stopwatch, check_policy, chunk_bounds, stages
+from ice_recon.report import (
+    RESULT_COLUMNS,
+    Accumulator,
+    ChunkResult,
+    Totals,
+    csv_cell_line,
+    output_errors,
+    untied,
+)
 from ice_recon.tables import InvoiceLineTable, LineChunk
 
 __all__ = [
@@ -161,9 +169,11 @@ class Prepared:
         progress: Progress | None = None,
     ) -> Totals:
         """Reconcile the lines, write the four output files; return the totals."""
+        check_policy(policy)
         policy = policy or Policy()
         out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
+        with output_errors(out_dir):
+            out.mkdir(parents=True, exist_ok=True)
         step = Stopwatch(progress)
         with paused():
             index = build(self.inputs)
@@ -230,11 +240,11 @@ def prepare(
         NotADirectoryError: *input_dir* is not a folder.
     """
     if batch_lines < 1:
-        raise ValueError(f"batch_lines must be at least 1 (got {batch_lines})")
+        raise ArgumentError(f"batch_lines must be at least 1 (got {batch_lines})")
     if workers < 1:
-        raise ValueError(f"workers must be at least 1 (got {workers})")
+        raise ArgumentError(f"workers must be at least 1 (got {workers})")
     if memory_bytes < 0:
-        raise ValueError(f"memory_bytes must not be negative (got {memory_bytes})")
+        raise ArgumentError(f"memory_bytes must not be negative (got {memory_bytes})")
     step = Stopwatch(progress)
     with paused():
         inputs, path = load_resident(input_dir, workers=workers)
