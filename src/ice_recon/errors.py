@@ -26,6 +26,7 @@ __all__ = [
     "OutputError",
     "Problem",
     "RuleNotFoundError",
+    "UnknownStatusError",
 ]
 
 
@@ -132,3 +133,7 @@ class OutputError(IceReconError, OSError):
 
 class RuleNotFoundError(IceReconError, LookupError):
     """No rate rule covers the requested (contract, CLIN, labor category, date)."""
+
+
+class UnknownStatusError(IceReconError, KeyError):
+    """A status name that is not one of :class:`~ice_recon.Status` (``counts["MATCHD"]``)."""

@@ -578,6 +578,10 @@ class Index:
     roster: Roster
     rules: tuple[PricingRule, ...]
 
+    def __repr__(self) -> str:
+        # Counts, never contents: an agency's year has thousands of rules, millions of trips.
+        return f"<Index: {len(self.rules)} rules, {len(self.trips.tuples)} trips>"
+
 
 def build(inputs: Inputs) -> Index:
     """Build the indexes of the pipeline from validated inputs."""

@@ -107,6 +107,17 @@ class Inputs:
         """Return whether no problem was found."""
         return not self.problems
 
+    def __repr__(self) -> str:
+        # Counts, never contents: the tables may hold millions of rows.
+        lines = self.invoice_lines
+        return (
+            f"<Inputs: {len(self.rates)} rates rows, {len(self.fuel_rules)} fuel_rules rows, "
+            f"{len(self.fuel_index)} fuel_index rows, {len(self.manifests)} trips, "
+            f"{len(self.measures)} measures, {len(self.staff)} staff rows, "
+            f"{len(lines)} invoice lines ({len(lines) - sum(lines.valid)} INVALID), "
+            f"{len(self.invoices)} invoice headers, {len(self.problems)} problems>"
+        )
+
 
 def _dec(value: tuple[int, int] | None) -> Any:
     return None if value is None else scaled_to_decimal(*value)

@@ -29,7 +29,7 @@ import attrs
 
 from ice_recon._version import __version__
 from ice_recon.classify import Classified
-from ice_recon.errors import ArgumentTypeError, OutputError, Problem
+from ice_recon.errors import ArgumentTypeError, OutputError, Problem, UnknownStatusError
 from ice_recon.explain import Explainer, problem_columns
 from ice_recon.index import T_ID, TripIndex
 from ice_recon.load import Inputs
@@ -55,6 +55,7 @@ __all__ = [
     "Ledgers",
     "LineResult",
     "Report",
+    "StatusCounts",
     "Totals",
     "Unbilled",
     "UnbilledTrip",
@@ -88,10 +89,18 @@ RESULT_COLUMNS: Final = (
 class LineResult:
     """The reconciliation of one invoice line.
 
-    Money attributes are ``Decimal`` with 2 places, ``None`` for an INVALID line. *line_no*
-    is ``None`` when the line number itself was unreadable; *line_no_text* is always the
-    text as written. *decomposition* is ``(extension, price, quantity, minimum)`` for lines
-    with an expected price (statuses of rows 7-14), else ``None``.
+    Money attributes are ``Decimal`` with 2 places. *line_no_text* is always the text as
+    written; *line_no* is ``None`` when it is not a positive whole number. *decomposition* is
+    ``(extension, price, quantity, minimum)`` for lines with an expected price (statuses of
+    rows 7-14), else ``None``.
+
+    An INVALID line takes part in nothing, so these are ``None`` for it: ``billed``,
+    ``expected``, ``variance``, ``erroneous``, ``unsupported``, ``underbilled``,
+    ``trip_id``, ``rule_id``, ``rate_authority`` and ``decomposition`` (``match`` is
+    ``"none"``; ``line_no`` may be ``None`` too). For every other status the six money
+    attributes are set (zero where nothing applies); ``trip_id`` is ``None`` when no trip
+    was matched, ``rule_id`` and ``rate_authority`` when no rule applies (NO_RATE, and
+    ``rate_authority`` for a rule without one).
     """
 
     contract_id: str
@@ -223,6 +232,9 @@ class _Lines(Sequence[LineResult]):
         k = result.order[self._starts[0] + i - result.chunk.start]
         return result.line_result(k, self._explainer)
 
+    def __repr__(self) -> str:
+        return f"<LineResults: {_count(self._count, 'line')}>"
+
     def __iter__(self) -> Iterator[LineResult]:
         explainer = self._explainer
         for result in self._results:
@@ -230,11 +242,66 @@ class _Lines(Sequence[LineResult]):
                 yield result.line_result(k, explainer)
 
 
+_STATUS_NAMES: Final = frozenset(s.value for s in Status)
+
+
+class StatusCounts(Mapping[Status, int]):
+    """How many lines have each status; every status is present, zeros included.
+
+    Indexable by :class:`Status` or by its name, as ``summary.json`` spells it:
+
+    >>> counts = StatusCounts({Status.MATCHED: 43, Status.NO_RATE: 1})
+    >>> counts[Status.MATCHED], counts["MATCHED"], counts["INVALID"], len(counts)
+    (43, 43, 0, 13)
+    >>> counts
+    <StatusCounts: 44 lines, NO_RATE 1, MATCHED 43>
+    >>> counts["MATCHD"]
+    Traceback (most recent call last):
+    ...
+    ice_recon.errors.UnknownStatusError: "'MATCHD' is not a status (statuses: INVALID, ...)"
+    """
+
+    __slots__ = ("_counts",)
+
+    def __init__(self, counts: Mapping[Status, int] | Mapping[str, int] | None = None) -> None:
+        self._counts: dict[Status, int] = dict.fromkeys(Status, 0)
+        for key, n in (counts or {}).items():
+            self._counts[self._status(key)] = n
+
+    @staticmethod
+    def _status(key: object) -> Status:
+        # Status is a str enum: Status.MATCHED == "MATCHED", so both are found here.
+        if isinstance(key, str) and key in _STATUS_NAMES:
+            return Status(key)
+        names = ", ".join(s.value for s in Status)
+        raise UnknownStatusError(f"{key!r} is not a status (statuses: {names})")
+
+    def __getitem__(self, key: Status | str) -> int:
+        return self._counts[self._status(key)]
+
+    def __iter__(self) -> Iterator[Status]:
+        return iter(self._counts)
+
+    def __len__(self) -> int:
+        return len(self._counts)
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{s.value} {n}" for s, n in self._counts.items() if n)
+        total = sum(self._counts.values())
+        return (
+            f"<StatusCounts: {total} line{'' if total == 1 else 's'}{', ' if shown else ''}{shown}>"
+        )
+
+
+def _count(n: int, noun: str, plural: str | None = None) -> str:
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 @attrs.frozen(kw_only=True)
 class ContractSummary:
     """Counts by status and ledgers of one contract."""
 
-    counts: Mapping[Status, int]
+    counts: StatusCounts = attrs.field(converter=StatusCounts)
     ledgers: Ledgers
 
 
@@ -247,7 +314,8 @@ class Totals:
 
     Attributes:
         line_count: how many invoice lines were reconciled (INVALID ones included).
-        counts: lines per status, every status present (zeros included).
+        counts: lines per status, every status present (zeros included), by
+            :class:`Status` or by name (``counts["MATCHED"]``).
         ledgers: the overall :class:`Ledgers`.
         contracts: per contract id, its counts and ledgers.
         unbilled: trips no valid line was matched to, sorted.
@@ -259,7 +327,7 @@ class Totals:
     """
 
     line_count: int
-    counts: Mapping[Status, int]
+    counts: StatusCounts = attrs.field(converter=StatusCounts)
     ledgers: Ledgers
     contracts: Mapping[str, ContractSummary]
     unbilled: Sequence[UnbilledTrip]
@@ -273,6 +341,19 @@ class Totals:
     def questioned(self) -> Decimal:
         """Return the questioned cost (erroneous + unsupported) of the whole run."""
         return self.ledgers.questioned
+
+    def __repr__(self) -> str:
+        # Counts, never contents: a run of millions of lines must not print them all.
+        n = self.line_count
+        return (
+            f"<{type(self).__name__}: {_count(n, 'invoice line')} "
+            f"({self.counts[Status.MATCHED]} MATCHED, {n - self.counts[Status.MATCHED]} not), "
+            f"{_count(len(self.contracts), 'contract')}, "
+            f"{_count(len(self.unbilled), 'unbilled trip')}, "
+            f"{_count(len(self.invoices), 'invoice finding')}, "
+            f"{_count(len(self.problems), 'input problem')}, "
+            f"questioned {self.ledgers.questioned}>"
+        )
 
     def summary(self) -> dict[str, Any]:
         """Return the content of ``summary.json`` as a dict (DESIGN section 6)."""
@@ -336,6 +417,9 @@ class Report(Totals):
 
     lines: Sequence[LineResult]
     _rows: Any = attrs.field(alias="rows", repr=False)
+
+    def __repr__(self) -> str:
+        return super().__repr__()
 
     def write(self, out_dir: str | os.PathLike[str]) -> None:
         """Write ``results.csv``, ``unbilled.csv``, ``invoices.csv`` and ``summary.json``.
@@ -445,7 +529,7 @@ class Unbilled(Sequence[UnbilledTrip]):
         return hash(tuple(self))
 
     def __repr__(self) -> str:
-        return f"Unbilled({list(self)!r})"
+        return f"<Unbilled: {_count(len(self), 'trip')}>"
 
     def _record(self, r: int) -> UnbilledTrip:
         t = self._trips
@@ -667,7 +751,7 @@ class Accumulator:
         unbilled = Unbilled(inputs.manifests, claimed)
         return {
             "line_count": self.lines,
-            "counts": self.counts,
+            "counts": StatusCounts(self.counts),
             "ledgers": self.total.ledgers(),
             "contracts": {
                 cid: ContractSummary(counts=cnt, ledgers=t.ledgers())

@@ -130,6 +130,14 @@ class Prepared:
     _orders: list[list[int]]
     _batches: list[list[list[tuple[str, int, int]]]]
 
+    def __repr__(self) -> str:
+        # Counts, never contents: the lines may be millions.
+        where = "spilled to temporary files" if self.spilled else "in memory"
+        return (
+            f"<Prepared: {self.line_count} invoice lines {where}, {self.groups} contract "
+            f"group{'' if self.groups == 1 else 's'}, {len(self.problems)} problems>"
+        )
+
     def close(self) -> None:
         """Delete the temporary files."""
         shutil.rmtree(self._folder, ignore_errors=True)
