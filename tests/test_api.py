@@ -84,8 +84,8 @@ def test_invalid_line_fields_are_none_as_documented() -> None:
 
     (line,) = ice_recon.reconcile(inputs).lines
 
-    assert Status.INVALID == line.status
-    assert {name: None for name in INVALID_NONE} == {n: getattr(line, n) for n in INVALID_NONE}
-    assert ("none", 1) == (line.match, line.line_no)
+    assert line.status == Status.INVALID
+    assert dict.fromkeys(INVALID_NONE) == {n: getattr(line, n) for n in INVALID_NONE}
+    assert (line.match, line.line_no) == ("none", 1)
     for name in INVALID_NONE:
         assert f"``{name}``" in (ice_recon.LineResult.__doc__ or "")
