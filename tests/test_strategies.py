@@ -634,6 +634,7 @@ class TestImport:
         expected = [
             "Case",
             "ExpectedLine",
+            "InvalidArgument",
             "RateSchedule",
             "amounts",
             "cases",

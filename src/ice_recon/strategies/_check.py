@@ -23,6 +23,8 @@ class InvalidArgument(IceReconError, _InvalidArgument):
     users still get the error they expect (a ``TypeError``).
     """
 
+    __module__ = "ice_recon.strategies"  # where it is exported
+
 
 def _check_type(name: str, value: object, kinds: type | tuple[type, ...], what: str) -> None:
     if not isinstance(value, kinds) or isinstance(value, bool):
