@@ -176,10 +176,27 @@ CASES: list[tuple[str, Callable[[], object], type[Exception]]] = [
     ),
     ("load_files row not a mapping", lambda: ice_recon.load_files(rates=[42]), TypeError),
     ("load_files source not iterable", lambda: ice_recon.load_files(rates=42), TypeError),  # type: ignore[arg-type]
+    (
+        "load_files strict with problems",
+        lambda: ice_recon.load_files(rates=[{"x": "1"}], strict=True),
+        ExceptionGroup,
+    ),
+    ("build not Inputs", lambda: ice_recon.build(42), TypeError),  # type: ignore[arg-type]
+    ("RateIndex not rules", lambda: ice_recon.RateIndex([42]), TypeError),  # type: ignore[list-item]
+    ("Tolerance percent not bool", lambda: Tolerance(value=D(1), percent="yes"), TypeError),  # type: ignore[arg-type]
     # reconcile, reconcile_to
     ("reconcile not Inputs", lambda: ice_recon.reconcile(42), TypeError),  # type: ignore[arg-type]
     ("reconcile policy not a Policy", lambda: ice_recon.reconcile(Inputs(), policy={}), TypeError),  # type: ignore[arg-type]
     ("reconcile not a folder", lambda: ice_recon.reconcile("no/such/folder"), OSError),
+    ("reconcile_to out not a path", lambda: ice_recon.reconcile_to(sample_dir(), 42), TypeError),  # type: ignore[arg-type]
+    ("reconcile_to input not a path", lambda: ice_recon.reconcile_to(42, "out"), TypeError),  # type: ignore[arg-type]
+    (
+        "reconcile_to workers 0",
+        lambda: ice_recon.reconcile_to(sample_dir(), "o", workers=0),
+        ValueError,
+    ),
+    ("Report.write not a path", lambda: ice_recon.reconcile(Inputs()).write(42), TypeError),  # type: ignore[arg-type]
+    ("counts unknown status", lambda: ice_recon.reconcile(Inputs()).counts["MATCHD"], KeyError),
 ]
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ice_recon import __version__
-from ice_recon.errors import IceReconError, Problem
+from ice_recon.errors import IceReconError, InputErrors, Problem
 from ice_recon.index import build
 from ice_recon.load import Inputs, load
 from ice_recon.money import format_scaled
@@ -447,9 +447,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _message(exc: IceReconError) -> str:
-    """Return the error's message; an ExceptionGroup-like error lists its parts."""
-    text = str(exc)
-    return text if text else type(exc).__name__
+    """Return the error's message; a group of input errors lists each one on its own line."""
+    if isinstance(exc, InputErrors):
+        return "\n".join([str(exc), *(str(e) for e in exc.exceptions)])
+    return str(exc) or type(exc).__name__
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -20,6 +20,7 @@ __all__ = [
     "ArgumentTypeError",
     "IceReconError",
     "InputError",
+    "InputErrors",
     "MissingEvidenceError",
     "MoneyTypeError",
     "NotAFolderError",
@@ -85,6 +86,14 @@ class InputError(IceReconError, ValueError):
         self.line = problem.line
         self.column = problem.column
         self.value = problem.value
+
+
+class InputErrors(ExceptionGroup[InputError], IceReconError):
+    """Every problem of the inputs, raised together by ``load(..., strict=True)``.
+
+    An ``ExceptionGroup`` of :class:`InputError` (``except* InputError`` takes them) that is
+    also an :class:`IceReconError`, like every error ice_recon raises.
+    """
 
 
 class ArgumentError(IceReconError, ValueError):

@@ -235,7 +235,11 @@ class RateIndex:
     def __init__(self, rules: Iterable[PricingRule]) -> None:
         grouped: dict[tuple[str, str, str], list[PricingRule]] = defaultdict(list)
         bases: dict[tuple[str, str], set[str]] = defaultdict(set)
+        if not isinstance(rules, Iterable):
+            raise ArgumentTypeError(f"rules must be PricingRule records (got {rules!r})")
         for rule in rules:
+            if not isinstance(rule, PricingRule):
+                raise ArgumentTypeError(f"rules must be PricingRule records (got {rule!r})")
             grouped[(rule.contract_id, rule.clin, rule.labor_category or "")].append(rule)
             bases[(rule.contract_id, rule.clin)].add(rule.basis)
         self._windows: dict[tuple[str, str, str], tuple[list[int], list[int], list[PricingRule]]]
@@ -585,6 +589,8 @@ class Index:
 
 def build(inputs: Inputs) -> Index:
     """Build the indexes of the pipeline from validated inputs."""
+    if not isinstance(inputs, Inputs):
+        raise ArgumentTypeError(f"inputs must be an Inputs (got {type(inputs).__name__})")
     rules = compile_rules((s.record for s in inputs.rates), (s.record for s in inputs.fuel_rules))
     staff = inputs.staff
     return Index(

@@ -43,7 +43,13 @@ from ice_recon._read import (
     Spec,
     TableReader,
 )
-from ice_recon.errors import ArgumentTypeError, InputError, NotAFolderError, Problem
+from ice_recon.errors import (
+    ArgumentTypeError,
+    InputError,
+    InputErrors,
+    NotAFolderError,
+    Problem,
+)
 from ice_recon.money import scaled_to_decimal
 from ice_recon.records import (
     BASIS_CANCELLATION,
@@ -758,7 +764,8 @@ def load_files(
             :attr:`Inputs.problems`.
 
     Raises:
-        ExceptionGroup: with ``strict=True``, one :class:`~ice_recon.errors.InputError` per
+        InputErrors: with ``strict=True``, an ``ExceptionGroup`` (and an ``IceReconError``)
+            of one :class:`~ice_recon.errors.InputError` per
             problem, in the order :attr:`Inputs.problems` would list them.
         ArgumentTypeError: a source is neither a path nor an iterable of mappings or records,
             or a cell of a row mapping is not text (a ``TypeError``).
@@ -775,7 +782,7 @@ def load_files(
         )
     if strict and inputs.problems:
         count = len(inputs.problems)
-        raise ExceptionGroup(
+        raise InputErrors(
             f"{count} input problem{'s' if count != 1 else ''}",
             [InputError(p) for p in inputs.problems],
         )
@@ -825,7 +832,8 @@ def load(input_dir: str | os.PathLike[str], *, strict: bool = False) -> Inputs:
     Raises:
         NotAFolderError: *input_dir* is not a folder (a ``NotADirectoryError``, raised at once).
         ArgumentTypeError: *input_dir* is not a path.
-        ExceptionGroup: with ``strict=True``, when any problem was found.
+        InputErrors: with ``strict=True``, when any problem was found (an ``ExceptionGroup``
+            of :class:`~ice_recon.errors.InputError`).
     """
     return load_files(**_sources(input_dir), strict=strict)
 

@@ -32,7 +32,12 @@ class Tolerance:
     """
 
     value: Decimal = attrs.field()
-    percent: bool = False
+    percent: bool = attrs.field(default=False)
+
+    @percent.validator
+    def _check_percent(self, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, bool):
+            raise ArgumentTypeError(f"percent must be a bool (got {value!r})")
 
     @value.validator
     def _check(self, attribute: attrs.Attribute[Any], value: object) -> None:

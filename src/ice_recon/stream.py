@@ -179,8 +179,8 @@ class Prepared:
         """Reconcile the lines, write the four output files; return the totals."""
         check_policy(policy)
         policy = policy or Policy()
-        out = Path(out_dir)
         with output_errors(out_dir):
+            out = Path(out_dir)
             out.mkdir(parents=True, exist_ok=True)
         step = Stopwatch(progress)
         with paused():
