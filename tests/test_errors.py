@@ -282,6 +282,20 @@ class TestCli:
         assert str(target) in err
         assert "Traceback" not in err
 
+    @pytest.mark.parametrize("workers", [1, 2])
+    def test_results_csv_is_a_folder(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], workers: int
+    ) -> None:
+        """`results.csv` a folder in --out: one line naming it, exit 2, no traceback."""
+        (tmp_path / "out" / "results.csv").mkdir(parents=True)
+        args = ["reconcile", str(sample_dir()), "--out", str(tmp_path / "out")]
+
+        status = main([*args, "--quiet", "--workers", str(workers)])
+
+        err = capsys.readouterr().err
+        assert 2 == status
+        assert f"{tmp_path / 'out' / 'results.csv'}: cannot be written" in err
+
     def test_demo_out_is_a_file(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         """`demo --out FILE` (Report.write): exit 2 with a message naming the path."""
         target = tmp_path / "a-file"

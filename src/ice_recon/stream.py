@@ -634,6 +634,12 @@ def _reconcile_group(
     return _Part(acc, state.trips, state.pairs)
 
 
+def _create(path: Path) -> IO[bytes]:
+    """Open *path* for writing; an ``OSError`` becomes an OutputError naming it."""
+    with output_errors(path):
+        return path.open("wb")
+
+
 class _Sink:
     """Where a group's result lines go: results.csv itself, or blocks to merge later.
 
@@ -647,7 +653,7 @@ class _Sink:
         self._file: IO[bytes] | None = None
 
     def __enter__(self) -> _Sink:
-        self._file = self.path.open("wb")
+        self._file = _create(self.path)
         if not self.keyed:
             self._file.write(csv_cell_line(RESULT_COLUMNS).encode("utf-8"))
         return self
@@ -690,7 +696,7 @@ def _group_worker(group: int) -> _Part:
 
 def _merge_results(parts: Sequence[Path], results: Path) -> None:
     """Merge the groups' result blocks into one results.csv in processing order."""
-    with results.open("wb") as out:
+    with _create(results) as out:
         out.write(csv_cell_line(RESULT_COLUMNS).encode("utf-8"))
         merged = heapq.merge(*(_read_blocks(p) for p in parts), key=_rank)
         buffer: list[str] = []
