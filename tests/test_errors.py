@@ -293,7 +293,7 @@ class TestCli:
         status = main([*args, "--quiet", "--workers", str(workers)])
 
         err = capsys.readouterr().err
-        assert 2 == status
+        assert status == 2
         assert f"{tmp_path / 'out' / 'results.csv'}: cannot be written" in err
 
     def test_demo_out_is_a_file(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
