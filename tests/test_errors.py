@@ -31,6 +31,7 @@ from ice_recon import (
 )
 from ice_recon.cli import main, sample_dir
 from ice_recon.errors import OutputError
+from ice_recon.generate import generate
 
 START, END = dt.date(2021, 10, 1), dt.date(2022, 9, 30)
 RULE: dict[str, Any] = {
@@ -184,6 +185,7 @@ CASES: list[tuple[str, Callable[[], object], type[Exception]]] = [
     ("build not Inputs", lambda: ice_recon.build(42), TypeError),  # type: ignore[arg-type]
     ("RateIndex not rules", lambda: ice_recon.RateIndex([42]), TypeError),  # type: ignore[list-item]
     ("Tolerance percent not bool", lambda: Tolerance(value=D(1), percent="yes"), TypeError),  # type: ignore[arg-type]
+    ("generate no contracts", lambda: generate("unused", lines=1, contracts=0), ValueError),
     # reconcile, reconcile_to
     ("reconcile not Inputs", lambda: ice_recon.reconcile(42), TypeError),  # type: ignore[arg-type]
     ("reconcile policy not a Policy", lambda: ice_recon.reconcile(Inputs(), policy={}), TypeError),  # type: ignore[arg-type]
