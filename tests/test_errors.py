@@ -298,6 +298,19 @@ class TestCli:
         assert status == 2
         assert f"{tmp_path / 'out' / 'results.csv'}: cannot be written" in err
 
+    def test_generate_under_a_file(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """`generate` into a folder under a file: one line naming the path, exit 2."""
+        (tmp_path / "a-file").write_text("x")
+
+        status = main(["generate", str(tmp_path / "a-file" / "g"), "--lines", "10"])
+
+        err = capsys.readouterr().err
+        assert status == 2
+        assert f"ice-recon generate: {tmp_path / 'a-file'}" in err
+        assert "Traceback" not in err
+
     def test_demo_out_is_a_file(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         """`demo --out FILE` (Report.write): exit 2 with a message naming the path."""
         target = tmp_path / "a-file"

@@ -26,7 +26,7 @@ from ice_recon.policy import Policy, Tolerance
 from ice_recon.price import MissingEvidence, price_line
 from ice_recon.reconcile import reconcile
 from ice_recon.records import Status
-from ice_recon.report import Totals
+from ice_recon.report import Totals, output_errors
 from ice_recon.stream import DEFAULT_BATCH_LINES, Prepared, prepare
 
 __all__ = ["main", "sample_dir"]
@@ -285,13 +285,14 @@ def cmd_generate(args: argparse.Namespace) -> int:
         )
         return 2
     started = time.perf_counter()
-    stats = generate(
-        args.out_dir,
-        lines=args.lines,
-        trips=args.trips,
-        contracts=args.contracts,
-        seed=args.seed,
-    )
+    with output_errors(args.out_dir):
+        stats = generate(
+            args.out_dir,
+            lines=args.lines,
+            trips=args.trips,
+            contracts=args.contracts,
+            seed=args.seed,
+        )
     seconds = time.perf_counter() - started
     print(
         f"Wrote {stats['lines']} invoice lines, {stats['trips']} trips over "
