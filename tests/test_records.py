@@ -29,6 +29,7 @@ from ice_recon import (
     TripStatus,
     WeekRule,
 )
+from ice_recon.errors import ArgumentError
 
 D = Decimal
 DAY = dt.date
@@ -315,7 +316,7 @@ class TestOtherFields:
     )
     def test_enum_field_rejects_unknown_value(self, cls: type, field: str, value: str) -> None:
         """An enum field converts its CSV spelling and rejects anything else."""
-        with pytest.raises(ValueError, match="is not a valid"):
+        with pytest.raises(ArgumentError, match="must be one of: "):
             make(cls, **{field: value})
 
     def test_enum_fields_are_converted(self) -> None:

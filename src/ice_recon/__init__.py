@@ -36,6 +36,7 @@ from ice_recon.report import (
     Ledgers,
     LineResult,
     Report,
+    StatusCounts,
     Totals,
     UnbilledTrip,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "RuleNotFoundError",
     "StaffAssignment",
     "Status",
+    "StatusCounts",
     "Tier",
     "TierMode",
     "Tolerance",

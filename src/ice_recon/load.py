@@ -43,7 +43,13 @@ from ice_recon._read import (
     Spec,
     TableReader,
 )
-from ice_recon.errors import InputError, Problem
+from ice_recon.errors import (
+    ArgumentTypeError,
+    InputError,
+    InputErrors,
+    NotAFolderError,
+    Problem,
+)
 from ice_recon.money import scaled_to_decimal
 from ice_recon.records import (
     BASIS_CANCELLATION,
@@ -106,6 +112,17 @@ class Inputs:
     def ok(self) -> bool:
         """Return whether no problem was found."""
         return not self.problems
+
+    def __repr__(self) -> str:
+        # Counts, never contents: the tables may hold millions of rows.
+        lines = self.invoice_lines
+        return (
+            f"<Inputs: {len(self.rates)} rates rows, {len(self.fuel_rules)} fuel_rules rows, "
+            f"{len(self.fuel_index)} fuel_index rows, {len(self.manifests)} trips, "
+            f"{len(self.measures)} measures, {len(self.staff)} staff rows, "
+            f"{len(lines)} invoice lines ({len(lines) - sum(lines.valid)} INVALID), "
+            f"{len(self.invoices)} invoice headers, {len(self.problems)} problems>"
+        )
 
 
 def _dec(value: tuple[int, int] | None) -> Any:
@@ -749,9 +766,11 @@ def load_files(
             :attr:`Inputs.problems`.
 
     Raises:
-        ExceptionGroup: with ``strict=True``, one :class:`~ice_recon.errors.InputError` per
+        InputErrors: with ``strict=True``, an ``ExceptionGroup`` (and an ``IceReconError``)
+            of one :class:`~ice_recon.errors.InputError` per
             problem, in the order :attr:`Inputs.problems` would list them.
-        TypeError: a source is neither a path nor an iterable of mappings or records.
+        ArgumentTypeError: a source is neither a path nor an iterable of mappings or records,
+            or a cell of a row mapping is not text (a ``TypeError``).
     """
     with paused():
         inputs = _load(
@@ -765,7 +784,7 @@ def load_files(
         )
     if strict and inputs.problems:
         count = len(inputs.problems)
-        raise ExceptionGroup(
+        raise InputErrors(
             f"{count} input problem{'s' if count != 1 else ''}",
             [InputError(p) for p in inputs.problems],
         )
@@ -813,16 +832,20 @@ def load(input_dir: str | os.PathLike[str], *, strict: bool = False) -> Inputs:
     optional file that is absent is simply not used.
 
     Raises:
-        NotADirectoryError: *input_dir* is not a folder (a programmer error, raised at once).
-        ExceptionGroup: with ``strict=True``, when any problem was found.
+        NotAFolderError: *input_dir* is not a folder (a ``NotADirectoryError``, raised at once).
+        ArgumentTypeError: *input_dir* is not a path.
+        InputErrors: with ``strict=True``, when any problem was found (an ``ExceptionGroup``
+            of :class:`~ice_recon.errors.InputError`).
     """
     return load_files(**_sources(input_dir), strict=strict)
 
 
 def _sources(input_dir: str | os.PathLike[str]) -> dict[str, Path | None]:
+    if not isinstance(input_dir, str | os.PathLike):
+        raise ArgumentTypeError(f"input_dir must be a path (got {type(input_dir).__name__})")
     folder = Path(input_dir)
     if not folder.is_dir():
-        raise NotADirectoryError(f"{folder}: not a folder of input files")
+        raise NotAFolderError(f"{folder}: not a folder of input files")
     sources: dict[str, Path | None] = {}
     for table, (name, _) in FILES.items():
         path = folder / name

@@ -28,7 +28,7 @@ import attrs
 from ice_recon._csv import csv_cell, csv_line, text_cell, text_cells
 from ice_recon._version import __version__
 from ice_recon.classify import Classified
-from ice_recon.errors import OutputError, Problem
+from ice_recon.errors import ArgumentTypeError, OutputError, Problem, UnknownStatusError
 from ice_recon.explain import Explainer, problem_columns
 from ice_recon.index import T_ID, TripIndex
 from ice_recon.load import Inputs
@@ -55,9 +55,11 @@ __all__ = [
     "Ledgers",
     "LineResult",
     "Report",
+    "StatusCounts",
     "Totals",
     "Unbilled",
     "UnbilledTrip",
+    "output_errors",
     "report",
     "untied",
 ]
@@ -87,10 +89,18 @@ RESULT_COLUMNS: Final = (
 class LineResult:
     """The reconciliation of one invoice line.
 
-    Money attributes are ``Decimal`` with 2 places, ``None`` for an INVALID line. *line_no*
-    is ``None`` when the line number itself was unreadable; *line_no_text* is always the
-    text as written. *decomposition* is ``(extension, price, quantity, minimum)`` for lines
-    with an expected price (statuses of rows 7-14), else ``None``.
+    Money attributes are ``Decimal`` with 2 places. *line_no_text* is always the text as
+    written; *line_no* is ``None`` when it is not a positive whole number. *decomposition* is
+    ``(extension, price, quantity, minimum)`` for lines with an expected price (statuses of
+    rows 7-14), else ``None``.
+
+    An INVALID line takes part in nothing, so these are ``None`` for it: ``billed``,
+    ``expected``, ``variance``, ``erroneous``, ``unsupported``, ``underbilled``,
+    ``trip_id``, ``rule_id``, ``rate_authority`` and ``decomposition`` (``match`` is
+    ``"none"``; ``line_no`` may be ``None`` too). For every other status the six money
+    attributes are set (zero where nothing applies); ``trip_id`` is ``None`` when no trip
+    was matched, ``rule_id`` and ``rate_authority`` when no rule applies (NO_RATE, and
+    ``rate_authority`` for a rule without one).
     """
 
     contract_id: str
@@ -222,11 +232,69 @@ class _Lines(Sequence[LineResult]):
         k = result.order[self._starts[0] + i - result.chunk.start]
         return result.line_result(k, self._explainer)
 
+    def __repr__(self) -> str:
+        return f"<LineResults: {_count(self._count, 'line')}>"
+
     def __iter__(self) -> Iterator[LineResult]:
         explainer = self._explainer
         for result in self._results:
             for k in result.order:
                 yield result.line_result(k, explainer)
+
+
+_STATUS_NAMES: Final = frozenset(s.value for s in Status)
+
+
+class StatusCounts(Mapping[Status, int]):
+    """How many lines have each status; every status is present, zeros included.
+
+    Indexable by :class:`Status` or by its name, as ``summary.json`` spells it:
+
+    >>> counts = StatusCounts({Status.MATCHED: 43, Status.NO_RATE: 1})
+    >>> counts[Status.MATCHED], counts["MATCHED"], counts["INVALID"], len(counts)
+    (43, 43, 0, 13)
+    >>> counts
+    <StatusCounts: 44 lines, NO_RATE 1, MATCHED 43>
+    >>> counts["MATCHD"]
+    Traceback (most recent call last):
+    ...
+    ice_recon.errors.UnknownStatusError: "'MATCHD' is not a status (statuses: INVALID, ...)"
+    """
+
+    __slots__ = ("_counts",)
+
+    def __init__(self, counts: Mapping[Status, int] | Mapping[str, int] | None = None) -> None:
+        self._counts: dict[Status, int] = dict.fromkeys(Status, 0)
+        for key, n in (counts or {}).items():
+            self._counts[self._status(key)] = n
+
+    @staticmethod
+    def _status(key: object) -> Status:
+        # Status is a str enum: Status.MATCHED == "MATCHED", so both are found here.
+        if isinstance(key, str) and key in _STATUS_NAMES:
+            return Status(key)
+        names = ", ".join(s.value for s in Status)
+        raise UnknownStatusError(f"{key!r} is not a status (statuses: {names})")
+
+    def __getitem__(self, key: Status | str) -> int:
+        return self._counts[self._status(key)]
+
+    def __iter__(self) -> Iterator[Status]:
+        return iter(self._counts)
+
+    def __len__(self) -> int:
+        return len(self._counts)
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{s.value} {n}" for s, n in self._counts.items() if n)
+        total = sum(self._counts.values())
+        return (
+            f"<StatusCounts: {total} line{'' if total == 1 else 's'}{', ' if shown else ''}{shown}>"
+        )
+
+
+def _count(n: int, noun: str, plural: str | None = None) -> str:
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
 
 
 @attrs.frozen(kw_only=True)
@@ -237,7 +305,7 @@ class ContractSummary:
     ``amounts``; it defaults to none for summaries built by hand.
     """
 
-    counts: Mapping[Status, int]
+    counts: StatusCounts = attrs.field(converter=StatusCounts)
     ledgers: Ledgers
     amounts: Mapping[Status, Decimal] = attrs.field(factory=dict)
 
@@ -281,7 +349,8 @@ class Totals:
 
     Attributes:
         line_count: how many invoice lines were reconciled (INVALID ones included).
-        counts: lines per status, every status present (zeros included).
+        counts: lines per status, every status present (zeros included), by
+            :class:`Status` or by name (``counts["MATCHED"]``).
         ledgers: the overall :class:`Ledgers`.
         contracts: per contract id, its counts and ledgers.
         unbilled: trips no valid line was matched to, sorted.
@@ -297,7 +366,7 @@ class Totals:
     """
 
     line_count: int
-    counts: Mapping[Status, int]
+    counts: StatusCounts = attrs.field(converter=StatusCounts)
     ledgers: Ledgers
     contracts: Mapping[str, ContractSummary]
     unbilled: Sequence[UnbilledTrip]
@@ -314,6 +383,19 @@ class Totals:
     def questioned(self) -> Decimal:
         """Return the questioned cost (erroneous + unsupported) of the whole run."""
         return self.ledgers.questioned
+
+    def __repr__(self) -> str:
+        # Counts, never contents: a run of millions of lines must not print them all.
+        n = self.line_count
+        return (
+            f"<{type(self).__name__}: {_count(n, 'invoice line')} "
+            f"({self.counts[Status.MATCHED]} MATCHED, {n - self.counts[Status.MATCHED]} not), "
+            f"{_count(len(self.contracts), 'contract')}, "
+            f"{_count(len(self.unbilled), 'unbilled trip')}, "
+            f"{_count(len(self.invoices), 'invoice finding')}, "
+            f"{_count(len(self.problems), 'input problem')}, "
+            f"questioned {self.ledgers.questioned}>"
+        )
 
     def summary(self) -> dict[str, Any]:
         """Return the content of ``summary.json`` as a dict (DESIGN section 6).
@@ -347,7 +429,7 @@ class Totals:
         Raises:
             OutputError: a file or the folder cannot be written.
         """
-        with OutputSet(out_dir) as out:
+        with output_errors(out_dir), OutputSet(out_dir) as out:
             self._write_totals(out)
             out.commit()
 
@@ -457,6 +539,9 @@ class Report(Totals):
     lines: Sequence[LineResult]
     _rows: Any = attrs.field(alias="rows", repr=False)
 
+    def __repr__(self) -> str:
+        return super().__repr__()
+
     def write(self, out_dir: str | os.PathLike[str]) -> None:
         """Write the output files of DESIGN section 6 to *out_dir* (see :data:`OUTPUT_FILES`).
 
@@ -468,7 +553,7 @@ class Report(Totals):
         Raises:
             OutputError: a file or the folder cannot be written; no new file is left.
         """
-        with OutputSet(out_dir) as out:
+        with output_errors(out_dir), OutputSet(out_dir) as out:
             out.write_lines("results.csv", _lines(RESULT_COLUMNS, self._rows()))
             self._write_totals(out)
             out.commit()
@@ -551,7 +636,10 @@ def prepare_output(out_dir: str | os.PathLike[str]) -> Path:
     Raises:
         OutputError: *out_dir* is (or is under) a file, cannot be created or written, or
             one of the output names is a folder.
+        ArgumentTypeError: *out_dir* is not a path.
     """
+    if not isinstance(out_dir, str | os.PathLike):
+        raise ArgumentTypeError(f"out_dir must be a path (got {type(out_dir).__name__})")
     folder = Path(out_dir)
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -575,6 +663,20 @@ def prepare_output(out_dir: str | os.PathLike[str]) -> Path:
 def _output_error(path: Path, error: OSError) -> OutputError:
     where = error.filename if error.filename is not None else path
     return OutputError(str(where), error.strerror or str(error), error.errno)
+
+
+@contextlib.contextmanager
+def output_errors(out_dir: object) -> Iterator[None]:
+    """Turn an ``OSError`` while writing outputs into an :class:`OutputError` naming the path."""
+    if not isinstance(out_dir, str | os.PathLike):
+        raise ArgumentTypeError(f"out_dir must be a path (got {type(out_dir).__name__})")
+    try:
+        yield
+    except OutputError:
+        raise
+    except OSError as exc:
+        path = exc.filename if exc.filename is not None else out_dir
+        raise OutputError(os.fsdecode(path), exc.strerror or str(exc), exc.errno) from exc
 
 
 def csv_cell_line(cells: Sequence[str]) -> str:
@@ -617,7 +719,7 @@ class Unbilled(Sequence[UnbilledTrip]):
         return hash(tuple(self))
 
     def __repr__(self) -> str:
-        return f"Unbilled({list(self)!r})"
+        return f"<Unbilled: {_count(len(self), 'trip')}>"
 
     def _record(self, r: int) -> UnbilledTrip:
         t = self._trips
@@ -859,7 +961,7 @@ class Accumulator:
         d = cents_to_decimal
         return {
             "line_count": self.lines,
-            "counts": self.counts,
+            "counts": StatusCounts(self.counts),
             "ledgers": self.total.ledgers(),
             "contracts": {
                 cid: ContractSummary(

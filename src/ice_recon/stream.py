@@ -58,14 +58,14 @@ import attrs
 from ice_recon import _fork
 from ice_recon._gc import paused
 from ice_recon._read import INVOICE_LINES, SPECS, Layout, TableReader
-from ice_recon.errors import Problem
+from ice_recon.errors import ArgumentError, Problem
 from ice_recon.explain import Explainer, problem_columns
 from ice_recon.index import Index, build
 from ice_recon.load import Inputs, line_table, load_resident, mark_duplicate_keys
 from ice_recon.match import MatchState, claim_exact, invoice_dates, ordered, sorted_invoices
 from ice_recon.policy import Policy
 from ice_recon.price import Pricer
-from ice_recon.reconcile import STAGES, Stopwatch, chunk_bounds, stages
+from ice_recon.reconcile import STAGES, Stopwatch, check_policy, chunk_bounds, stages
 from ice_recon.report import (
     RESULT_COLUMNS,
     Accumulator,
@@ -73,6 +73,7 @@ from ice_recon.report import (
     OutputSet,
     Totals,
     csv_cell_line,
+    output_errors,
     prepare_output,
     untied,
 )
@@ -131,6 +132,14 @@ class Prepared:
     _orders: list[list[int]]
     _batches: list[list[list[tuple[str, int, int]]]]
 
+    def __repr__(self) -> str:
+        # Counts, never contents: the lines may be millions.
+        where = "spilled to temporary files" if self.spilled else "in memory"
+        return (
+            f"<Prepared: {self.line_count} invoice lines {where}, {self.groups} contract "
+            f"group{'' if self.groups == 1 else 's'}, {len(self.problems)} problems>"
+        )
+
     def close(self) -> None:
         """Delete the temporary files."""
         shutil.rmtree(self._folder, ignore_errors=True)
@@ -177,6 +186,7 @@ class Prepared:
         Raises:
             OutputError: an output file or the folder cannot be written.
         """
+        check_policy(policy)
         policy = policy or Policy()
         step = Stopwatch(progress)
         with paused(), OutputSet(out_dir) as out:
@@ -245,11 +255,11 @@ def prepare(
         NotADirectoryError: *input_dir* is not a folder.
     """
     if batch_lines < 1:
-        raise ValueError(f"batch_lines must be at least 1 (got {batch_lines})")
+        raise ArgumentError(f"batch_lines must be at least 1 (got {batch_lines})")
     if workers < 1:
-        raise ValueError(f"workers must be at least 1 (got {workers})")
+        raise ArgumentError(f"workers must be at least 1 (got {workers})")
     if memory_bytes < 0:
-        raise ValueError(f"memory_bytes must not be negative (got {memory_bytes})")
+        raise ArgumentError(f"memory_bytes must not be negative (got {memory_bytes})")
     step = Stopwatch(progress)
     with paused():
         inputs, path = load_resident(input_dir, workers=workers)
@@ -636,6 +646,12 @@ def _reconcile_group(
     return _Part(acc, state.trips, state.pairs)
 
 
+def _create(path: Path) -> IO[bytes]:
+    """Open *path* for writing; an ``OSError`` becomes an OutputError naming it."""
+    with output_errors(path):
+        return path.open("wb")
+
+
 class _Sink:
     """Where a group's result lines go: results.csv itself, or blocks to merge later.
 
@@ -649,7 +665,7 @@ class _Sink:
         self._file: IO[bytes] | None = None
 
     def __enter__(self) -> _Sink:
-        self._file = self.path.open("wb")
+        self._file = _create(self.path)
         if not self.keyed:
             self._file.write(csv_cell_line(RESULT_COLUMNS).encode("utf-8"))
         return self
@@ -692,7 +708,7 @@ def _group_worker(group: int) -> _Part:
 
 def _merge_results(parts: Sequence[Path], results: Path) -> None:
     """Merge the groups' result blocks into one results.csv in processing order."""
-    with results.open("wb") as out:
+    with _create(results) as out:
         out.write(csv_cell_line(RESULT_COLUMNS).encode("utf-8"))
         merged = heapq.merge(*(_read_blocks(p) for p in parts), key=_rank)
         buffer: list[str] = []
