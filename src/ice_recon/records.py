@@ -40,13 +40,18 @@ __all__ = [
     "BASIS_TRIP",
     "NON_MEASURE_BASES",
     "ONE_UNIT_BASES",
+    "Appointment",
+    "ContractTerms",
+    "CorLevel",
     "Finding",
     "FuelIndexPoint",
     "FuelRule",
+    "InterestRate",
     "InvoiceHeader",
     "InvoiceLine",
     "InvoiceStatus",
     "RateRule",
+    "Risk",
     "StaffAssignment",
     "Status",
     "TierMode",
@@ -94,6 +99,19 @@ class Finding(enum.StrEnum):
     DUPLICATE_CANDIDATE = "DUPLICATE_CANDIDATE"
     FOOTING_ERROR = "FOOTING_ERROR"
     DUPLICATE_INVOICE = "DUPLICATE_INVOICE"
+    # Invoice controls (DESIGN section 9.2).
+    APPROVAL_UNDOCUMENTED = "APPROVAL_UNDOCUMENTED"
+    APPROVER_NOT_APPOINTED = "APPROVER_NOT_APPOINTED"
+    APPROVER_LEVEL_BELOW_RISK = "APPROVER_LEVEL_BELOW_RISK"
+    CEILING_85_PERCENT = "CEILING_85_PERCENT"
+    CEILING_EXCEEDED = "CEILING_EXCEEDED"
+    FUNDING_EXCEEDED = "FUNDING_EXCEEDED"
+    LATE_PAYMENT = "LATE_PAYMENT"
+    NO_INTEREST_RATE = "NO_INTEREST_RATE"
+    # Contract findings (DESIGN section 9.3).
+    NO_COST_ESTIMATE = "NO_COST_ESTIMATE"
+    NO_PEOPLE_COUNT = "NO_PEOPLE_COUNT"
+    COR_NOT_APPOINTED = "COR_NOT_APPOINTED"
 
 
 class TripStatus(enum.StrEnum):
@@ -115,6 +133,40 @@ class WeekRule(enum.StrEnum):
 
     SERVICE_WEEK = "service_week"
     PRIOR_WEEK = "prior_week"
+
+
+class Risk(enum.StrEnum):
+    """A contract's risk rating, which sets the level its approvers need (DESIGN section 9.2)."""
+
+    LOW = "low"
+    MODERATE = "moderate"
+    HIGH = "high"
+
+    @property
+    def level_needed(self) -> CorLevel:
+        """The lowest COR level that may approve invoices: low I, moderate II, high III.
+
+        >>> Risk.HIGH.level_needed
+        <CorLevel.III: 'III'>
+        """
+        return {Risk.LOW: CorLevel.I, Risk.MODERATE: CorLevel.II, Risk.HIGH: CorLevel.III}[self]
+
+
+class CorLevel(enum.StrEnum):
+    """The certification level of a contracting officer's representative (I < II < III)."""
+
+    I = "I"  # noqa: E741 (the level's official name)
+    II = "II"
+    III = "III"
+
+    @property
+    def rank(self) -> int:
+        """1, 2 or 3, for comparing levels.
+
+        >>> CorLevel.II.rank < CorLevel.III.rank
+        True
+        """
+        return len(self.value)
 
 
 class InvoiceStatus(enum.StrEnum):
@@ -229,6 +281,14 @@ def _trip_status(value: object) -> TripStatus:
 
 def _opt_invoice_status(value: object) -> InvoiceStatus | None:
     return None if value is None else to_enum(InvoiceStatus, value)
+
+
+def _opt_risk(value: object) -> Risk | None:
+    return None if value is None else to_enum(Risk, value)
+
+
+def _cor_level(value: object) -> CorLevel:
+    return to_enum(CorLevel, value)
 
 
 def whole(*, min_value: int) -> Any:
@@ -471,4 +531,69 @@ class InvoiceHeader:
 
     def to_row(self) -> dict[str, str]:
         """Return the ``invoices.csv`` row this record stands for."""
+        return _row(self)
+
+
+@attrs.frozen(kw_only=True)
+class ContractTerms:
+    """One row of ``contracts.csv`` (DESIGN section 9.1): a contract's money and terms.
+
+    *ceiling*, *funded* and *estimate* are money (the ceiling, the amount obligated, the
+    independent government cost estimate); *start* and *end* the period of performance;
+    *notice_percent* the ceiling-notice threshold (85, or 75 for Limitation of Funds).
+    """
+
+    contract_id: str = attrs.field(validator=_text)
+    ceiling: Decimal | None = _opt_dec(money=True)
+    funded: Decimal | None = _opt_dec(money=True)
+    estimate: Decimal | None = _opt_dec(money=True)
+    start: dt.date | None = attrs.field(default=None, validator=_date)
+    end: dt.date | None = attrs.field(default=None, validator=_date)
+    risk: Risk | None = attrs.field(default=None, converter=_opt_risk)
+    payment_days: int = attrs.field(default=30, validator=whole(min_value=1))
+    notice_percent: Decimal = attrs.field(default=Decimal(85), validator=_decimal(positive=True))
+
+    def to_row(self) -> dict[str, str]:
+        """Return the ``contracts.csv`` row this record stands for."""
+        return _row(self)
+
+
+@attrs.frozen(kw_only=True)
+class Appointment:
+    """One row of ``cors.csv``: a COR's appointment on a contract, both end dates included.
+
+    *expires* ``None`` is open-ended.
+    """
+
+    contract_id: str = attrs.field(validator=_text)
+    person_id: str = attrs.field(validator=_text)
+    appointed: dt.date = attrs.field(validator=_date)
+    level: CorLevel = attrs.field(converter=_cor_level)
+    expires: dt.date | None = attrs.field(default=None, validator=_date)
+
+    def covers(self, day: dt.date) -> bool:
+        """Whether the appointment holds on *day*.
+
+        >>> a = Appointment(contract_id="C", person_id="P7", appointed=dt.date(2024, 1, 1),
+        ...                 level="II", expires=dt.date(2024, 1, 31))
+        >>> a.covers(dt.date(2024, 1, 31)), a.covers(dt.date(2024, 2, 1))
+        (True, False)
+        """
+        return self.appointed <= day and (self.expires is None or day <= self.expires)
+
+    def to_row(self) -> dict[str, str]:
+        """Return the ``cors.csv`` row this record stands for."""
+        return _row(self)
+
+
+@attrs.frozen(kw_only=True)
+class InterestRate:
+    """One row of ``interest_rates.csv``: the Prompt Payment rate, percent a year, in a window."""
+
+    start: dt.date = attrs.field(validator=_date)
+    end: dt.date = attrs.field(validator=_date)
+    rate: Decimal = _req_dec()
+
+    def to_row(self) -> dict[str, str]:
+        """Return the ``interest_rates.csv`` row this record stands for."""
         return _row(self)
