@@ -2,7 +2,8 @@
 
 Exit status: 0 on success; 1 when ``validate`` finds problems, or when ``reconcile
 --fail-on`` finds what it was told to fail on; 2 on a usage error, an input folder that
-cannot be read, or input problems under ``reconcile --strict``.
+cannot be read, a required input file or column missing or an unusable header (in lenient
+mode too), or input problems under ``reconcile --strict``.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from pathlib import Path
 from typing import TextIO
 
 from ice_recon import __version__
+from ice_recon.errors import InputError
 from ice_recon.index import build
-from ice_recon.load import Inputs, load
+from ice_recon.load import Inputs, inspect, load
 from ice_recon.money import format_scaled
 from ice_recon.policy import Policy, Tolerance
 from ice_recon.price import MissingEvidence, price_line
@@ -58,7 +60,7 @@ def _count(n: int, noun: str) -> str:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Print every problem of the input folder; exit 1 if there is any, else print OK."""
-    inputs = load(args.input_dir)
+    inputs = inspect(args.input_dir)
     if inputs.problems:
         _report_problems(inputs, sys.stdout)
         n = len(inputs.problems)
@@ -408,6 +410,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `ice-recon demo | head`: not an error of ours
         sys.stderr.close()
         return 0
+    except InputError as exc:
+        # A required file or column missing, or an unusable header: nothing was read past
+        # the headers and nothing was written (the input exit status, lenient mode too).
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        n = len(exc.problems)
+        print(
+            f"ice-recon: {n} input error{'s' if n != 1 else ''}: nothing reconciled, "
+            "nothing written",
+            file=sys.stderr,
+        )
+        return 2
     return status
 
 

@@ -524,6 +524,9 @@ def _read_in_parallel(
     reader.digest = plan.digest
     if layout is None:
         return [], {}
+    if not plan.ranges:  # a header and no data rows: a valid, empty table
+        reader.finish(0)
+        return [], {}
     parts = _fork.forked(_read_worker, len(plan.ranges), (plan, reader, layout, folder))
     chunks: list[tuple[str, int]] = []
     counts: dict[InvoiceKey, int] = {}
