@@ -133,14 +133,18 @@ def _p_positive(raw: str) -> tuple[int, int]:
 
 
 def _p_positive_int(raw: str) -> int:
-    if not raw.isascii() or not raw.isdigit() or int(raw) == 0:
+    if not raw.isascii() or not raw.isdigit() or int(raw[:MAX_DIGITS + 1]) == 0:
         raise ValueError("must be a positive whole number")
+    if len(raw) > MAX_DIGITS:
+        raise ValueError(f"must be a whole number of at most {MAX_DIGITS} digits")
     return int(raw)
 
 
 def _p_count(raw: str) -> int:
     if not raw.isascii() or not raw.isdigit():
         raise ValueError("must be a whole number >= 0")
+    if len(raw) > MAX_DIGITS:
+        raise ValueError(f"must be a whole number of at most {MAX_DIGITS} digits")
     return int(raw)
 
 
@@ -1242,7 +1246,11 @@ def _fast_values(
         if None not in known:
             return known, []
     if parse is _p_positive_int or parse is _p_count:
-        if _DIGITS_COLUMN.fullmatch("\n".join(cells)) is not None:
+        # The length is checked first, at C speed: a longer cell is worded cell by cell.
+        if (
+            max(map(len, cells), default=0) <= MAX_DIGITS
+            and _DIGITS_COLUMN.fullmatch("\n".join(cells)) is not None
+        ):
             values: list[Any] = list(map(int, cells))
             zeros: list[int] = []
             if parse is _p_positive_int and 0 in values:
