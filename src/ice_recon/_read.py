@@ -133,7 +133,7 @@ def _p_positive(raw: str) -> tuple[int, int]:
 
 
 def _p_positive_int(raw: str) -> int:
-    if not raw.isascii() or not raw.isdigit() or int(raw[:MAX_DIGITS + 1]) == 0:
+    if not raw.isascii() or not raw.isdigit() or int(raw[: MAX_DIGITS + 1]) == 0:
         raise ValueError("must be a positive whole number")
     if len(raw) > MAX_DIGITS:
         raise ValueError(f"must be a whole number of at most {MAX_DIGITS} digits")
