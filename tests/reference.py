@@ -26,7 +26,8 @@ here; invoice lines are checked for the problems that make them INVALID):
   headers, counts and ledgers per contract and overall.
 
 Where DESIGN can be read two ways, it follows docs/explanation/decisions.md (completed trips
-are inference candidates for every CLIN, cancelled ones only for cancellation CLINs; a trip
+are inference candidates for every CLIN but cancellation ones, cancelled trips for
+cancellation CLINs only; a trip
 whose price evidence is missing but whose quantity is known is still a candidate), and
 these readings of its own:
 
@@ -946,7 +947,7 @@ class _Reconciler:
         terms = self.terms(line, trip_key)
         if terms.rule is None:
             return None
-        if trip.cancelled and terms.rule.basis != CANCELLATION:
+        if trip.cancelled != (terms.rule.basis == CANCELLATION):
             return None
         qe = self.billable(terms)
         if qe is None:

@@ -232,6 +232,18 @@ UNPRICED = [
         trip_id="T4",
     ),
     Case(
+        # A labor line with neither category nor person, on T4 (2021-09-30): no rule of CLIN
+        # 0004, whatever its category, covers that date, so NO_RATE is judged on the CLIN
+        # alone (DESIGN 4.1) before the unknown hours could make it UNSUPPORTED.
+        "no-rate-labor-neither-category-nor-person",
+        [_labor(1, "2.00", "48.75", "97.50", trip_ref="T4", day="2021-09-30")],
+        "NO_RATE",
+        ("NO_RATE",),
+        "0.00",
+        erroneous="97.50",
+        trip_id="T4",
+    ),
+    Case(
         # CLIN 0008 has no rule at all: 1 x 18.50 = 18.50 is erroneous.
         "no-rate-clin-without-rule",
         [_line(1, "0008", "2021-10-04", "1", "18.50", "18.50", trip_ref="T1")],
@@ -380,6 +392,18 @@ UNPRICED = [
         ("UNSUPPORTED", "MISSING_MEASURE"),
         "0.00",
         unsupported="195.00",
+        trip_id="T8",
+    ),
+    Case(
+        # Neither category nor person on the line, and every rule of CLIN 0004 names a
+        # category: the CLIN has rules on 2021-11-08, so not NO_RATE; the hours cannot be
+        # known, so UNSUPPORTED with MISSING_MEASURE (DESIGN 4.1).
+        "missing-measure-neither-category-nor-person",
+        [_labor(1, "9.30", "48.75", "453.38")],
+        "UNSUPPORTED",
+        ("UNSUPPORTED", "MISSING_MEASURE"),
+        "0.00",
+        unsupported="453.38",
         trip_id="T8",
     ),
 ]

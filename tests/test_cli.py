@@ -125,3 +125,105 @@ class TestReconcileProblems:
         assert sum(1 for line in short if line.startswith("invoice_lines.csv:")) == 20
         assert f"ice-recon: ... and {n - 20} more input problem(s)" in short[20]
         assert sum(1 for line in full if line.startswith("invoice_lines.csv:")) == n
+
+
+class TestPriceOutput:
+    def test_problems_go_to_stderr_capped_and_exit_1(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """`price` keeps stdout for its table; problems go to stderr, capped; exit 1."""
+        from ice_recon.generate import generate
+
+        generate(tmp_path / "in", lines=3000, trips=2500, contracts=2, seed=2)
+        problems = ice_recon.validate(tmp_path / "in")
+        n = len(problems)
+        rows = len((tmp_path / "in" / "invoice_lines.csv").read_text().splitlines()) - 1
+
+        short_status = main(["price", str(tmp_path / "in")])
+        short = capsys.readouterr()
+        full_status = main(["price", str(tmp_path / "in"), "--all-problems"])
+        full = capsys.readouterr()
+
+        assert n > 20
+        assert (short_status, full_status) == (1, 1)
+        out = short.out.splitlines()
+        assert out[0].startswith("contract ")
+        assert 1 + rows == len(out)
+        assert not any(line.startswith("invoice_lines.csv:") for line in out)
+        err = short.err.splitlines()
+        assert sum(1 for line in err if line.startswith("invoice_lines.csv:")) == 20
+        assert f"ice-recon: ... and {n - 20} more input problem(s)" in err[20]
+        assert [str(p) for p in problems] == full.err.splitlines()[:n]
+        assert [str(p) for p in problems[:20]] == err[:20]
+
+    def test_clean_folder_exits_0_with_empty_stderr(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Without problems, `price` exits 0 and prints nothing on stderr."""
+        status = main(["price", str(sample_dir())])
+
+        assert (status, capsys.readouterr().err) == (0, "")
+
+
+class TestDemoOutput:
+    def test_default_output_is_not_the_current_folder(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """`ice-recon demo` without --out writes nothing into the current folder."""
+        monkeypatch.chdir(tmp_path)
+
+        status = main(["demo"])
+
+        out = capsys.readouterr().out
+        written = Path(out.split("summary.json to ")[1].splitlines()[0])
+        try:
+            assert status == 0
+            assert list(tmp_path.iterdir()) == []
+            assert (written / "summary.json").is_file()
+            assert not written.is_relative_to(tmp_path)
+        finally:
+            shutil.rmtree(written, ignore_errors=True)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _console_blocks(page: Path) -> list[tuple[str, str]]:
+    """Return each ```console block of *page* as (command, expected output)."""
+    import re
+
+    blocks = []
+    for block in re.findall(
+        r"^```console\n(.*?)^```", page.read_text(encoding="utf-8"), re.S | re.M
+    ):
+        command, _, output = block.partition("\n")
+        blocks.append((command.removeprefix("$ "), output))
+    return blocks
+
+
+class TestTutorialCommands:
+    @pytest.mark.parametrize(
+        ("command", "expected"),
+        [b for b in _console_blocks(ROOT / "docs" / "tutorial.md") if b[0].startswith("ice-recon")],
+    )
+    def test_tutorial_output_is_the_cli_output(
+        self,
+        command: str,
+        expected: str,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        """Each `ice-recon` command of the tutorial prints exactly what the tutorial shows."""
+        monkeypatch.chdir(ROOT)
+        args = command.split()[1:]
+        if "--out" in args:  # write to a temporary folder, shown as the tutorial's
+            shown = args[args.index("--out") + 1]
+            args[args.index("--out") + 1] = str(tmp_path / "out")
+
+        main(args)
+
+        actual = capsys.readouterr().out
+        if "--out" in args:
+            actual = actual.replace(str(tmp_path / "out"), shown)
+        assert expected == actual

@@ -179,6 +179,35 @@ class TestValidFolder:
         assert expected == actual
 
 
+class TestPaymentColumnsOfInvoices:
+    """``invoices.csv`` reads ``approved_date`` and ``paid_amount`` (DESIGN section 9.1)."""
+
+    HEADER = "invoice_id,contract_id,invoice_date,status,approved_by,approved_date,paid_amount"
+
+    def test_read_into_the_header_record(self, tmp_path: Path) -> None:
+        """Both cells land in the record as a date and an exact decimal."""
+        path = folder(
+            tmp_path, invoices=text(self.HEADER, "INV-1,C1,2021-10-31,paid,P7,2021-11-03,337.66")
+        )
+
+        header = ice_recon.load(path).invoices[0].record
+        actual = (header.approved_date, header.paid_amount)
+
+        expected = (DAY(2021, 11, 3), D("337.66"))
+        assert expected == actual
+
+    def test_bad_cells_are_problems(self, tmp_path: Path) -> None:
+        """A date that is no date and money with three places are reported at their cells."""
+        path = folder(
+            tmp_path, invoices=text(self.HEADER, "INV-1,C1,2021-10-31,paid,P7,2021-11-31,1.001")
+        )
+
+        actual = [(p.file, p.line, p.column) for p in ice_recon.validate(path)]
+
+        expected = [("invoices.csv", 2, "approved_date"), ("invoices.csv", 2, "paid_amount")]
+        assert expected == actual
+
+
 class TestEncodingAndLayout:
     """BOM, CRLF, quoting and surrounding whitespace are read as section 4 says."""
 

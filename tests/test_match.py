@@ -391,6 +391,48 @@ class TestInference:
         assert expected == actual
 
 
+class TestCancellationFeesInferOnCancelledTrips:
+    """For a ``cancellation`` CLIN the inference candidates are cancelled trips, only those.
+
+    CLIN 0005 bills a 250.00 fee per cancelled trip. T1 (2021-10-04) is completed, T5
+    (2021-10-25) is cancelled; X1 is a completed trip on T5's day.
+    """
+
+    @staticmethod
+    def _fee(no: int, day: str, **extra: str) -> dict[str, str]:
+        return _line(no, "0005", day, "1", "250.00", unit_price="250.00", **extra)
+
+    def test_completed_trip_never_supports_a_fee_by_inference(self) -> None:
+        """Only T1 (completed) is in the window: no candidate, UNSUPPORTED, T1 unbilled."""
+        trips = [t for t in TRIPS if t["trip_id"] == "T1"]
+        report = _run([self._fee(1, "2021-10-04")], trips=trips)
+        r = _result(report, 1)
+
+        actual = (r.status.value, r.trip_id, r.match, [u.trip_id for u in report.unbilled])
+
+        expected = ("UNSUPPORTED", None, "none", ["T1"])
+        assert expected == actual
+
+    def test_cancelled_trip_is_the_only_candidate(self) -> None:
+        """X1 (completed) and T5 (cancelled) share the day: T5 alone, so no ambiguity."""
+        trips = [_trip("X1", "2021-10-25", "50.0"), *[t for t in TRIPS if t["trip_id"] == "T5"]]
+        r = _result(_run([self._fee(1, "2021-10-25")], trips=trips), 1)
+
+        actual = (r.status.value, r.trip_id, r.match, "AMBIGUOUS_MATCH" in r.findings)
+
+        expected = ("MATCHED", "T5", "inferred", False)
+        assert expected == actual
+
+    def test_fee_by_reference_on_a_completed_trip_is_not_performed(self) -> None:
+        """By reference the line is matched to T1 whatever its status: row 4 applies."""
+        r = _result(_run([self._fee(1, "2021-10-04", trip_ref="T1")]), 1)
+
+        actual = (r.status.value, r.trip_id, r.match)
+
+        expected = ("NOT_PERFORMED", "T1", "exact")
+        assert expected == actual
+
+
 class TestClaims:
     """A trip is claimed by any matched non-INVALID line; all other trips are unbilled."""
 

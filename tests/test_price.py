@@ -13,7 +13,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from ice_recon.errors import MoneyTypeError
+from ice_recon.errors import MissingEvidenceError, MoneyTypeError
 from ice_recon.index import FuelIndex, FuelTerms, PricingRule, Tier
 from ice_recon.money import IncrementRounding, Rounding
 from ice_recon.price import MissingEvidence, Pricing, price, price_trip
@@ -346,14 +346,17 @@ class TestPriceFuel:
     def test_missing_index_week_is_missing_evidence(
         self, series: str, service_date: dt.date, week_rule: WeekRule
     ) -> None:
-        """A missing index week is MissingEvidence naming the series, never a zero price."""
+        """A missing index week raises MissingEvidenceError naming the series, never a zero."""
         rule = fuel_rule(series, week_rule=week_rule)
 
-        actual = price(rule, D("137.4"), service_date=service_date, fuel_index=FUEL_INDEX)
+        with pytest.raises(MissingEvidenceError, match=series) as raised:
+            price(rule, D("137.4"), service_date=service_date, fuel_index=FUEL_INDEX)
 
+        actual = raised.value.missing
         assert isinstance(actual, MissingEvidence)
         assert series in actual.what
         assert rule == actual.rule
+        assert isinstance(raised.value, LookupError)
 
     def test_fuel_rule_needs_date_and_index(self) -> None:
         """Pricing a fuel rule without a service date or fuel index is a TypeError."""
@@ -471,14 +474,15 @@ class TestPriceCancellation:
         assert (expected, expected) == actual
 
     def test_missing_notice_hours_is_missing_evidence(self) -> None:
-        """Without cancel_notice_hours the fee cannot be chosen: MissingEvidence (quantity 1)."""
+        """Without cancel_notice_hours the fee cannot be chosen: MissingEvidenceError."""
         expected = MissingEvidence(
             rule=CANCEL, what="cancel_notice_hours not recorded", billable_quantity=D(1)
         )
 
-        actual = price(CANCEL, D(1))
+        with pytest.raises(MissingEvidenceError) as raised:
+            price(CANCEL, D(1))
 
-        assert expected == actual
+        assert expected == raised.value.missing
 
     def test_flat_cancellation_fee(self) -> None:
         """A cancellation rule without tiers is a flat fee and needs no notice hours."""

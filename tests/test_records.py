@@ -29,6 +29,7 @@ from ice_recon import (
     TripStatus,
     WeekRule,
 )
+from ice_recon.errors import ArgumentError
 
 D = Decimal
 DAY = dt.date
@@ -112,6 +113,8 @@ VALID: dict[type, dict[str, Any]] = {
         "status": "paid",
         "paid_date": DAY(2021, 11, 30),
         "approved_by": "COR Smith",
+        "approved_date": DAY(2021, 11, 5),
+        "paid_amount": D("337.66"),
     },
 }
 
@@ -140,6 +143,7 @@ DECIMAL_FIELDS = [
     (InvoiceLine, "unit_price"),
     (InvoiceLine, "amount"),
     (InvoiceHeader, "total"),
+    (InvoiceHeader, "paid_amount"),
 ]
 
 
@@ -312,7 +316,7 @@ class TestOtherFields:
     )
     def test_enum_field_rejects_unknown_value(self, cls: type, field: str, value: str) -> None:
         """An enum field converts its CSV spelling and rejects anything else."""
-        with pytest.raises(ValueError, match="is not a valid"):
+        with pytest.raises(ArgumentError, match="must be one of: "):
             make(cls, **{field: value})
 
     def test_enum_fields_are_converted(self) -> None:

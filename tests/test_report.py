@@ -360,7 +360,7 @@ class TestSummaryJson:
         """The top-level keys, in order."""
         actual = list(self._summary(written))
 
-        expected = ["version", "inputs", "counts", "ledgers", "contracts"]
+        expected = ["version", "inputs", "counts", "ledgers", "contracts", "amounts", "policy"]
         assert expected == actual
 
     def test_version(self, written: Path) -> None:
@@ -386,12 +386,14 @@ class TestSummaryJson:
         assert expected == actual
 
     def test_contracts(self, written: Path) -> None:
-        """The one contract billed has the same counts and ledgers as the whole run."""
+        """The one contract billed has the same counts, ledgers and amounts as the whole run."""
         summary = self._summary(written)
 
         actual = summary["contracts"]
 
-        expected = {C: {"counts": summary["counts"], "ledgers": LEDGERS}}
+        expected = {
+            C: {"counts": summary["counts"], "ledgers": LEDGERS, "amounts": summary["amounts"]}
+        }
         assert expected == actual
 
     def test_inputs_are_sha256_of_the_files(self, tmp_path: Path) -> None:
@@ -445,12 +447,22 @@ class TestCli:
     """``ice-recon reconcile``: exit statuses, --fail-on, --strict, --tolerance."""
 
     def test_reconcile_exits_0_and_writes_files(self, tmp_path: Path) -> None:
-        """A clean folder reconciles with exit 0 and writes the four files."""
+        """A clean folder reconciles with exit 0 and writes the six files (and nothing else)."""
         status = main(["reconcile", str(sample_dir()), "--out", str(tmp_path), "--quiet"])
 
         actual = (status, sorted(p.name for p in tmp_path.iterdir()))
 
-        expected = (0, ["invoices.csv", "results.csv", "summary.json", "unbilled.csv"])
+        expected = (
+            0,
+            [
+                "by_invoice.csv",
+                "invoices.csv",
+                "problems.csv",
+                "results.csv",
+                "summary.json",
+                "unbilled.csv",
+            ],
+        )
         assert expected == actual
 
     def test_fail_on_questioned_exits_1_on_the_sample(self, tmp_path: Path) -> None:

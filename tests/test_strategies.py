@@ -133,9 +133,11 @@ class TestOptions:
     def test_bad_option_is_refused(
         self, strategy: Callable[..., Any], options: dict[str, Any]
     ) -> None:
-        """The strategy refuses the option when it is asked for."""
-        with pytest.raises(InvalidArgument):
+        """The strategy refuses the option: Hypothesis's InvalidArgument and an IceReconError."""
+        with pytest.raises(InvalidArgument) as raised:
             strategy(**options)
+
+        assert isinstance(raised.value, ice_recon.IceReconError)
 
     def test_options_are_keyword_only(self) -> None:
         """Options cannot be given by position."""
@@ -632,6 +634,7 @@ class TestImport:
         expected = [
             "Case",
             "ExpectedLine",
+            "InvalidArgument",
             "RateSchedule",
             "amounts",
             "cases",

@@ -26,7 +26,14 @@ from ice_recon.cli import main, sample_dir
 from ice_recon.stream import prepare
 from test_properties import Tables, datasets
 
-OUTPUTS = ("results.csv", "unbilled.csv", "invoices.csv", "summary.json")
+OUTPUTS = (
+    "results.csv",
+    "unbilled.csv",
+    "invoices.csv",
+    "by_invoice.csv",
+    "problems.csv",
+    "summary.json",
+)
 
 
 def _write_tables(tables: Tables, folder: Path) -> None:

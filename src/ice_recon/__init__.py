@@ -8,7 +8,20 @@ True
 """
 
 from ice_recon._version import __version__
-from ice_recon.errors import IceReconError, InputError, MoneyTypeError, Problem, RuleNotFoundError
+from ice_recon.errors import (
+    ArgumentError,
+    ArgumentTypeError,
+    IceReconError,
+    InputError,
+    InputErrors,
+    MissingEvidenceError,
+    MoneyTypeError,
+    NotAFolderError,
+    OutputError,
+    Problem,
+    RuleNotFoundError,
+    UnknownStatusError,
+)
 from ice_recon.index import FuelTerms, Index, PricingRule, RateIndex, Tier, build
 from ice_recon.load import Inputs, load, load_files, validate
 from ice_recon.money import IncrementRounding, Rounding
@@ -36,12 +49,15 @@ from ice_recon.report import (
     Ledgers,
     LineResult,
     Report,
+    StatusCounts,
     Totals,
     UnbilledTrip,
 )
 from ice_recon.stream import reconcile_to
 
 __all__ = [
+    "ArgumentError",
+    "ArgumentTypeError",
     "ContractSummary",
     "Finding",
     "FuelIndexPoint",
@@ -51,6 +67,7 @@ __all__ = [
     "IncrementRounding",
     "Index",
     "InputError",
+    "InputErrors",
     "Inputs",
     "InvoiceFinding",
     "InvoiceHeader",
@@ -60,7 +77,10 @@ __all__ = [
     "LinePricing",
     "LineResult",
     "MissingEvidence",
+    "MissingEvidenceError",
     "MoneyTypeError",
+    "NotAFolderError",
+    "OutputError",
     "Policy",
     "Pricing",
     "PricingRule",
@@ -72,6 +92,7 @@ __all__ = [
     "RuleNotFoundError",
     "StaffAssignment",
     "Status",
+    "StatusCounts",
     "Tier",
     "TierMode",
     "Tolerance",
@@ -79,6 +100,7 @@ __all__ = [
     "Trip",
     "TripStatus",
     "UnbilledTrip",
+    "UnknownStatusError",
     "WeekRule",
     "__version__",
     "build",

@@ -4,13 +4,17 @@ Forked processes see every object of the parent as it was at the fork (copy-on-w
 the resident tables and indexes need not be pickled to them; only arguments that are
 small (an index) and results go through pipes. Workers read what they share from
 :data:`shared`, set only while a pool is open. A worker that dies (killed, out of memory)
-makes the pool raise ``BrokenProcessPool`` instead of waiting for ever.
+makes the pool raise ``BrokenProcessPool`` instead of waiting for ever. When the parent
+stops early (an error, Ctrl-C, SIGTERM), the workers are killed: they ignore SIGINT and take
+SIGTERM's default action, leaving interruptions to the parent, which cleans up.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import multiprocessing
+import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -26,10 +30,30 @@ def pool(count: int, state: object) -> Iterator[concurrent.futures.ProcessPoolEx
     shared = state
     try:
         context = multiprocessing.get_context("fork")
-        with concurrent.futures.ProcessPoolExecutor(count, mp_context=context) as executor:
-            yield executor
+        with concurrent.futures.ProcessPoolExecutor(
+            count, mp_context=context, initializer=_worker_signals
+        ) as executor:
+            try:
+                yield executor
+            except BaseException:
+                _kill(executor)
+                raise
     finally:
         shared = None
+
+
+def _worker_signals() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _kill(executor: concurrent.futures.ProcessPoolExecutor) -> None:
+    """Stop the workers now, instead of waiting for their work to end."""
+    processes = getattr(executor, "_processes", None) or {}
+    for process in list(processes.values()):
+        with contextlib.suppress(Exception):
+            process.kill()
+    executor.shutdown(wait=False, cancel_futures=True)
 
 
 def forked(function: Callable[[int], Any], count: int, state: object) -> list[Any]:

@@ -26,7 +26,7 @@ from typing import IO, Any, Final, TypeVar
 
 import attrs
 
-from ice_recon.errors import Problem
+from ice_recon.errors import ArgumentTypeError, Problem
 from ice_recon.money import IncrementRounding, Rounding, parse_scaled
 from ice_recon.records import (
     NON_MEASURE_BASES,
@@ -304,6 +304,8 @@ SPECS: Final = {
             _opt("status", _p_choice(m.value for m in InvoiceStatus)),
             _opt("paid_date", _p_date),
             _opt("approved_by", _p_text),
+            _opt("approved_date", _p_date),
+            _opt("paid_amount", _p_money),
         ),
     ),
 }
@@ -480,13 +482,18 @@ class TableReader:
 
     def _mapping_records(self, source: Iterable[Any]) -> tuple[Sequence[int], list[list[str]]]:
         rows: list[Mapping[str, Any]] = []
+        if not isinstance(source, Iterable) or isinstance(source, bytes | Mapping):
+            raise ArgumentTypeError(
+                f"{self.spec.file}: a source must be a path or an iterable of rows or records "
+                f"(got {type(source).__name__})"
+            )
         for item in source:
             if isinstance(item, Mapping):
                 rows.append(item)
             elif hasattr(item, "to_row"):
                 rows.append(item.to_row())
             else:
-                raise TypeError(
+                raise ArgumentTypeError(
                     f"{self.spec.file}: rows must be mappings of column name to text or "
                     f"records with to_row() (got {type(item).__name__})"
                 )
@@ -505,7 +512,7 @@ class TableReader:
                 elif isinstance(value, str):
                     cells.append(value)
                 else:
-                    raise TypeError(
+                    raise ArgumentTypeError(
                         f"{self.spec.file}: row {i + 1}, column {name!r}: cells must be text "
                         f"(got {type(value).__name__} {value!r}); pass records for typed values"
                     )

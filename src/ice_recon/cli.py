@@ -1,23 +1,31 @@
 """The ``ice-recon`` command: validate, price and reconcile input folders.
 
-Exit status: 0 on success; 1 when ``validate`` finds problems, or when ``reconcile
+Exit status: 0 on success; 1 when ``validate`` or ``price`` finds problems, or when ``reconcile
 --fail-on`` finds what it was told to fail on; 2 on a usage error, an input folder that
 cannot be read, a required input file or column missing or an unusable header (in lenient
-mode too), or input problems under ``reconcile --strict``.
+mode too), an output folder or file that cannot be written, any other input or usage
+error (one message on stderr, never a traceback), or input problems under ``reconcile
+--strict``; 130 when interrupted by SIGINT (Ctrl-C), 143 by SIGTERM (then no
+``summary.json`` is left in the output folder and the temporary files are removed).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.resources
+import os
+import signal
 import sys
+import tempfile
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
 from ice_recon import __version__
-from ice_recon.errors import InputError
+from ice_recon.errors import IceReconError, InputError, InputErrors, OutputError, Problem
 from ice_recon.index import build
 from ice_recon.load import Inputs, inspect, load
 from ice_recon.money import format_scaled
@@ -25,7 +33,7 @@ from ice_recon.policy import Policy, Tolerance
 from ice_recon.price import MissingEvidence, price_line
 from ice_recon.reconcile import reconcile
 from ice_recon.records import Status
-from ice_recon.report import Totals
+from ice_recon.report import OUTPUT_FILES, Totals, output_errors, prepare_output
 from ice_recon.stream import DEFAULT_BATCH_LINES, Prepared, prepare
 
 __all__ = ["main", "sample_dir"]
@@ -71,16 +79,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_price(args: argparse.Namespace) -> int:
-    """Print the expected amount of every invoice line whose trip_ref names a trip."""
-    return _price(Path(args.input_dir), sys.stdout)
+    """Print the expected amount of every invoice line whose trip_ref names a trip.
+
+    The table goes to stdout; input problems go to stderr, the first :data:`MAX_PROBLEMS`
+    unless ``--all-problems``. Exit 1 when there is any input problem (as ``validate``).
+    """
+    return _price(Path(args.input_dir), sys.stdout, every_problem=args.all_problems)
 
 
-def _price(folder: Path, out: TextIO) -> int:
+def _price(folder: Path, out: TextIO, *, every_problem: bool = False) -> int:
     inputs = load(folder)
-    if inputs.problems:
-        print(f"{len(inputs.problems)} input problem(s):", file=out)
-        _report_problems(inputs, out)
-        print(file=out)
     index = build(inputs)
     policy = Policy()
     lines, trips = inputs.invoice_lines, inputs.manifests
@@ -114,7 +122,29 @@ def _price(folder: Path, out: TextIO) -> int:
                 note += f"; priced at roster category {found.labor_category}"
             rows.append((*key, clin, trip_id, billed, f"{p.expected}", note))
     _table(header, rows, out)
+    if inputs.problems:
+        _print_problems(inputs.problems, every=every_problem)
+        n = len(inputs.problems)
+        print(
+            f"ice-recon: {n} input problem(s); INVALID lines are not priced, other bad rows "
+            "are left out",
+            file=sys.stderr,
+        )
+        return 1
     return 0
+
+
+def _print_problems(problems: Sequence[Problem], *, every: bool) -> None:
+    """Print the input problems on stderr: the first :data:`MAX_PROBLEMS`, or *every* one."""
+    shown = problems if every else problems[:MAX_PROBLEMS]
+    for problem in shown:
+        print(problem, file=sys.stderr)
+    if len(shown) < len(problems):
+        print(
+            f"ice-recon: ... and {len(problems) - len(shown)} more input problem(s) "
+            "(--all-problems, or `ice-recon validate`, lists every one)",
+            file=sys.stderr,
+        )
 
 
 def _table(header: tuple[str, ...], rows: list[tuple[str, ...]], out: TextIO) -> None:
@@ -155,16 +185,33 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     guess = lines_file.exists() and lines_file.stat().st_size >= PROGRESS_LINES * 100
     long_run = show and (args.progress or bool(guess))
     try:
-        with prepare(
-            args.input_dir,
-            batch_lines=args.batch_lines,
-            workers=args.workers,
-            progress=_progress if long_run else None,
-            check=lambda inputs: _check_tolerances(inputs, policy),
-        ) as ready:
+        # Before anything is read: an unusable --out fails at once, and the summary.json of
+        # an earlier run goes, so that an interrupted run never leaves a complete-looking set.
+        existed = os.path.lexists(args.out)
+        prepare_output(args.out)
+        try:
+            ready = prepare(
+                args.input_dir,
+                batch_lines=args.batch_lines,
+                workers=args.workers,
+                progress=_progress if long_run else None,
+                check=lambda inputs: _check_tolerances(inputs, policy),
+            )
+        except InputError:
+            if not existed:  # a refused run leaves nothing behind, not even an empty folder
+                with contextlib.suppress(OSError):
+                    os.rmdir(args.out)
+            raise
+        with ready:
             return _reconcile_prepared(args, ready, policy, show, long_run)
     except _Refused as refused:
         print(f"ice-recon reconcile: {refused}", file=sys.stderr)
+        return 2
+    except OutputError as exc:
+        print(f"ice-recon reconcile: {exc}; no output written", file=sys.stderr)
+        return 2
+    except OSError as exc:  # e.g. the temporary folder of spilled lines is full
+        print(f"ice-recon reconcile: {exc}; no output written", file=sys.stderr)
         return 2
 
 
@@ -192,16 +239,8 @@ def _reconcile_prepared(
 ) -> int:
     problems = ready.problems
     if problems and (show or args.strict):
-        shown = problems if args.all_problems else problems[:MAX_PROBLEMS]
-        for problem in shown:
-            print(problem, file=sys.stderr)
+        _print_problems(problems, every=args.all_problems)
         n = len(problems)
-        if len(shown) < n:
-            print(
-                f"ice-recon: ... and {n - len(shown)} more input problem(s) "
-                "(--all-problems, or `ice-recon validate`, lists every one)",
-                file=sys.stderr,
-            )
         if args.strict:
             print(
                 f"ice-recon: {n} input problem(s); nothing reconciled (--strict)", file=sys.stderr
@@ -257,7 +296,8 @@ def print_summary(result: Totals, out: TextIO, *, out_dir: str | None = None, to
     print(f"\nUnbilled trips: {len(result.unbilled)}", file=out)
     print(f"Inference examined {result.stats['candidate_pairs']} candidate pair(s).", file=out)
     if out_dir is not None:
-        print(f"Wrote results.csv, unbilled.csv, invoices.csv, summary.json to {out_dir}", file=out)
+        names = ["results.csv", *(n for n in OUTPUT_FILES if n != "results.csv")]
+        print(f"Wrote {', '.join(names)} to {out_dir}", file=out)
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -270,13 +310,14 @@ def cmd_generate(args: argparse.Namespace) -> int:
         )
         return 2
     started = time.perf_counter()
-    stats = generate(
-        args.out_dir,
-        lines=args.lines,
-        trips=args.trips,
-        contracts=args.contracts,
-        seed=args.seed,
-    )
+    with output_errors(args.out_dir):
+        stats = generate(
+            args.out_dir,
+            lines=args.lines,
+            trips=args.trips,
+            contracts=args.contracts,
+            seed=args.seed,
+        )
     seconds = time.perf_counter() - started
     print(
         f"Wrote {stats['lines']} invoice lines, {stats['trips']} trips over "
@@ -298,8 +339,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return 1
     print(f"validate: OK ({_summary(inputs)})\n")
     result = reconcile(inputs)
-    result.write(args.out)
-    print_summary(result, sys.stdout, out_dir=args.out)
+    # Never into the current folder by default: run from a clone, that would dirty it.
+    out = args.out if args.out is not None else tempfile.mkdtemp(prefix="ice-recon-demo-")
+    result.write(out)
+    print_summary(result, sys.stdout, out_dir=out)
     print("\nNot MATCHED, with the statement of difference:", file=sys.stdout)
     for line in result.lines:
         if line.status is not Status.MATCHED:
@@ -321,8 +364,17 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check every input file and print every problem")
     p.add_argument("input_dir", metavar="INPUT_DIR", help="folder with the input CSV files")
     p.set_defaults(func=cmd_validate)
-    p = sub.add_parser("price", help="print the expected amount of each invoice line")
+    p = sub.add_parser(
+        "price",
+        help="print the expected amount of each invoice line (input problems on stderr; "
+        "exit 1 if any)",
+    )
     p.add_argument("input_dir", metavar="INPUT_DIR", help="folder with the input CSV files")
+    p.add_argument(
+        "--all-problems",
+        action="store_true",
+        help=f"print every input problem (default: the first {MAX_PROBLEMS} and a count)",
+    )
     p.set_defaults(func=cmd_price)
     p = sub.add_parser(
         "reconcile", help="reconcile every invoice line and write the results to OUT_DIR"
@@ -391,7 +443,10 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_generate)
     p = sub.add_parser("demo", help="reconcile the sample data shipped with ice_recon")
     p.add_argument(
-        "--out", default="ice-recon-demo", metavar="OUT_DIR", help="where to write the outputs"
+        "--out",
+        default=None,
+        metavar="OUT_DIR",
+        help="where to write the outputs (default: a new temporary folder, printed)",
     )
     p.set_defaults(func=cmd_demo)
     return parser
@@ -406,10 +461,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ice-recon: {folder}: not a folder of input files", file=sys.stderr)
         return 2
     try:
-        status: int = args.func(args)
+        with _interruptible():
+            status: int = args.func(args)
     except BrokenPipeError:  # e.g. `ice-recon demo | head`: not an error of ours
         sys.stderr.close()
         return 0
+    except (KeyboardInterrupt, _Terminated) as exc:
+        signum = exc.signum if isinstance(exc, _Terminated) else signal.SIGINT
+        name = signal.Signals(signum).name
+        print(f"ice-recon: interrupted by {name}; the run did not complete", file=sys.stderr)
+        return 128 + signum
     except InputError as exc:
         # A required file or column missing, or an unusable header: nothing was read past
         # the headers and nothing was written (the input exit status, lenient mode too).
@@ -422,7 +483,43 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    except IceReconError as exc:
+        # A usage or input error (an unwritable --out included): one line, never a traceback.
+        print(f"ice-recon {args.command}: {_message(exc)}", file=sys.stderr)
+        return 2
     return status
+
+
+def _message(exc: IceReconError) -> str:
+    """Return the error's message; a group of input errors lists each one on its own line."""
+    if isinstance(exc, InputErrors):
+        return "\n".join([str(exc), *(str(e) for e in exc.exceptions)])
+    return str(exc) or type(exc).__name__
+
+
+class _Terminated(BaseException):
+    """SIGTERM arrived: unwind like Ctrl-C, so that temporary files are removed."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise _Terminated(signum)
+
+
+@contextlib.contextmanager
+def _interruptible() -> Iterator[None]:
+    """Turn SIGTERM into an exception while the command runs (only in the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":  # pragma: no cover

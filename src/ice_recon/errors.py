@@ -2,8 +2,9 @@
 
 Every exception derives from :class:`IceReconError`; each subclass also inherits the builtin
 exception a caller would naturally catch (``ValueError`` for bad data, ``TypeError`` for a
-wrong argument type, ``LookupError`` for something not found), the way attrs' ``FrozenError``
-is an ``AttributeError``.
+wrong argument type, ``LookupError`` for something not found, ``OSError`` for a folder that
+cannot be read or written), the way attrs' ``FrozenError`` is an ``AttributeError``. So
+``except IceReconError`` catches every mistake of a caller or an input, and nothing else.
 
 Data problems in input rows are *data*: :func:`ice_recon.load` collects them as
 :class:`Problem` records (lenient mode) or raises them together as an ``ExceptionGroup`` of
@@ -15,11 +16,18 @@ from __future__ import annotations
 import attrs
 
 __all__ = [
+    "ArgumentError",
+    "ArgumentTypeError",
     "IceReconError",
     "InputError",
+    "InputErrors",
+    "MissingEvidenceError",
     "MoneyTypeError",
+    "NotAFolderError",
+    "OutputError",
     "Problem",
     "RuleNotFoundError",
+    "UnknownStatusError",
 ]
 
 
@@ -86,9 +94,61 @@ class InputError(IceReconError, ValueError):
         self.value = problem.value
 
 
-class MoneyTypeError(IceReconError, TypeError):
+class InputErrors(ExceptionGroup[InputError], IceReconError):
+    """Every problem of the inputs, raised together by ``load(..., strict=True)``.
+
+    An ``ExceptionGroup`` of :class:`InputError` (``except* InputError`` takes them) that is
+    also an :class:`IceReconError`, like every error ice_recon raises.
+    """
+
+
+class ArgumentError(IceReconError, ValueError):
+    """An argument has the right type but a value the function cannot take.
+
+    A negative quantity, a rule whose end is before its start, a negative window.
+    """
+
+
+class ArgumentTypeError(IceReconError, TypeError):
+    """An argument has the wrong type (a ``str`` where a date belongs, not an ``Inputs``)."""
+
+
+class MoneyTypeError(ArgumentTypeError):
     """A value on the money path is not a ``Decimal`` (a ``float``, most often)."""
+
+
+class MissingEvidenceError(IceReconError, LookupError):
+    """:func:`ice_recon.price` was not given the evidence the rule needs.
+
+    A fuel rule's index week is not in the fuel index, or a tiered cancellation fee has no
+    notice hours. *missing* is the :class:`~ice_recon.price.MissingEvidence` record.
+    """
+
+    def __init__(self, missing: object, what: str) -> None:
+        super().__init__(what)
+        self.missing = missing
+
+
+class NotAFolderError(IceReconError, NotADirectoryError):
+    """The input folder given to :func:`ice_recon.load` (or the CLI) is not a folder."""
+
+
+class OutputError(IceReconError, OSError):
+    """An output file or folder cannot be written (not a folder, not writable, disk full).
+
+    ``filename`` is the path that could not be written, ``strerror`` the reason.
+    """
+
+    def __init__(self, path: str, reason: str, errno: int | None = None) -> None:
+        super().__init__(errno, reason, path)
+
+    def __str__(self) -> str:
+        return f"{self.filename}: cannot be written ({self.strerror})"
 
 
 class RuleNotFoundError(IceReconError, LookupError):
     """No rate rule covers the requested (contract, CLIN, labor category, date)."""
+
+
+class UnknownStatusError(IceReconError, KeyError):
+    """A status name that is not one of :class:`~ice_recon.Status` (``counts["MATCHD"]``)."""

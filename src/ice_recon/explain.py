@@ -21,12 +21,13 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Final
 
+from ice_recon._csv import text_cell
 from ice_recon.classify import ZERO_PARTS, Classified
 from ice_recon.errors import Problem
-from ice_recon.index import T_CANCELLED, T_DAY, T_ID, PricingRule
+from ice_recon.index import T_CANCELLED, T_DAY, T_ID, T_NOTICE, PricingRule
 from ice_recon.match import Matched
 from ice_recon.money import cents_text, format_cents, format_scaled, pow10
-from ice_recon.price import PricedChunk, Terms
+from ice_recon.price import PricedChunk, Tariff, Terms
 from ice_recon.records import BASIS_LABOR_HOURS, Status
 from ice_recon.tables import InvoiceLineTable, LineChunk
 
@@ -38,19 +39,21 @@ _S = Status
 
 
 def problem_columns(problems: tuple[Problem, ...], file: str) -> dict[int, tuple[str, ...]]:
-    """Return, by file line, the columns of an invoice line's own problems (for INVALID).
+    """Return, by file line, what is wrong with an invoice line's own row (for INVALID).
 
-    Only the row's own cell problems: a duplicate key is reported at the later of the two
-    rows, which depends on row order; the explanation must not.
+    Each entry names the column, what was expected and the value found, as the problem
+    says it (``column 'quantity': must be a decimal number (got '1,5')``). Only the row's
+    own problems: a duplicate key is reported at the later of the two rows, which depends
+    on row order; the explanation must not.
     """
     found: dict[int, list[str]] = {}
     for p in problems:
         if p.file == file and not p.message.startswith("duplicate line "):
-            cols = found.setdefault(p.line, [])
-            name = f"column {p.column}" if p.column else "row"
-            if name not in cols:
-                cols.append(name)
-    return {line: tuple(cols) for line, cols in found.items()}
+            texts = found.setdefault(p.line, [])
+            text = str(p)[len(f"{p.file}:{p.line}: ") :]
+            if text not in texts:
+                texts.append(text)
+    return {line: tuple(texts) for line, texts in found.items()}
 
 
 def _eq(a: tuple[int, int], b: tuple[int, int]) -> bool:
@@ -100,9 +103,7 @@ class Explainer:
         """Return the ``rule_id,rate_authority`` cells of results.csv for *rule*."""
         found = self._cells.get(id(rule))
         if found is None or found[0] is not rule:
-            from ice_recon.report import csv_cell
-
-            text = csv_cell(rule.rule_id) + "," + csv_cell(rule.authority or "")
+            text = text_cell(rule.rule_id) + "," + text_cell(rule.authority or "")
             found = self._cells[id(rule)] = (rule, text)
         return found[1]
 
@@ -120,10 +121,10 @@ class Explainer:
 
     def invalid(self, table: InvoiceLineTable, row: int) -> str:
         """Return the explanation of the INVALID line at *row* of *table*."""
-        cols = list(self._bad.get(table.line[row], ()))
+        why = list(self._bad.get(table.line[row], ()))
         if table.duplicate_key[row]:
-            cols.append("duplicate line key")
-        where = f" ({', '.join(cols)})" if cols else ""
+            why.append("its (contract_id, invoice_id, line_no) is on another row too")
+        where = f": {'; '.join(why)}" if why else ""
         return f"invalid input row{where}; not reconciled"
 
     def chunk(self, chunk: LineChunk, m: Matched, p: PricedChunk, c: Classified) -> list[str]:
@@ -278,6 +279,9 @@ class Explainer:
             rate = tariff.effective_rate(used)
             if rate is not None:
                 measured += f" at {number(rate)}"
+        terms = p.terms[k]
+        if terms is not None and terms.by_notice and terms.tariff is not None:
+            measured += "; " + self._notice(terms.tariff, trip[T_NOTICE])
         e_text = format_cents(expected) if expected != a else billed[billed.rindex(" ") + 1 :]
         text = f"{billed}; {measured} -> {e_text} ({self.cite(rule, p.terms[k])})"
         if c.status[k] is _S.MATCHED:
@@ -288,6 +292,22 @@ class Explainer:
         )
         direction = "over" if variance > 0 else "under"
         return f"{text}; {direction} by {format_cents(abs(variance))} ({shown})"
+
+    def _notice(self, tiers: Tariff, notice: tuple[int, int] | None) -> str:
+        """Say which cancellation tier the trip's notice hours reach, and why.
+
+        E.g. ``notice 20 h: tier from 12 h applies (next tier from 24 h), fee 150.00``.
+        """
+        if notice is None:  # pragma: no cover - a fee without notice hours is not priced
+            return "cancel_notice_hours not recorded"
+        i = tiers.tier_index(notice)
+        scale = tiers.from_scale
+        text = f"notice {self.number(notice)} h: tier from {self.number((tiers.froms[i], scale))} h"
+        if i + 1 < len(tiers.froms):
+            text += f" applies (next tier from {self.number((tiers.froms[i + 1], scale))} h)"
+        else:
+            text += " applies (the highest tier)"
+        return f"{text}, fee {self.number(tiers.tier_rate(notice))}"
 
 
 def _cite(rule: PricingRule, terms: Terms | None) -> str:

@@ -38,6 +38,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Final, TextIO
 
+from ice_recon.errors import ArgumentError
 from ice_recon.money import Rounding, format_cents, format_scaled, round_div
 
 __all__ = [
@@ -388,7 +389,7 @@ def _generate(
     if trips is None:
         trips = default_trips(lines)
     if lines < 0 or trips < 1 or contracts < 1:
-        raise ValueError("need lines >= 0, trips >= 1 and contracts >= 1")
+        raise ArgumentError("need lines >= 0, trips >= 1 and contracts >= 1")
     rng = random.Random(seed)
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)

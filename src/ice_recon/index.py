@@ -25,7 +25,6 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import itertools
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
@@ -33,6 +32,8 @@ from typing import Any, Final
 
 import attrs
 
+from ice_recon._csv import needs_care
+from ice_recon.errors import ArgumentError, ArgumentTypeError
 from ice_recon.load import Inputs, tier_set_key
 from ice_recon.money import IncrementRounding, Rounding
 from ice_recon.records import (
@@ -42,6 +43,14 @@ from ice_recon.records import (
     RateRule,
     TierMode,
     WeekRule,
+    _date,
+    _decimal,
+    _text,
+    to_increment_rounding,
+    to_optional_rounding,
+    to_optional_tier_mode,
+    to_week_rule,
+    whole,
 )
 from ice_recon.tables import DecimalColumn, ManifestTable
 
@@ -63,19 +72,20 @@ __all__ = [
 class Tier:
     """One tier of a tier set: from *start* units (inclusive) on, the price is *rate*."""
 
-    start: Decimal
-    rate: Decimal
+    # The validators of the records (RateRule's), so that every record checks alike.
+    start: Decimal = attrs.field(validator=_decimal())
+    rate: Decimal = attrs.field(validator=_decimal())
 
 
 @attrs.frozen(kw_only=True)
 class FuelTerms:
     """The fuel-surcharge terms of a rule from ``fuel_rules.csv``."""
 
-    base_price: Decimal
-    mpg: Decimal
-    series: str
-    week_rule: WeekRule = WeekRule.SERVICE_WEEK
-    places: int = 2
+    base_price: Decimal = attrs.field(validator=_decimal())
+    mpg: Decimal = attrs.field(validator=_decimal(positive=True))
+    series: str = attrs.field(validator=_text)
+    week_rule: WeekRule = attrs.field(default=WeekRule.SERVICE_WEEK, converter=to_week_rule)
+    places: int = attrs.field(default=2, validator=whole(min_value=0))
 
 
 @attrs.frozen(kw_only=True, cache_hash=True)
@@ -86,47 +96,56 @@ class PricingRule:
     (a per-unit rate from the weekly fuel index) says how P(q) is computed.
     """
 
-    rule_id: str
-    contract_id: str
-    clin: str
-    labor_category: str | None = None
-    basis: str
-    start: dt.date
-    end: dt.date
-    rate: Decimal | None = None
-    tiers: tuple[Tier, ...] = ()
-    tier_mode: TierMode | None = attrs.field(
-        default=None, converter=attrs.converters.optional(TierMode)
-    )
-    fuel: FuelTerms | None = None
-    minimum_amount: Decimal | None = None
-    minimum_quantity: Decimal | None = None
-    free_quantity: Decimal | None = None
-    increment: Decimal | None = None
+    # The validators of RateRule's fields (records.py): a float rate fails here, naming it.
+    rule_id: str = attrs.field(validator=_text)
+    contract_id: str = attrs.field(validator=_text)
+    clin: str = attrs.field(validator=_text)
+    labor_category: str | None = attrs.field(default=None, validator=_text)
+    basis: str = attrs.field(validator=_text)
+    start: dt.date = attrs.field(validator=_date)
+    end: dt.date = attrs.field(validator=_date)
+    rate: Decimal | None = attrs.field(default=None, validator=_decimal())
+    tiers: tuple[Tier, ...] = attrs.field(default=())
+    tier_mode: TierMode | None = attrs.field(default=None, converter=to_optional_tier_mode)
+    fuel: FuelTerms | None = attrs.field(default=None)
+    minimum_amount: Decimal | None = attrs.field(default=None, validator=_decimal(money=True))
+    minimum_quantity: Decimal | None = attrs.field(default=None, validator=_decimal())
+    free_quantity: Decimal | None = attrs.field(default=None, validator=_decimal())
+    increment: Decimal | None = attrs.field(default=None, validator=_decimal(positive=True))
     increment_rounding: IncrementRounding = attrs.field(
-        default=IncrementRounding.DOWN, converter=IncrementRounding
+        default=IncrementRounding.DOWN, converter=to_increment_rounding
     )
-    rounding: Rounding | None = attrs.field(
-        default=None, converter=attrs.converters.optional(Rounding)
-    )
-    authority: str | None = None
-    description: str | None = None
+    rounding: Rounding | None = attrs.field(default=None, converter=to_optional_rounding)
+    authority: str | None = attrs.field(default=None, validator=_text)
+    description: str | None = attrs.field(default=None, validator=_text)
+
+    @tiers.validator
+    def _check_tiers(self, attribute: attrs.Attribute[Any], value: tuple[Any, ...]) -> None:
+        if not isinstance(value, tuple) or not all(isinstance(t, Tier) for t in value):
+            raise ArgumentTypeError(f"tiers must be a tuple of Tier records (got {value!r})")
+
+    @fuel.validator
+    def _check_fuel(self, attribute: attrs.Attribute[Any], value: object) -> None:
+        if value is not None and not isinstance(value, FuelTerms):
+            raise ArgumentTypeError(f"fuel must be FuelTerms (got {value!r})")
 
     def __attrs_post_init__(self) -> None:
         kinds = (self.rate is not None) + bool(self.tiers) + (self.fuel is not None)
         if kinds != 1:
-            raise ValueError(f"rule {self.rule_id!r}: give exactly one of rate, tiers and fuel")
+            raise ArgumentError(f"rule {self.rule_id!r}: give exactly one of rate, tiers and fuel")
         if self.tiers:
             starts = [t.start for t in self.tiers]
             if starts[0] != 0 or any(a >= b for a, b in itertools.pairwise(starts)):
-                raise ValueError(
+                raise ArgumentError(
                     f"rule {self.rule_id!r}: tiers must start at 0 and strictly increase "
                     f"(got starts {', '.join(str(x) for x in starts)})"
                 )
             if self.tier_mode is None:
-                raise ValueError(f"rule {self.rule_id!r}: tiers need a tier_mode")
+                raise ArgumentError(f"rule {self.rule_id!r}: tiers need a tier_mode")
         if self.end < self.start:
-            raise ValueError(f"rule {self.rule_id!r}: end {self.end} is before start {self.start}")
+            raise ArgumentError(
+                f"rule {self.rule_id!r}: end {self.end} is before start {self.start}"
+            )
 
     @property
     def window(self) -> str:
@@ -216,7 +235,11 @@ class RateIndex:
     def __init__(self, rules: Iterable[PricingRule]) -> None:
         grouped: dict[tuple[str, str, str], list[PricingRule]] = defaultdict(list)
         bases: dict[tuple[str, str], set[str]] = defaultdict(set)
+        if not isinstance(rules, Iterable):
+            raise ArgumentTypeError(f"rules must be PricingRule records (got {rules!r})")
         for rule in rules:
+            if not isinstance(rule, PricingRule):
+                raise ArgumentTypeError(f"rules must be PricingRule records (got {rule!r})")
             grouped[(rule.contract_id, rule.clin, rule.labor_category or "")].append(rule)
             bases[(rule.contract_id, rule.clin)].add(rule.basis)
         self._windows: dict[tuple[str, str, str], tuple[list[int], list[int], list[PricingRule]]]
@@ -351,8 +374,8 @@ class TripIndex:
         #: The trip tuples, by manifest row.
         self.tuples: list[tuple[Any, ...]] = list(zip(*columns, strict=True))
         ids = trips.trip_id
-        #: No trip id has a character that a CSV cell would quote.
-        self.plain_ids = re.search('[",\r\n]', "\x00".join(ids)) is None
+        #: No trip id has a character that a CSV cell would quote or neutralise.
+        self.plain_ids = not needs_care(ids)
         #: Upper-cased trip id -> the trip of the earliest row with that id.
         self.by_id: dict[str, tuple[Any, ...]] = dict(
             zip(reversed(ids), reversed(self.tuples), strict=True)
@@ -559,9 +582,15 @@ class Index:
     roster: Roster
     rules: tuple[PricingRule, ...]
 
+    def __repr__(self) -> str:
+        # Counts, never contents: an agency's year has thousands of rules, millions of trips.
+        return f"<Index: {len(self.rules)} rules, {len(self.trips.tuples)} trips>"
+
 
 def build(inputs: Inputs) -> Index:
     """Build the indexes of the pipeline from validated inputs."""
+    if not isinstance(inputs, Inputs):
+        raise ArgumentTypeError(f"inputs must be an Inputs (got {type(inputs).__name__})")
     rules = compile_rules((s.record for s in inputs.rates), (s.record for s in inputs.fuel_rules))
     staff = inputs.staff
     return Index(

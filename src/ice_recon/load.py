@@ -44,7 +44,13 @@ from ice_recon._read import (
     Spec,
     TableReader,
 )
-from ice_recon.errors import InputError, Problem
+from ice_recon.errors import (
+    ArgumentTypeError,
+    InputError,
+    InputErrors,
+    NotAFolderError,
+    Problem,
+)
 from ice_recon.money import scaled_to_decimal
 from ice_recon.records import (
     BASIS_CANCELLATION,
@@ -107,6 +113,17 @@ class Inputs:
     def ok(self) -> bool:
         """Return whether no problem was found."""
         return not self.problems
+
+    def __repr__(self) -> str:
+        # Counts, never contents: the tables may hold millions of rows.
+        lines = self.invoice_lines
+        return (
+            f"<Inputs: {len(self.rates)} rates rows, {len(self.fuel_rules)} fuel_rules rows, "
+            f"{len(self.fuel_index)} fuel_index rows, {len(self.manifests)} trips, "
+            f"{len(self.measures)} measures, {len(self.staff)} staff rows, "
+            f"{len(lines)} invoice lines ({len(lines) - sum(lines.valid)} INVALID), "
+            f"{len(self.invoices)} invoice headers, {len(self.problems)} problems>"
+        )
 
 
 def _dec(value: tuple[int, int] | None) -> Any:
@@ -361,6 +378,8 @@ class _Loader:
                 status=v["status"],
                 paid_date=_date(v["paid_date"]),
                 approved_by=v["approved_by"],
+                approved_date=_date(v["approved_date"]),
+                paid_amount=_dec(v["paid_amount"]),
             )
             out.append(Sourced(file=reader.file, line=row.line, record=header))
         self.finish(reader)
@@ -815,9 +834,11 @@ def load_files(
             :attr:`Inputs.problems`.
 
     Raises:
-        ExceptionGroup: with ``strict=True``, one :class:`~ice_recon.errors.InputError` per
+        InputErrors: with ``strict=True``, an ``ExceptionGroup`` (and an ``IceReconError``)
+            of one :class:`~ice_recon.errors.InputError` per
             problem, in the order :attr:`Inputs.problems` would list them.
-        TypeError: a source is neither a path nor an iterable of mappings or records.
+        ArgumentTypeError: a source is neither a path nor an iterable of mappings or records,
+            or a cell of a row mapping is not text (a ``TypeError``).
     """
     with paused():
         inputs = _load(
@@ -832,7 +853,7 @@ def load_files(
         )
     if strict and inputs.problems:
         count = len(inputs.problems)
-        raise ExceptionGroup(
+        raise InputErrors(
             f"{count} input problem{'s' if count != 1 else ''}",
             [InputError(p) for p in inputs.problems],
         )
@@ -903,18 +924,20 @@ def load(input_dir: str | os.PathLike[str], *, strict: bool = False) -> Inputs:
     optional file that is absent is simply not used.
 
     Raises:
-        NotADirectoryError: *input_dir* is not a folder (a programmer error, raised at once).
+        NotAFolderError: *input_dir* is not a folder (a ``NotADirectoryError``, raised at once).
+        ArgumentTypeError: *input_dir* is not a path.
         InputError: a required file is missing, or one of its required columns, or its
             header is unusable (:attr:`InputError.problems` lists every such problem, with
             the folder's misnamed files), in lenient mode too: nothing can be reconciled.
-        ExceptionGroup: with ``strict=True``, when any other problem was found.
+        InputErrors: with ``strict=True``, when any other problem was found (an
+            ``ExceptionGroup`` of :class:`~ice_recon.errors.InputError`).
     """
     sources, folder_problems = _sources(input_dir)
     with paused():
         inputs = _load(**sources, refuse=True, folder_problems=folder_problems)
     if strict and inputs.problems:
         count = len(inputs.problems)
-        raise ExceptionGroup(
+        raise InputErrors(
             f"{count} input problem{'s' if count != 1 else ''}",
             [InputError(p) for p in inputs.problems],
         )
@@ -936,9 +959,11 @@ def _sources(input_dir: str | os.PathLike[str]) -> tuple[dict[str, Any], list[Pr
     looks like a table or like an input file's name but is none is reported, with the
     input file it may have meant to be.
     """
+    if not isinstance(input_dir, str | os.PathLike):
+        raise ArgumentTypeError(f"input_dir must be a path (got {type(input_dir).__name__})")
     folder = Path(input_dir)
     if not folder.is_dir():
-        raise NotADirectoryError(f"{folder}: not a folder of input files")
+        raise NotAFolderError(f"{folder}: not a folder of input files")
     present = set(os.listdir(folder))
     sources: dict[str, Any] = {}
     for table, (name, _) in FILES.items():

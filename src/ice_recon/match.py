@@ -11,8 +11,8 @@ The third stage of the pipeline (DESIGN section 5, "Matching"):
    claims nothing.
 3. **Inference.** Each remaining line (no usable ref) is compared, in processing order, with
    the trips of its contract that could support it: service date within the window, same
-   origin and destination when the line gives them, completed (cancelled only for
-   ``cancellation`` CLINs), a rule for the CLIN on the trip's date, a billable quantity
+   origin and destination when the line gives them, completed (for ``cancellation`` CLINs:
+   cancelled, and only those), a rule for the CLIN on the trip's date, a billable quantity
    within tolerance of the billed one, and a charge still unclaimed. The best candidate has
    the smallest quantity difference, then the smallest date distance; a tie leaves the line
    unmatched and *ambiguous*.
@@ -539,7 +539,8 @@ def _infer(
             # is missing (fuel week, notice hours) still has its quantity.
             if rule is None or qe is None:
                 continue
-            if trip[T_CANCELLED] and rule.basis != BASIS_CANCELLATION:
+            # Cancelled trips support cancellation fees only, and only they do.
+            if bool(trip[T_CANCELLED]) != (rule.basis == BASIS_CANCELLATION):
                 continue
             if any(
                 c in claimed or c in inferred

@@ -27,7 +27,7 @@ import re
 from decimal import Decimal
 from typing import Final
 
-from ice_recon.errors import MoneyTypeError
+from ice_recon.errors import ArgumentError, MoneyTypeError
 
 __all__ = [
     "IncrementRounding",
@@ -171,7 +171,7 @@ def check_decimal(value: object, what: str = "value") -> Decimal:
     Raises:
         MoneyTypeError: *value* is not a ``Decimal`` (a ``float`` above all: money is never
             a float). ``MoneyTypeError`` is a ``TypeError``.
-        ValueError: *value* is NaN or infinite.
+        ArgumentError: *value* is NaN or infinite (a ``ValueError``).
     """
     if not isinstance(value, Decimal):
         raise MoneyTypeError(
@@ -179,7 +179,7 @@ def check_decimal(value: object, what: str = "value") -> Decimal:
             f"{value!r})"
         )
     if not value.is_finite():
-        raise ValueError(f"{what} must be a finite decimal (got {value!r})")
+        raise ArgumentError(f"{what} must be a finite decimal (got {value!r})")
     return value
 
 

@@ -9,7 +9,9 @@ from typing import Any
 
 import attrs
 
+from ice_recon.errors import ArgumentError, ArgumentTypeError
 from ice_recon.money import Rounding, check_decimal, parse_decimal
+from ice_recon.records import to_rounding, whole
 
 __all__ = ["Policy", "Tolerance"]
 
@@ -30,29 +32,45 @@ class Tolerance:
     """
 
     value: Decimal = attrs.field()
-    percent: bool = False
+    percent: bool = attrs.field(default=False)
+
+    @percent.validator
+    def _check_percent(self, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, bool):
+            raise ArgumentTypeError(f"percent must be a bool (got {value!r})")
 
     @value.validator
     def _check(self, attribute: attrs.Attribute[Any], value: object) -> None:
         d = check_decimal(value, "tolerance")
         if d < 0:
-            raise ValueError(f"a tolerance must not be negative (got {d})")
+            raise ArgumentError(f"a tolerance must not be negative (got {d})")
 
     @classmethod
     def parse(cls, text: str) -> tuple[str, Tolerance]:
         """Parse ``BASIS=VALUE`` or ``BASIS=PERCENT%`` (the CLI's ``--tolerance``)."""
+        if not isinstance(text, str):
+            raise ArgumentTypeError(f"a tolerance must be text BASIS=VALUE (got {text!r})")
         m = _TOLERANCE.fullmatch(text)
         if m is None:
-            raise ValueError(f"expected BASIS=VALUE or BASIS=PERCENT% (got {text!r})")
+            raise ArgumentError(f"expected BASIS=VALUE or BASIS=PERCENT% (got {text!r})")
         basis, number, percent = m.groups()
         try:
             value = parse_decimal(number)
         except ValueError as exc:
-            raise ValueError(f"tolerance for {basis!r}: {exc} (got {number!r})") from None
+            raise ArgumentError(f"tolerance for {basis!r}: {exc} (got {number!r})") from None
         return basis, cls(value=value, percent=bool(percent))
 
 
 def _tolerances(value: Mapping[str, Tolerance]) -> Mapping[str, Tolerance]:
+    if not isinstance(value, Mapping):
+        raise ArgumentTypeError(
+            f"tolerances must be a mapping of basis to Tolerance (got {type(value).__name__})"
+        )
+    for basis, tolerance in value.items():
+        if not isinstance(basis, str) or not isinstance(tolerance, Tolerance):
+            raise ArgumentTypeError(
+                f"tolerances must map a basis (str) to a Tolerance (got {basis!r}: {tolerance!r})"
+            )
     return dict(sorted(value.items()))
 
 
@@ -69,7 +87,5 @@ class Policy:
     tolerances: Mapping[str, Tolerance] = attrs.field(
         factory=dict, converter=_tolerances, hash=False
     )
-    window_days: int = attrs.field(
-        default=1, validator=[attrs.validators.instance_of(int), attrs.validators.ge(0)]
-    )
-    rounding: Rounding = attrs.field(default=Rounding.HALF_UP, converter=Rounding)
+    window_days: int = attrs.field(default=1, validator=whole(min_value=0))
+    rounding: Rounding = attrs.field(default=Rounding.HALF_UP, converter=to_rounding)

@@ -50,6 +50,7 @@ from typing import Any, Final
 
 import attrs
 
+from ice_recon.errors import ArgumentError, ArgumentTypeError, MissingEvidenceError
 from ice_recon.index import T_DAY, T_ID, T_NOTICE, FuelIndex, Index, PricingRule
 from ice_recon.load import Inputs
 from ice_recon.money import (
@@ -72,6 +73,7 @@ from ice_recon.records import (
     ONE_UNIT_BASES,
     TierMode,
     Trip,
+    to_rounding,
 )
 from ice_recon.tables import LineChunk
 
@@ -127,6 +129,10 @@ class Tariff:
     def tier_rate(self, q: Scaled) -> Scaled:
         """Return the rate of the tier that quantity *q* reaches."""
         return self.rates[self._tier(q)], self.rate_scale
+
+    def tier_index(self, q: Scaled) -> int:
+        """Return the position of the tier that quantity *q* reaches."""
+        return self._tier(q)
 
     def _tier(self, q: Scaled) -> int:
         units, scale = q
@@ -391,7 +397,7 @@ def price(
     cancel_notice_hours: Decimal | None = None,
     fuel_index: FuelIndex | None = None,
     rounding: Rounding = Rounding.HALF_UP,
-) -> Pricing | MissingEvidence:
+) -> Pricing:
     """Price *quantity* measured units under *rule*.
 
     Args:
@@ -402,30 +408,57 @@ def price(
         rounding: the default mode for a rule without its own ``rounding`` (the policy's).
 
     Returns:
-        :class:`Pricing`, or :class:`MissingEvidence` when a fuel index week or the notice
-        hours a tiered cancellation fee needs are missing.
+        :class:`Pricing`: the expected amount and the evidence behind it.
 
     Raises:
         MoneyTypeError: *quantity* is not a ``Decimal`` (a ``float``, say).
+        ArgumentError: *quantity* or *cancel_notice_hours* is negative, NaN or infinite.
+        ArgumentTypeError: *rule* is not a :class:`PricingRule`, or a fuel rule is given no
+            *service_date* or *fuel_index*.
+        MissingEvidenceError: the fuel index has no price for the week the rule needs, or a
+            tiered cancellation fee is given no *cancel_notice_hours* (a ``LookupError``; its
+            ``missing`` attribute is the :class:`MissingEvidence`). :func:`price_trip`
+            returns :class:`MissingEvidence` instead, since a trip may not record everything.
     """
+    found = _price(rule, quantity, service_date, cancel_notice_hours, fuel_index, rounding)
+    if isinstance(found, MissingEvidence):
+        raise MissingEvidenceError(found, f"rule {rule.rule_id!r}: {found.what}")
+    return found
+
+
+def _price(
+    rule: PricingRule,
+    quantity: Decimal,
+    service_date: dt.date | None,
+    cancel_notice_hours: Decimal | None,
+    fuel_index: FuelIndex | None,
+    rounding: Rounding,
+) -> Pricing | MissingEvidence:
+    """Check the arguments of :func:`price` and price, or say what evidence is missing."""
+    if not isinstance(rule, PricingRule):
+        raise ArgumentTypeError(f"rule must be a PricingRule (got {type(rule).__name__})")
     check_decimal(quantity, "quantity")
     if quantity < 0:
-        raise ValueError(f"quantity must not be negative (got {quantity})")
+        raise ArgumentError(f"quantity must not be negative (got {quantity})")
     if cancel_notice_hours is not None:
         check_decimal(cancel_notice_hours, "cancel_notice_hours")
         if cancel_notice_hours < 0:
-            raise ValueError(
+            raise ArgumentError(
                 f"cancel_notice_hours must not be negative (got {cancel_notice_hours})"
             )
+    if service_date is not None and (
+        not isinstance(service_date, dt.date) or isinstance(service_date, dt.datetime)
+    ):
+        raise ArgumentTypeError(f"service_date must be a datetime.date (got {service_date!r})")
     if rule.fuel is not None and (service_date is None or fuel_index is None):
-        raise TypeError("a fuel rule needs service_date and fuel_index to be priced")
+        raise ArgumentTypeError("a fuel rule needs service_date and fuel_index to be priced")
     return _price_scaled(
         rule,
         decimal_to_scaled(quantity),
         None if service_date is None else service_date.toordinal(),
         None if cancel_notice_hours is None else decimal_to_scaled(cancel_notice_hours),
         fuel_index,
-        rounding,
+        to_rounding(rounding),
     )
 
 
@@ -444,6 +477,10 @@ def price_trip(
     measure or roster hours the trip did not record is :class:`MissingEvidence`, never zero.
     The trip's service date governs fuel rules.
     """
+    if not isinstance(trip, Trip):
+        raise ArgumentTypeError(f"trip must be a Trip (got {type(trip).__name__})")
+    if not isinstance(rule, PricingRule):
+        raise ArgumentTypeError(f"rule must be a PricingRule (got {type(rule).__name__})")
     basis = rule.basis
     quantity: Decimal | None
     if basis in (BASIS_TRIP, BASIS_CANCELLATION):
@@ -458,14 +495,7 @@ def price_trip(
             return MissingEvidence(
                 rule=rule, what=f"measure {basis!r} not recorded on trip {trip.trip_id}"
             )
-    return price(
-        rule,
-        quantity,
-        service_date=trip.service_date,
-        cancel_notice_hours=trip.cancel_notice_hours,
-        fuel_index=fuel_index,
-        rounding=rounding,
-    )
+    return _price(rule, quantity, trip.service_date, trip.cancel_notice_hours, fuel_index, rounding)
 
 
 # ------------------------------------------------------------------ pricing a billed line

@@ -9,6 +9,7 @@ from typing import Final
 
 from ice_recon._gc import paused
 from ice_recon.classify import classify_chunk
+from ice_recon.errors import ArgumentTypeError
 from ice_recon.index import build
 from ice_recon.load import Inputs, load
 from ice_recon.match import MatchState, claim_exact, match_chunk, processing_order
@@ -21,6 +22,7 @@ __all__ = [
     "CHUNK_LINES",
     "STAGES",
     "Stopwatch",
+    "check_policy",
     "chunk_bounds",
     "reconcile",
     "run_stages",
@@ -62,6 +64,11 @@ def _reconcile(
     progress: Callable[[str, float], None] | None,
 ) -> Report:
     step = Stopwatch(progress)
+    check_policy(policy)
+    if not isinstance(inputs, Inputs | str | os.PathLike):
+        raise ArgumentTypeError(
+            f"inputs must be an Inputs or a folder path (got {type(inputs).__name__})"
+        )
     if not isinstance(inputs, Inputs):
         inputs = load(inputs)
         step("load")
@@ -81,9 +88,15 @@ def _reconcile(
         claim_exact(chunk, pricer, state)
     step("claim")
     results = run_stages(chunks, pricer, policy, state, step)
-    result = report(inputs, results, state, index.trips)
+    result = report(inputs, results, state, index.trips, policy)
     step("report")
     return result
+
+
+def check_policy(policy: object) -> None:
+    """Raise :class:`~ice_recon.errors.ArgumentTypeError` unless *policy* is a Policy or None."""
+    if policy is not None and not isinstance(policy, Policy):
+        raise ArgumentTypeError(f"policy must be a Policy (got {type(policy).__name__})")
 
 
 def run_stages(

@@ -27,10 +27,11 @@ import datetime as dt
 import enum
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
+from ice_recon.errors import ArgumentError, ArgumentTypeError
 from ice_recon.money import IncrementRounding, Rounding, check_decimal
 
 __all__ = [
@@ -140,13 +141,13 @@ def _decimal(*, non_negative: bool = True, positive: bool = False, money: bool =
         name = attribute.name
         d = check_decimal(value, name)
         if positive and d <= 0:
-            raise ValueError(f"{name} must be greater than 0 (got {d})")
+            raise ArgumentError(f"{name} must be greater than 0 (got {d})")
         # is_signed() also catches -0, which the loader rejects as text ("-0") as well.
         if non_negative and d.is_signed():
-            raise ValueError(f"{name} must not be negative (got {d})")
+            raise ArgumentError(f"{name} must not be negative (got {d})")
         exponent = d.as_tuple().exponent
         if money and isinstance(exponent, int) and exponent < -2:
-            raise ValueError(f"{name} is money and must have at most 2 decimal places (got {d})")
+            raise ArgumentError(f"{name} is money and must have at most 2 decimal places (got {d})")
 
     return validate
 
@@ -156,24 +157,90 @@ def _date(inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
         return
     # datetime is a subclass of date; a time of day has no meaning for a service date.
     if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
-        raise TypeError(f"{attribute.name} must be a datetime.date (got {value!r})")
+        raise ArgumentTypeError(f"{attribute.name} must be a datetime.date (got {value!r})")
 
 
 def _text(inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if value is None:
         return
     if not isinstance(value, str):
-        raise TypeError(f"{attribute.name} must be a str (got {value!r})")
+        raise ArgumentTypeError(f"{attribute.name} must be a str (got {value!r})")
     if not value.strip():
-        raise ValueError(f"{attribute.name} must not be empty")
+        raise ArgumentError(f"{attribute.name} must not be empty")
 
 
 def _positive_int(name: str, value: object) -> None:
     # bool is an int subclass; True is not a line number.
     if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"{name} must be an int (got {value!r})")
+        raise ArgumentTypeError(f"{name} must be an int (got {value!r})")
     if value <= 0:
-        raise ValueError(f"{name} must be a positive integer (got {value})")
+        raise ArgumentError(f"{name} must be a positive integer (got {value})")
+
+
+_E = TypeVar("_E", bound=enum.Enum)
+
+
+def to_enum(kind: type[_E], value: object) -> _E:
+    """Return *value* as a member of the enum *kind*, or raise an error naming the allowed values.
+
+    The enum's own ``ValueError`` would say only "'x' is not a valid Rounding"; this is an
+    :class:`~ice_recon.errors.ArgumentError` listing what is allowed.
+    """
+    try:
+        return kind(value)
+    except (ValueError, TypeError):
+        allowed = ", ".join(str(m.value) for m in kind)
+        raise ArgumentError(f"{kind.__name__} must be one of: {allowed} (got {value!r})") from None
+
+
+# Named converters (the attrs mypy plugin takes only named functions as converters).
+def to_rounding(value: object) -> Rounding:
+    """Convert to :class:`Rounding` (an ``ArgumentError`` names the modes)."""
+    return to_enum(Rounding, value)
+
+
+def to_optional_rounding(value: object) -> Rounding | None:
+    """Convert to :class:`Rounding`, keeping ``None``."""
+    return None if value is None else to_enum(Rounding, value)
+
+
+def to_increment_rounding(value: object) -> IncrementRounding:
+    """Convert to :class:`IncrementRounding`."""
+    return to_enum(IncrementRounding, value)
+
+
+def _opt_increment_rounding(value: object) -> IncrementRounding | None:
+    return None if value is None else to_enum(IncrementRounding, value)
+
+
+def to_optional_tier_mode(value: object) -> TierMode | None:
+    """Convert to :class:`TierMode`, keeping ``None``."""
+    return None if value is None else to_enum(TierMode, value)
+
+
+def to_week_rule(value: object) -> WeekRule:
+    """Convert to :class:`WeekRule`."""
+    return to_enum(WeekRule, value)
+
+
+def _trip_status(value: object) -> TripStatus:
+    return to_enum(TripStatus, value)
+
+
+def _opt_invoice_status(value: object) -> InvoiceStatus | None:
+    return None if value is None else to_enum(InvoiceStatus, value)
+
+
+def whole(*, min_value: int) -> Any:
+    """Return an attrs validator for an ``int`` (never a ``bool``) of at least *min_value*."""
+
+    def validate(inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ArgumentTypeError(f"{attribute.name} must be an int (got {value!r})")
+        if value < min_value:
+            raise ArgumentError(f"{attribute.name} must be at least {min_value} (got {value})")
+
+    return validate
 
 
 def _dec_text(value: Decimal | None) -> str:
@@ -229,15 +296,11 @@ class RateRule:
     free_quantity: Decimal | None = _opt_dec()
     increment: Decimal | None = _opt_dec(positive=True)
     increment_rounding: IncrementRounding | None = attrs.field(
-        default=None, converter=attrs.converters.optional(IncrementRounding)
+        default=None, converter=_opt_increment_rounding
     )
     tier_from: Decimal | None = _opt_dec()
-    tier_mode: TierMode | None = attrs.field(
-        default=None, converter=attrs.converters.optional(TierMode)
-    )
-    rounding: Rounding | None = attrs.field(
-        default=None, converter=attrs.converters.optional(Rounding)
-    )
+    tier_mode: TierMode | None = attrs.field(default=None, converter=to_optional_tier_mode)
+    rounding: Rounding | None = attrs.field(default=None, converter=to_optional_rounding)
     authority: str | None = _opt_text()
     rule_id: str | None = _opt_text()
     description: str | None = _opt_text()
@@ -269,7 +332,7 @@ class Trip:
     trip_id: str = attrs.field(validator=_text)
     contract_id: str = attrs.field(validator=_text)
     service_date: dt.date = attrs.field(validator=_date)
-    status: TripStatus = attrs.field(default=TripStatus.COMPLETED, converter=TripStatus)
+    status: TripStatus = attrs.field(default=TripStatus.COMPLETED, converter=_trip_status)
     origin: str | None = _opt_text()
     destination: str | None = _opt_text()
     cancel_notice_hours: Decimal | None = _opt_dec()
@@ -282,7 +345,7 @@ class Trip:
         for name, d in value:
             check_decimal(d, f"measure {name!r}")
             if d < 0:
-                raise ValueError(f"measure {name!r} must not be negative (got {d})")
+                raise ArgumentError(f"measure {name!r} must not be negative (got {d})")
 
     def measure(self, name: str) -> Decimal | None:
         """Return the recorded value of measure *name*, or ``None`` when not recorded."""
@@ -350,15 +413,10 @@ class FuelRule:
     base_price: Decimal = _req_dec()
     mpg: Decimal = _req_dec(positive=True)
     series: str = attrs.field(validator=_text)
-    week_rule: WeekRule = attrs.field(default=WeekRule.SERVICE_WEEK, converter=WeekRule)
-    places: int = attrs.field(
-        default=2,
-        validator=attrs.validators.and_(attrs.validators.instance_of(int), attrs.validators.ge(0)),
-    )
+    week_rule: WeekRule = attrs.field(default=WeekRule.SERVICE_WEEK, converter=to_week_rule)
+    places: int = attrs.field(default=2, validator=whole(min_value=0))
     basis: str = attrs.field(default="loaded_miles", validator=_text)
-    rounding: Rounding | None = attrs.field(
-        default=None, converter=attrs.converters.optional(Rounding)
-    )
+    rounding: Rounding | None = attrs.field(default=None, converter=to_optional_rounding)
     authority: str | None = _opt_text()
     rule_id: str | None = _opt_text()
 
@@ -405,11 +463,11 @@ class InvoiceHeader:
     invoice_date: dt.date = attrs.field(validator=_date)
     received_date: dt.date | None = attrs.field(default=None, validator=_date)
     total: Decimal | None = _opt_dec(money=True)
-    status: InvoiceStatus | None = attrs.field(
-        default=None, converter=attrs.converters.optional(InvoiceStatus)
-    )
+    status: InvoiceStatus | None = attrs.field(default=None, converter=_opt_invoice_status)
     paid_date: dt.date | None = attrs.field(default=None, validator=_date)
     approved_by: str | None = _opt_text()
+    approved_date: dt.date | None = attrs.field(default=None, validator=_date)
+    paid_amount: Decimal | None = _opt_dec(money=True)
 
     def to_row(self) -> dict[str, str]:
         """Return the ``invoices.csv`` row this record stands for."""

@@ -2,33 +2,33 @@
 
 The last stage. :func:`report` turns the columns of the earlier stages into a
 :class:`Report`; its records (:class:`LineResult` …) are built lazily, when asked for.
-:meth:`Report.write` writes the four output files of DESIGN section 6 — UTF-8 without BOM,
-``\\n`` line ends, money with exactly 2 places, empty cells for absent values — the same
-bytes for the same inputs.
+:meth:`Report.write` writes the four output files of DESIGN section 6 and the audit files
+``problems.csv`` and ``by_invoice.csv`` — UTF-8 without BOM, ``\\n`` line ends, money with
+exactly 2 places, empty cells for absent values — the same bytes for the same inputs, all
+at once (:class:`OutputSet`: temporary names renamed into place, ``summary.json`` last).
 """
 
 from __future__ import annotations
 
 import bisect
 import collections
-import csv
+import contextlib
 import datetime as dt
-import io
 import itertools
 import json
 import operator
 import os
-import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final, overload
 
 import attrs
 
+from ice_recon._csv import csv_cell, csv_line, text_cell, text_cells
 from ice_recon._version import __version__
 from ice_recon.classify import Classified
-from ice_recon.errors import Problem
+from ice_recon.errors import ArgumentTypeError, OutputError, Problem, UnknownStatusError
 from ice_recon.explain import Explainer, problem_columns
 from ice_recon.index import T_ID, TripIndex
 from ice_recon.load import Inputs
@@ -41,6 +41,7 @@ from ice_recon.money import (
     format_cents,
     to_cents,
 )
+from ice_recon.policy import Policy
 from ice_recon.price import PricedChunk
 from ice_recon.records import Finding, Status
 from ice_recon.tables import LineChunk, ManifestTable
@@ -54,9 +55,11 @@ __all__ = [
     "Ledgers",
     "LineResult",
     "Report",
+    "StatusCounts",
     "Totals",
     "Unbilled",
     "UnbilledTrip",
+    "output_errors",
     "report",
     "untied",
 ]
@@ -86,10 +89,18 @@ RESULT_COLUMNS: Final = (
 class LineResult:
     """The reconciliation of one invoice line.
 
-    Money attributes are ``Decimal`` with 2 places, ``None`` for an INVALID line. *line_no*
-    is ``None`` when the line number itself was unreadable; *line_no_text* is always the
-    text as written. *decomposition* is ``(extension, price, quantity, minimum)`` for lines
-    with an expected price (statuses of rows 7-14), else ``None``.
+    Money attributes are ``Decimal`` with 2 places. *line_no_text* is always the text as
+    written; *line_no* is ``None`` when it is not a positive whole number. *decomposition* is
+    ``(extension, price, quantity, minimum)`` for lines with an expected price (statuses of
+    rows 7-14), else ``None``.
+
+    An INVALID line takes part in nothing, so these are ``None`` for it: ``billed``,
+    ``expected``, ``variance``, ``erroneous``, ``unsupported``, ``underbilled``,
+    ``trip_id``, ``rule_id``, ``rate_authority`` and ``decomposition`` (``match`` is
+    ``"none"``; ``line_no`` may be ``None`` too). For every other status the six money
+    attributes are set (zero where nothing applies); ``trip_id`` is ``None`` when no trip
+    was matched, ``rule_id`` and ``rate_authority`` when no rule applies (NO_RATE, and
+    ``rate_authority`` for a rule without one).
     """
 
     contract_id: str
@@ -221,6 +232,9 @@ class _Lines(Sequence[LineResult]):
         k = result.order[self._starts[0] + i - result.chunk.start]
         return result.line_result(k, self._explainer)
 
+    def __repr__(self) -> str:
+        return f"<LineResults: {_count(self._count, 'line')}>"
+
     def __iter__(self) -> Iterator[LineResult]:
         explainer = self._explainer
         for result in self._results:
@@ -228,12 +242,102 @@ class _Lines(Sequence[LineResult]):
                 yield result.line_result(k, explainer)
 
 
+_STATUS_NAMES: Final = frozenset(s.value for s in Status)
+
+
+class StatusCounts(Mapping[Status, int]):
+    """How many lines have each status; every status is present, zeros included.
+
+    Indexable by :class:`Status` or by its name, as ``summary.json`` spells it:
+
+    >>> counts = StatusCounts({Status.MATCHED: 43, Status.NO_RATE: 1})
+    >>> counts[Status.MATCHED], counts["MATCHED"], counts["INVALID"], len(counts)
+    (43, 43, 0, 13)
+    >>> counts
+    <StatusCounts: 44 lines, NO_RATE 1, MATCHED 43>
+    >>> counts["MATCHD"]
+    Traceback (most recent call last):
+    ...
+    ice_recon.errors.UnknownStatusError: "'MATCHD' is not a status (statuses: INVALID, ...)"
+    """
+
+    __slots__ = ("_counts",)
+
+    def __init__(self, counts: Mapping[Status, int] | Mapping[str, int] | None = None) -> None:
+        self._counts: dict[Status, int] = dict.fromkeys(Status, 0)
+        for key, n in (counts or {}).items():
+            self._counts[self._status(key)] = n
+
+    @staticmethod
+    def _status(key: object) -> Status:
+        # Status is a str enum: Status.MATCHED == "MATCHED", so both are found here.
+        if isinstance(key, str) and key in _STATUS_NAMES:
+            return Status(key)
+        names = ", ".join(s.value for s in Status)
+        raise UnknownStatusError(f"{key!r} is not a status (statuses: {names})")
+
+    def __getitem__(self, key: Status | str) -> int:
+        return self._counts[self._status(key)]
+
+    def __iter__(self) -> Iterator[Status]:
+        return iter(self._counts)
+
+    def __len__(self) -> int:
+        return len(self._counts)
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{s.value} {n}" for s, n in self._counts.items() if n)
+        total = sum(self._counts.values())
+        return (
+            f"<StatusCounts: {total} line{'' if total == 1 else 's'}{', ' if shown else ''}{shown}>"
+        )
+
+
+def _count(n: int, noun: str, plural: str | None = None) -> str:
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 @attrs.frozen(kw_only=True)
 class ContractSummary:
-    """Counts by status and ledgers of one contract."""
+    """Counts by status, billed amounts by status and ledgers of one contract.
 
-    counts: Mapping[Status, int]
+    *amounts* (the sum of A per status, INVALID left out) was added with ``summary.json``'s
+    ``amounts``; it defaults to none for summaries built by hand.
+    """
+
+    counts: StatusCounts = attrs.field(converter=StatusCounts)
     ledgers: Ledgers
+    amounts: Mapping[Status, Decimal] = attrs.field(factory=dict)
+
+
+#: The output files, in the order they are renamed into place: ``summary.json``, written
+#: last, says that the set is complete (DESIGN section 6).
+OUTPUT_FILES: Final = (
+    "unbilled.csv",
+    "invoices.csv",
+    "by_invoice.csv",
+    "problems.csv",
+    "results.csv",
+    "summary.json",
+)
+#: The columns of ``invoices.csv``.
+INVOICE_COLUMNS: Final = (
+    "contract_id",
+    "invoice_id",
+    "finding",
+    "header_total",
+    "lines_total",
+    "difference",
+)
+#: The columns of ``problems.csv``.
+PROBLEM_COLUMNS: Final = ("file", "line", "column", "value", "message")
+#: The ledger columns of ``by_invoice.csv`` (after the counts by status).
+LEDGER_COLUMNS: Final = tuple(f.name for f in attrs.fields(Ledgers))
+
+
+def by_invoice_columns() -> tuple[str, ...]:
+    """Return the columns of ``by_invoice.csv``: key, line count, counts by status, ledgers."""
+    return ("contract_id", "invoice_id", "lines", *(s.value for s in Status), *LEDGER_COLUMNS)
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -245,7 +349,8 @@ class Totals:
 
     Attributes:
         line_count: how many invoice lines were reconciled (INVALID ones included).
-        counts: lines per status, every status present (zeros included).
+        counts: lines per status, every status present (zeros included), by
+            :class:`Status` or by name (``counts["MATCHED"]``).
         ledgers: the overall :class:`Ledgers`.
         contracts: per contract id, its counts and ledgers.
         unbilled: trips no valid line was matched to, sorted.
@@ -254,10 +359,14 @@ class Totals:
         digests: sha256 of each input file read.
         stats: figures about the run (e.g. ``candidate_pairs`` examined by inference).
         by_invoice: the ledgers of each invoice, by (contract_id, invoice_id).
+        amounts: the billed amount (A) of the lines of each status but INVALID.
+        invoice_counts: per (contract_id, invoice_id), its lines per status (only the
+            statuses it has), INVALID lines included.
+        policy: the :class:`~ice_recon.policy.Policy` of the run.
     """
 
     line_count: int
-    counts: Mapping[Status, int]
+    counts: StatusCounts = attrs.field(converter=StatusCounts)
     ledgers: Ledgers
     contracts: Mapping[str, ContractSummary]
     unbilled: Sequence[UnbilledTrip]
@@ -266,14 +375,37 @@ class Totals:
     digests: Mapping[str, str]
     stats: Mapping[str, int]
     by_invoice: Mapping[tuple[str, str], Ledgers]
+    amounts: Mapping[Status, Decimal] = attrs.field(factory=dict)
+    invoice_counts: Mapping[tuple[str, str], Mapping[Status, int]] = attrs.field(factory=dict)
+    policy: Policy = attrs.field(factory=Policy)
 
     @property
     def questioned(self) -> Decimal:
         """Return the questioned cost (erroneous + unsupported) of the whole run."""
         return self.ledgers.questioned
 
+    def __repr__(self) -> str:
+        # Counts, never contents: a run of millions of lines must not print them all.
+        n = self.line_count
+        return (
+            f"<{type(self).__name__}: {_count(n, 'invoice line')} "
+            f"({self.counts[Status.MATCHED]} MATCHED, {n - self.counts[Status.MATCHED]} not), "
+            f"{_count(len(self.contracts), 'contract')}, "
+            f"{_count(len(self.unbilled), 'unbilled trip')}, "
+            f"{_count(len(self.invoices), 'invoice finding')}, "
+            f"{_count(len(self.problems), 'input problem')}, "
+            f"questioned {self.ledgers.questioned}>"
+        )
+
     def summary(self) -> dict[str, Any]:
-        """Return the content of ``summary.json`` as a dict (DESIGN section 6)."""
+        """Return the content of ``summary.json`` as a dict (DESIGN section 6).
+
+        Besides the keys of DESIGN section 6: ``policy`` (what the run was asked to accept:
+        tolerances, inference window, default rounding) and ``amounts`` (the billed amount
+        of each status but INVALID, overall and per contract).
+        """
+        # The keys added to DESIGN section 6's come after its keys: a file's earlier bytes
+        # are those it had before.
         return {
             "version": __version__,
             "inputs": dict(self.digests),
@@ -283,42 +415,117 @@ class Totals:
                 cid: {
                     "counts": {s.value: c.counts[s] for s in Status},
                     "ledgers": c.ledgers.as_strings(),
+                    "amounts": _amounts(c.amounts),
                 }
                 for cid, c in self.contracts.items()
             },
+            "amounts": _amounts(self.amounts),
+            "policy": _policy(self.policy),
         }
 
     def write_totals(self, out_dir: str | os.PathLike[str]) -> None:
-        """Write ``unbilled.csv``, ``invoices.csv`` and ``summary.json`` (not results.csv)."""
-        folder = Path(out_dir)
-        folder.mkdir(parents=True, exist_ok=True)
+        """Write every output file but ``results.csv`` (atomically, as :meth:`Report.write`).
+
+        Raises:
+            OutputError: a file or the folder cannot be written.
+        """
+        with output_errors(out_dir), OutputSet(out_dir) as out:
+            self._write_totals(out)
+            out.commit()
+
+    def _write_totals(self, out: OutputSet) -> None:
         unbilled = self.unbilled
-        _write_csv(
-            folder / "unbilled.csv",
-            ("contract_id", "trip_id", "service_date", "status"),
+        rows = (
             unbilled.rows()
             if isinstance(unbilled, Unbilled)
             else (
                 (u.contract_id, u.trip_id, u.service_date.isoformat(), u.status) for u in unbilled
+            )
+        )
+        out.write_lines(
+            "unbilled.csv",
+            _lines(
+                ("contract_id", "trip_id", "service_date", "status"),
+                (csv_line((text_cell(c), text_cell(t), day, status)) for c, t, day, status in rows),
             ),
         )
-        _write_csv(
-            folder / "invoices.csv",
-            ("contract_id", "invoice_id", "finding", "header_total", "lines_total", "difference"),
-            (
+        out.write_lines(
+            "invoices.csv",
+            _lines(
+                INVOICE_COLUMNS,
                 (
-                    f.contract_id,
-                    f.invoice_id,
-                    f.finding.value,
-                    _text(f.header_total),
-                    _text(f.lines_total),
-                    _text(f.difference),
-                )
-                for f in self.invoices
+                    csv_line(
+                        (
+                            text_cell(f.contract_id),
+                            text_cell(f.invoice_id),
+                            f.finding.value,
+                            _text(f.header_total),
+                            _text(f.lines_total),
+                            _text(f.difference),
+                        )
+                    )
+                    for f in self.invoices
+                ),
+            ),
+        )
+        out.write_lines("by_invoice.csv", _lines(by_invoice_columns(), self._by_invoice_lines()))
+        out.write_lines(
+            "problems.csv",
+            _lines(
+                PROBLEM_COLUMNS,
+                (
+                    csv_line(
+                        (
+                            text_cell(p.file),
+                            str(p.line),
+                            text_cell(p.column or ""),
+                            text_cell(p.value or ""),
+                            text_cell(p.message),
+                        )
+                    )
+                    for p in sorted(self.problems, key=Problem.sort_key)
+                ),
             ),
         )
         text = json.dumps(self.summary(), indent=2, ensure_ascii=False) + "\n"
-        (folder / "summary.json").write_bytes(text.encode("utf-8"))
+        out.write_lines("summary.json", [text])
+
+    def _by_invoice_lines(self) -> Iterator[str]:
+        empty = Ledgers()
+        statuses = tuple(Status)
+        for key in sorted(self.invoice_counts):
+            counts = self.invoice_counts[key]
+            ledgers = self.by_invoice.get(key, empty).as_strings()
+            yield csv_line(
+                (
+                    text_cell(key[0]),
+                    text_cell(key[1]),
+                    str(sum(counts.values())),
+                    *(str(counts.get(s, 0)) for s in statuses),
+                    *ledgers.values(),
+                )
+            )
+
+
+def _lines(header: Sequence[str], rows: Iterable[str]) -> Iterator[str]:
+    yield csv_cell_line(header)
+    yield from rows
+
+
+def _policy(policy: Policy) -> dict[str, Any]:
+    return {
+        "tolerances": {
+            basis: f"{t.value}%" if t.percent else f"{t.value}"
+            for basis, t in policy.tolerances.items()
+        },
+        "window_days": policy.window_days,
+        "rounding": policy.rounding.value,
+    }
+
+
+def _amounts(amounts: Mapping[Status, Decimal]) -> dict[str, str]:
+    zero = Decimal("0.00")
+    return {s.value: _text(amounts.get(s, zero)) for s in Status if s is not Status.INVALID}
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -332,58 +539,149 @@ class Report(Totals):
     lines: Sequence[LineResult]
     _rows: Any = attrs.field(alias="rows", repr=False)
 
+    def __repr__(self) -> str:
+        return super().__repr__()
+
     def write(self, out_dir: str | os.PathLike[str]) -> None:
-        """Write ``results.csv``, ``unbilled.csv``, ``invoices.csv`` and ``summary.json``."""
-        folder = Path(out_dir)
+        """Write the output files of DESIGN section 6 to *out_dir* (see :data:`OUTPUT_FILES`).
+
+        Each file is written under a temporary name in *out_dir* and renamed into place once
+        every file is complete, ``results.csv`` last but one and ``summary.json`` last; a
+        ``summary.json`` left by an earlier run is removed first. A folder with a
+        ``summary.json`` therefore holds one complete set of files.
+
+        Raises:
+            OutputError: a file or the folder cannot be written; no new file is left.
+        """
+        with output_errors(out_dir), OutputSet(out_dir) as out:
+            out.write_lines("results.csv", _lines(RESULT_COLUMNS, self._rows()))
+            self._write_totals(out)
+            out.commit()
+
+
+class OutputSet:
+    """Write a run's output files under temporary names, then rename them into place.
+
+    Entering removes a ``summary.json`` left by an earlier run (the mark of a complete
+    set) and checks that the folder can hold the files. :meth:`path` names the temporary
+    file of an output; :meth:`commit` renames every file written into place, in
+    :data:`OUTPUT_FILES` order (``summary.json`` last). Leaving without a commit (an error,
+    an interruption) deletes the temporary files. Any :class:`OSError` on the output folder
+    becomes an :class:`~ice_recon.errors.OutputError` naming the path.
+    """
+
+    def __init__(self, out_dir: str | os.PathLike[str]) -> None:
+        self.folder = Path(out_dir)
+        self._temps: dict[str, Path] = {}
+        self._current: Path = self.folder
+
+    def __enter__(self) -> OutputSet:
+        prepare_output(self.folder)
+        return self
+
+    def __exit__(self, kind: object, error: BaseException | None, tb: object) -> None:
+        temps = {str(t) for t in self._temps.values()}
+        for temp in self._temps.values():
+            with contextlib.suppress(OSError):  # the folder went away: nothing to leave
+                temp.unlink(missing_ok=True)
+        self._temps.clear()
+        if isinstance(error, OSError) and not isinstance(error, OutputError):
+            name = error.filename
+            if name is not None and str(name) in temps:
+                error.filename = None  # name the output file, not its temporary name
+            elif name is not None and Path(name).parent != self.folder:
+                return  # not an output file (a spill file, an input): left as it is
+            raise _output_error(self._current, error) from error
+
+    def path(self, name: str) -> Path:
+        """Return the temporary path for the output file *name* (one of OUTPUT_FILES)."""
+        assert name in OUTPUT_FILES, name
+        temp = self.folder / f".{name}.{os.getpid()}.part"
+        self._temps[name] = temp
+        self._current = self.folder / name
+        return temp
+
+    def write_lines(self, name: str, lines: Iterable[str]) -> None:
+        """Write the output file *name* (UTF-8) from *lines*, under its temporary name."""
+        with self.path(name).open("wb") as f:
+            buffer: list[str] = []
+            size = 0
+            for line in lines:
+                buffer.append(line)
+                size += len(line)
+                if size >= 1 << 20:
+                    f.write("".join(buffer).encode("utf-8"))
+                    buffer.clear()
+                    size = 0
+            f.write("".join(buffer).encode("utf-8"))
+
+    def commit(self) -> None:
+        """Rename every file written into place, ``summary.json`` last."""
+        for name in OUTPUT_FILES:
+            target = self.folder / name
+            if name in self._temps and target.is_dir():
+                raise OutputError(str(target), "it is a folder")
+        for name in OUTPUT_FILES:
+            temp = self._temps.get(name)
+            if temp is None:
+                continue
+            self._current = self.folder / name
+            os.replace(temp, self._current)
+            del self._temps[name]
+
+
+def prepare_output(out_dir: str | os.PathLike[str]) -> Path:
+    """Make *out_dir* ready for a run's files; remove a ``summary.json`` of an earlier run.
+
+    Raises:
+        OutputError: *out_dir* is (or is under) a file, cannot be created or written, or
+            one of the output names is a folder.
+        ArgumentTypeError: *out_dir* is not a path.
+    """
+    if not isinstance(out_dir, str | os.PathLike):
+        raise ArgumentTypeError(f"out_dir must be a path (got {type(out_dir).__name__})")
+    folder = Path(out_dir)
+    try:
         folder.mkdir(parents=True, exist_ok=True)
-        text = csv_cell_line(RESULT_COLUMNS) + "".join(self._rows())
-        (folder / "results.csv").write_bytes(text.encode("utf-8"))
-        self.write_totals(folder)
+    except FileExistsError:
+        raise OutputError(str(folder), "not a folder") from None
+    except OSError as exc:
+        raise _output_error(folder, exc) from exc
+    for name in OUTPUT_FILES:
+        if (folder / name).is_dir():
+            raise OutputError(str(folder / name), "it is a folder")
+    try:
+        (folder / "summary.json").unlink(missing_ok=True)
+        probe = folder / f".probe.{os.getpid()}.part"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise _output_error(folder, exc) from exc
+    return folder
+
+
+def _output_error(path: Path, error: OSError) -> OutputError:
+    where = error.filename if error.filename is not None else path
+    return OutputError(str(where), error.strerror or str(error), error.errno)
+
+
+@contextlib.contextmanager
+def output_errors(out_dir: object) -> Iterator[None]:
+    """Turn an ``OSError`` while writing outputs into an :class:`OutputError` naming the path."""
+    if not isinstance(out_dir, str | os.PathLike):
+        raise ArgumentTypeError(f"out_dir must be a path (got {type(out_dir).__name__})")
+    try:
+        yield
+    except OutputError:
+        raise
+    except OSError as exc:
+        path = exc.filename if exc.filename is not None else out_dir
+        raise OutputError(os.fsdecode(path), exc.strerror or str(exc), exc.errno) from exc
 
 
 def csv_cell_line(cells: Sequence[str]) -> str:
-    """Return one CSV line of *cells* (quoted as :mod:`csv` quotes them)."""
-    return ",".join(map(csv_cell, cells)) + "\n"
-
-
-def _write_csv(path: Path, header: Sequence[str], rows: Any) -> None:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    path.write_bytes(buffer.getvalue().encode("utf-8"))
-
-
-def _quoting() -> str:
-    """Return the characters that make :mod:`csv` quote a cell (as results.csv is written)."""
-    found = []
-    for ch in ',"\n\r':
-        buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\n").writerow([f"a{ch}b", "c"])
-        if buffer.getvalue().startswith('"'):
-            found.append(ch)
-    return "".join(found)
-
-
-_QUOTE: Final = re.compile("[" + re.escape(_quoting()) + "]")
-
-
-def csv_cell(text: str) -> str:
-    """Return *text* as a cell of a CSV line, quoted as :mod:`csv` quotes it.
-
-    >>> csv_cell("T1"), csv_cell("CLIN 0001, P00003"), csv_cell('a"b')
-    ('T1', '"CLIN 0001, P00003"', '"a""b"')
-    """
-    if _QUOTE.search(text) is None:
-        return text
-    return '"' + text.replace('"', '""') + '"'
-
-
-def _cells(column: list[str]) -> list[str]:
-    """Return a column of identifiers as CSV cells (quoting only where a cell needs it)."""
-    if _QUOTE.search("\x00".join(column)) is None:
-        return column
-    return [csv_cell(t) for t in column]
+    """Return one CSV line of *cells* (quoted where a cell must be; no neutralisation)."""
+    return csv_line([csv_cell(c) for c in cells])
 
 
 class Unbilled(Sequence[UnbilledTrip]):
@@ -421,7 +719,7 @@ class Unbilled(Sequence[UnbilledTrip]):
         return hash(tuple(self))
 
     def __repr__(self) -> str:
-        return f"Unbilled({list(self)!r})"
+        return f"<Unbilled: {_count(len(self), 'trip')}>"
 
     def _record(self, r: int) -> UnbilledTrip:
         t = self._trips
@@ -484,10 +782,10 @@ class ChunkResult:
         chunk, m, c, p = self.chunk, self.matched, self.classified, self.priced
         f = cents_text
         whys = explainer.chunk(chunk, m, p, c)
-        q = csv_cell
-        contract = _cells(chunk.contract)
-        invoice = _cells(chunk.invoice)
-        line_no = _cells(chunk.line_no_text)
+        q = text_cell
+        contract = text_cells(chunk.contract)
+        invoice = text_cells(chunk.invoice)
+        line_no = text_cells(chunk.line_no_text)
         statuses, findings, billed_col, expected_col = c.status, c.findings, c.billed, c.expected
         rules, kinds, trips = c.rule, m.kind, m.trip
         matched = Status.MATCHED
@@ -513,7 +811,9 @@ class ChunkResult:
             rule = rules[k]
             code = findings[k]
             why = whys[k]
-            if "," in why or '"' in why or "\n" in why:
+            # An explanation begins with the library's words (never neutralised), and may
+            # quote input text holding any character.
+            if "," in why or '"' in why or "\n" in why or "\r" in why:
                 why = '"' + why.replace('"', '""') + '"' if '"' in why else '"' + why + '"'
             out.append(
                 f"{contract[k]},{invoice[k]},{line_no[k]},{status},"
@@ -566,15 +866,17 @@ class Accumulator:
         self.lines = 0
         self.counts = dict.fromkeys(Status, 0)
         self.total = _Totals()
-        self.per_contract: dict[str, tuple[dict[Status, int], _Totals]] = {}
+        self.amounts: dict[Status, int] = {}
+        self.per_contract: dict[str, tuple[dict[Status, int], _Totals, dict[Status, int]]] = {}
         self.sums: dict[tuple[str, str], int] = {}
         self.invoice_totals: dict[tuple[str, str], _Totals] = {}
+        self.invoice_counts: dict[tuple[str, str], dict[Status, int]] = {}
 
     def add(self, result: ChunkResult) -> None:
         """Add the lines of one chunk."""
         chunk, c = result.chunk, result.classified
         counts, total, per_contract = self.counts, self.total, self.per_contract
-        sums, invoice_totals = self.sums, self.invoice_totals
+        sums, invoice_totals, invoice_counts = self.sums, self.invoice_totals, self.invoice_counts
         self.lines += len(chunk)
         for (contract, status), n in collections.Counter(
             zip(chunk.contract, c.status, strict=True)
@@ -582,18 +884,21 @@ class Accumulator:
             counts[status] += n
             entry = per_contract.get(contract)
             if entry is None:
-                entry = per_contract[contract] = (dict.fromkeys(Status, 0), _Totals())
+                entry = per_contract[contract] = (dict.fromkeys(Status, 0), _Totals(), {})
             entry[0][status] += n
         key: tuple[str, str] | None = None
         t: _Totals | None = None
-        for contract, invoice, billed, expected, err, uns, und in zip(
-            chunk.contract, chunk.invoice, c.billed, c.expected, c.erroneous, c.unsupported,
-            c.underbilled, strict=True,
+        ic: dict[Status, int] = {}
+        for contract, invoice, status, billed, expected, err, uns, und in zip(
+            chunk.contract, chunk.invoice, c.status, c.billed, c.expected, c.erroneous,
+            c.unsupported, c.underbilled, strict=True,
         ):  # fmt: skip
             if key is None or key[1] != invoice or key[0] != contract:
                 key = (contract, invoice)
                 sums.setdefault(key, 0)
                 t = None
+                ic = invoice_counts.setdefault(key, {})
+            ic[status] = ic.get(status, 0) + 1
             if billed is None or expected is None:
                 continue
             sums[key] += billed
@@ -607,24 +912,31 @@ class Accumulator:
             t.unsupported += uns
             t.underbilled += und
         # The contracts' and overall ledgers: summed per chunk, then added once per contract.
-        seen: dict[str, _Totals] = {}
-        for contract, billed, expected, err, uns, und in zip(
-            chunk.contract, c.billed, c.expected, c.erroneous, c.unsupported, c.underbilled,
-            strict=True,
+        seen: dict[str, tuple[_Totals, dict[Status, int]]] = {}
+        for contract, status, billed, expected, err, uns, und in zip(
+            chunk.contract, c.status, c.billed, c.expected, c.erroneous, c.unsupported,
+            c.underbilled, strict=True,
         ):  # fmt: skip
             if billed is None or expected is None:
                 continue
-            ct = seen.get(contract)
-            if ct is None:
-                ct = seen[contract] = _Totals()
+            found = seen.get(contract)
+            if found is None:
+                found = seen[contract] = (_Totals(), {})
+            ct, by_status = found
             ct.billed += billed
             ct.expected += expected
             ct.erroneous += err
             ct.unsupported += uns
             ct.underbilled += und
-        for contract, ct in seen.items():
-            per_contract[contract][1].add(ct)
+            by_status[status] = by_status.get(status, 0) + billed
+        amounts = self.amounts
+        for contract, (ct, by_status) in seen.items():
+            entry = per_contract[contract]
+            entry[1].add(ct)
             total.add(ct)
+            for status, cents in by_status.items():
+                entry[2][status] = entry[2].get(status, 0) + cents
+                amounts[status] = amounts.get(status, 0) + cents
 
     def merge(self, other: Accumulator) -> None:
         """Add the sums of *other*, made from lines of other contracts than this one's."""
@@ -632,22 +944,32 @@ class Accumulator:
         for status, n in other.counts.items():
             self.counts[status] += n
         self.total.add(other.total)
+        for status, cents in other.amounts.items():
+            self.amounts[status] = self.amounts.get(status, 0) + cents
         for contract, entry in other.per_contract.items():
             assert contract not in self.per_contract, "contract groups must not overlap"
             self.per_contract[contract] = entry
         self.sums.update(other.sums)
         self.invoice_totals.update(other.invoice_totals)
+        self.invoice_counts.update(other.invoice_counts)
 
-    def totals(self, inputs: Inputs, claimed: bytearray, pairs: int) -> dict[str, Any]:
+    def totals(
+        self, inputs: Inputs, claimed: bytearray, pairs: int, policy: Policy
+    ) -> dict[str, Any]:
         """Return the :class:`Totals` attributes, given the trips *claimed* by any line."""
         unbilled = Unbilled(inputs.manifests, claimed)
+        d = cents_to_decimal
         return {
             "line_count": self.lines,
-            "counts": self.counts,
+            "counts": StatusCounts(self.counts),
             "ledgers": self.total.ledgers(),
             "contracts": {
-                cid: ContractSummary(counts=cnt, ledgers=t.ledgers())
-                for cid, (cnt, t) in sorted(self.per_contract.items())
+                cid: ContractSummary(
+                    counts=cnt,
+                    ledgers=t.ledgers(),
+                    amounts={s: d(a) for s, a in amounts.items()},
+                )
+                for cid, (cnt, t, amounts) in sorted(self.per_contract.items())
             },
             "unbilled": unbilled,
             "invoices": _invoice_findings(inputs, self.sums),
@@ -655,6 +977,9 @@ class Accumulator:
             "digests": inputs.digests,
             "stats": {"candidate_pairs": pairs},
             "by_invoice": {key: t.ledgers() for key, t in sorted(self.invoice_totals.items())},
+            "amounts": {s: d(a) for s, a in self.amounts.items()},
+            "invoice_counts": self.invoice_counts,
+            "policy": policy,
         }
 
 
@@ -687,7 +1012,11 @@ def untied(result: ChunkResult, explainer: Explainer) -> None:
 
 
 def report(
-    inputs: Inputs, results: Sequence[ChunkResult], state: MatchState, trips: TripIndex
+    inputs: Inputs,
+    results: Sequence[ChunkResult],
+    state: MatchState,
+    trips: TripIndex,
+    policy: Policy | None = None,
 ) -> Report:
     """Assemble the :class:`Report` from the chunks the stages produced, in order."""
     explainer = Explainer(
@@ -706,7 +1035,7 @@ def report(
     return Report(
         lines=_Lines(results, explainer),
         rows=lines,
-        **acc.totals(inputs, state.trips, state.pairs),
+        **acc.totals(inputs, state.trips, state.pairs, policy or Policy()),
     )
 
 

@@ -38,6 +38,7 @@ whatever ``batch_lines``, ``workers`` and ``memory_bytes`` are (a property test 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import heapq
 import io
@@ -58,15 +59,25 @@ import attrs
 from ice_recon import _fork
 from ice_recon._gc import paused
 from ice_recon._read import INVOICE_LINES, SPECS, Layout, TableReader
-from ice_recon.errors import Problem
+from ice_recon.errors import ArgumentError, InputError, Problem
 from ice_recon.explain import Explainer, problem_columns
 from ice_recon.index import Index, build
 from ice_recon.load import Inputs, line_table, load_resident, mark_duplicate_keys
 from ice_recon.match import MatchState, claim_exact, invoice_dates, ordered, sorted_invoices
 from ice_recon.policy import Policy
 from ice_recon.price import Pricer
-from ice_recon.reconcile import STAGES, Stopwatch, chunk_bounds, stages
-from ice_recon.report import RESULT_COLUMNS, Accumulator, ChunkResult, Totals, csv_cell_line, untied
+from ice_recon.reconcile import STAGES, Stopwatch, check_policy, chunk_bounds, stages
+from ice_recon.report import (
+    RESULT_COLUMNS,
+    Accumulator,
+    ChunkResult,
+    OutputSet,
+    Totals,
+    csv_cell_line,
+    output_errors,
+    prepare_output,
+    untied,
+)
 from ice_recon.tables import InvoiceLineTable, LineChunk
 
 __all__ = [
@@ -122,6 +133,14 @@ class Prepared:
     _orders: list[list[int]]
     _batches: list[list[list[tuple[str, int, int]]]]
 
+    def __repr__(self) -> str:
+        # Counts, never contents: the lines may be millions.
+        where = "spilled to temporary files" if self.spilled else "in memory"
+        return (
+            f"<Prepared: {self.line_count} invoice lines {where}, {self.groups} contract "
+            f"group{'' if self.groups == 1 else 's'}, {len(self.problems)} problems>"
+        )
+
     def close(self) -> None:
         """Delete the temporary files."""
         shutil.rmtree(self._folder, ignore_errors=True)
@@ -160,23 +179,29 @@ class Prepared:
         policy: Policy | None = None,
         progress: Progress | None = None,
     ) -> Totals:
-        """Reconcile the lines, write the four output files; return the totals."""
+        """Reconcile the lines, write the output files; return the totals.
+
+        The files are written as :meth:`ice_recon.Report.write` writes them: under
+        temporary names, renamed into place once all are complete (``summary.json`` last).
+
+        Raises:
+            OutputError: an output file or the folder cannot be written.
+        """
+        check_policy(policy)
         policy = policy or Policy()
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
         step = Stopwatch(progress)
-        with paused():
+        with paused(), OutputSet(out_dir) as out:
             index = build(self.inputs)
             step("index")
+            results = out.path("results.csv")
             if self.groups == 1:
-                with _Sink(out / "results.csv", keyed=False) as sink:
+                with _Sink(results, keyed=False) as sink:
                     parts = [_reconcile_group(self, 0, index, policy, sink, step)]
             else:
                 parts = _fork.forked(_group_worker, self.groups, (self, index, policy))
                 step(f"claim, match, price, classify in {self.groups} processes")
                 _merge_results(
-                    [self._folder / f"results-{g}.bin" for g in range(self.groups)],
-                    out / "results.csv",
+                    [self._folder / f"results-{g}.bin" for g in range(self.groups)], results
                 )
                 step("merge results")
             acc = parts[0].accumulator
@@ -187,8 +212,9 @@ class Prepared:
                 claimed = bytearray(a | b for a, b in zip(claimed, part.claimed, strict=True))
                 pairs += part.pairs
             inputs = attrs.evolve(self.inputs, problems=self.problems, digests=self.digests)
-            totals = Totals(**acc.totals(inputs, claimed, pairs))
-            totals.write_totals(out)
+            totals = Totals(**acc.totals(inputs, claimed, pairs, policy))
+            totals._write_totals(out)
+            out.commit()
             step("totals")
         return totals
 
@@ -230,11 +256,11 @@ def prepare(
         NotADirectoryError: *input_dir* is not a folder.
     """
     if batch_lines < 1:
-        raise ValueError(f"batch_lines must be at least 1 (got {batch_lines})")
+        raise ArgumentError(f"batch_lines must be at least 1 (got {batch_lines})")
     if workers < 1:
-        raise ValueError(f"workers must be at least 1 (got {workers})")
+        raise ArgumentError(f"workers must be at least 1 (got {workers})")
     if memory_bytes < 0:
-        raise ValueError(f"memory_bytes must not be negative (got {memory_bytes})")
+        raise ArgumentError(f"memory_bytes must not be negative (got {memory_bytes})")
     step = Stopwatch(progress)
     with paused():
         inputs, path = load_resident(input_dir, workers=workers)
@@ -308,16 +334,31 @@ def reconcile_to(
     invoice lines are held in memory up to *memory_bytes* of ``invoice_lines.csv`` and
     spilled in batches of *batch_lines* beyond; with *workers* > 1 the contracts are
     reconciled in that many processes. *progress* is called with each step's name and
-    duration in seconds.
+    duration in seconds. A ``summary.json`` left in *out_dir* by an earlier run is removed
+    before anything is read, and written last (see :meth:`ice_recon.Report.write`).
+
+    Raises:
+        OutputError: an output file or *out_dir* cannot be written.
+        InputError: the inputs cannot be reconciled (a required file or column missing, an
+            unusable header); nothing is written, and *out_dir* is not left behind.
     """
-    with prepare(
-        input_dir,
-        batch_lines=batch_lines,
-        workers=workers,
-        workdir=workdir,
-        progress=progress,
-        memory_bytes=memory_bytes,
-    ) as ready:
+    existed = isinstance(out_dir, str | os.PathLike) and os.path.lexists(out_dir)
+    prepare_output(out_dir)
+    try:
+        ready = prepare(
+            input_dir,
+            batch_lines=batch_lines,
+            workers=workers,
+            workdir=workdir,
+            progress=progress,
+            memory_bytes=memory_bytes,
+        )
+    except InputError:
+        if not existed:  # a refused run leaves nothing behind, not even an empty folder
+            with contextlib.suppress(OSError):
+                os.rmdir(out_dir)
+        raise
+    with ready:
         return ready.reconcile(out_dir, policy=policy, progress=progress)
 
 
@@ -619,6 +660,12 @@ def _reconcile_group(
     return _Part(acc, state.trips, state.pairs)
 
 
+def _create(path: Path) -> IO[bytes]:
+    """Open *path* for writing; an ``OSError`` becomes an OutputError naming it."""
+    with output_errors(path):
+        return path.open("wb")
+
+
 class _Sink:
     """Where a group's result lines go: results.csv itself, or blocks to merge later.
 
@@ -632,7 +679,7 @@ class _Sink:
         self._file: IO[bytes] | None = None
 
     def __enter__(self) -> _Sink:
-        self._file = self.path.open("wb")
+        self._file = _create(self.path)
         if not self.keyed:
             self._file.write(csv_cell_line(RESULT_COLUMNS).encode("utf-8"))
         return self
@@ -675,7 +722,7 @@ def _group_worker(group: int) -> _Part:
 
 def _merge_results(parts: Sequence[Path], results: Path) -> None:
     """Merge the groups' result blocks into one results.csv in processing order."""
-    with results.open("wb") as out:
+    with _create(results) as out:
         out.write(csv_cell_line(RESULT_COLUMNS).encode("utf-8"))
         merged = heapq.merge(*(_read_blocks(p) for p in parts), key=_rank)
         buffer: list[str] = []

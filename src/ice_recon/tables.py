@@ -98,7 +98,7 @@ class DecimalColumn:
         return isinstance(other, DecimalColumn) and self.values == other.values
 
     def __repr__(self) -> str:
-        return f"DecimalColumn.of({self.values!r})"
+        return f"<DecimalColumn: {len(self)} values>"
 
 
 @attrs.frozen(kw_only=True)
@@ -131,6 +131,9 @@ class ManifestTable:
 
     def __len__(self) -> int:
         return len(self.trip_id)
+
+    def __repr__(self) -> str:
+        return f"<ManifestTable {self.file}: {len(self)} trips, {len(self.measures)} measures>"
 
     def trip(self, i: int) -> Trip:
         """Materialize row *i* as a :class:`~ice_recon.records.Trip`."""
@@ -179,6 +182,9 @@ class StaffTable:
 
     def __len__(self) -> int:
         return len(self.trip_id)
+
+    def __repr__(self) -> str:
+        return f"<StaffTable {self.file}: {len(self)} rows>"
 
     def assignment(self, i: int) -> StaffAssignment:
         """Materialize row *i* as a :class:`~ice_recon.records.StaffAssignment`."""
@@ -239,6 +245,10 @@ class InvoiceLineTable:
 
     def __len__(self) -> int:
         return len(self.invoice_id)
+
+    def __repr__(self) -> str:
+        invalid = len(self) - sum(self.valid)
+        return f"<InvoiceLineTable {self.file}: {len(self)} lines, {invalid} INVALID>"
 
     def rows(self) -> list[tuple[Any, ...]]:
         """Return every row as a plain tuple (the form batches of lines are stored in).

@@ -31,6 +31,7 @@ from __future__ import annotations
 from ice_recon.strategies._case import Case, ExpectedLine
 from ice_recon.strategies._case import Key as Key
 from ice_recon.strategies._cases import cases
+from ice_recon.strategies._check import InvalidArgument
 from ice_recon.strategies._records import (
     RateSchedule,
     invoice_lines,
@@ -45,6 +46,7 @@ from ice_recon.strategies._values import amounts, quantities, rates
 __all__ = [
     "Case",
     "ExpectedLine",
+    "InvalidArgument",
     "RateSchedule",
     "amounts",
     "cases",

@@ -256,6 +256,7 @@ class _Builder(_PricedBuilder):
             "no-roster-hours",
             "no-category-persons",
             "category-unknown",
+            "fee-without-cancelled-trip",
         ]
         if len(self.contracts) > 1:
             variants.append("other-contract-ref")
@@ -320,6 +321,31 @@ class _Builder(_PricedBuilder):
                 ref=ref,
                 route=route,
                 ambiguous=variant == "ambiguous",
+            )
+            return
+        if variant == "fee-without-cancelled-trip":
+            # A cancellation fee without a usable ref, near a completed trip only: a completed
+            # trip never supports a fee by inference, so nothing does, and the trip stays
+            # unbilled.
+            kind = self.sample(("cancellation", "cancellation_tiers"))
+            s = self.new_clin(kind, contract, c)
+            w = self.policy.window_days
+            day = c + dt.timedelta(days=self.pick((1, -1)) * self.small(0, w))
+            self.emit_rules(s, [day])
+            s.notice = None  # a completed trip gives no notice
+            self.trip_of(s, cancelled=False)
+            qb, pb, a = self.plain_line(s)
+            self.unpriced(
+                s,
+                Status.UNSUPPORTED,
+                f"{variant}-{kind}",
+                contract=contract,
+                clin=s.clin,
+                day=day,
+                qb=qb,
+                pb=pb,
+                a=a,
+                ref=self.unknown_ref() if self.maybe(2) else None,
             )
             return
         # Row 6: the trip did not record what the rule needs.
@@ -466,30 +492,23 @@ class _Builder(_PricedBuilder):
             return
         kind = self.sample(("cancellation", "cancellation_tiers"))
         s = self.new_clin(kind, contract, c)
-        inferred = self.maybe(4)  # completed trips are candidates for every CLIN
-        day = c
-        if inferred:
-            w = self.policy.window_days
-            day = c + dt.timedelta(days=self.pick((1, -1)) * self.small(0, w))
-        self.emit_rules(s, [day])
+        self.emit_rules(s)
         s.notice = None  # a completed trip gives no notice
         trip_id = self.trip_of(s, cancelled=False)
         qb, pb, a = self.plain_line(s)
-        ref = (self.unknown_ref() if self.maybe(2) else None) if inferred else self.ref(trip_id)
         self.unpriced(
             s,
             Status.NOT_PERFORMED,
-            f"fee-on-completed-trip-{kind}" + ("-inferred" if inferred else ""),
+            f"fee-on-completed-trip-{kind}",
             contract=contract,
             clin=s.clin,
-            day=day,
+            day=c,
             qb=qb,
             pb=pb,
             a=a,
-            ref=ref,
+            ref=self.ref(trip_id),
             trip_id=trip_id,
             trip_day=c,
-            inferred=inferred,
         )
 
     def duplicate(self, originals: Sequence[Status]) -> None:

@@ -12,7 +12,6 @@ from decimal import Decimal
 from typing import Final
 
 from hypothesis import strategies as st
-from hypothesis.errors import InvalidArgument
 
 from ice_recon.money import Rounding
 from ice_recon.policy import Policy, Tolerance
@@ -20,7 +19,7 @@ from ice_recon.records import Status
 from ice_recon.strategies._base import _MAX_WINDOW
 from ice_recon.strategies._builder import _Builder
 from ice_recon.strategies._case import Case
-from ice_recon.strategies._check import _check_int, _check_names
+from ice_recon.strategies._check import InvalidArgument, _check_int, _check_names
 from ice_recon.strategies._draw import _CONTRACT_IDS, _ints, _maybe, _pick
 
 _PRICED: Final = (

@@ -11,7 +11,19 @@ from collections.abc import Iterable
 from decimal import Decimal
 from fractions import Fraction
 
-from hypothesis.errors import InvalidArgument
+from hypothesis.errors import InvalidArgument as _InvalidArgument
+
+from ice_recon.errors import IceReconError
+
+
+class InvalidArgument(IceReconError, _InvalidArgument):
+    """A strategy option is wrong: Hypothesis's ``InvalidArgument`` and an ``IceReconError``.
+
+    So ``except IceReconError`` catches it like every other mistake of a caller, and Hypothesis
+    users still get the error they expect (a ``TypeError``).
+    """
+
+    __module__ = "ice_recon.strategies"  # where it is exported
 
 
 def _check_type(name: str, value: object, kinds: type | tuple[type, ...], what: str) -> None:

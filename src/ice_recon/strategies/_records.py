@@ -16,7 +16,6 @@ from typing import Any, Final
 
 import attrs
 from hypothesis import strategies as st
-from hypothesis.errors import InvalidArgument
 
 from ice_recon.money import IncrementRounding, Rounding, scaled_to_decimal
 from ice_recon.records import (
@@ -30,7 +29,13 @@ from ice_recon.records import (
     TripStatus,
     WeekRule,
 )
-from ice_recon.strategies._check import _check_dates, _check_int, _check_names, _check_size
+from ice_recon.strategies._check import (
+    InvalidArgument,
+    _check_dates,
+    _check_int,
+    _check_names,
+    _check_size,
+)
 from ice_recon.strategies._draw import (
     _CATEGORIES,
     _CONTRACT_IDS,

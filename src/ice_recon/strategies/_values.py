@@ -9,10 +9,9 @@ import math
 from decimal import Decimal
 
 from hypothesis import strategies as st
-from hypothesis.errors import InvalidArgument
 
 from ice_recon.money import scaled_to_decimal
-from ice_recon.strategies._check import _check_bound, _check_int
+from ice_recon.strategies._check import InvalidArgument, _check_bound, _check_int
 from ice_recon.strategies._draw import _ints
 
 
