@@ -214,6 +214,19 @@ class TestUnusableHeaders:
         assert actual and all(p[:2] == ("invoice_lines.csv", 1) for p in actual)
         assert column is None or ("invoice_lines.csv", 1, column) in actual
 
+    def test_utf16_file_is_one_problem(self, tmp_path: Path) -> None:
+        """A UTF-16 invoice_lines.csv is refused with one problem naming the encoding."""
+        folder = _folder(
+            tmp_path, invoice_lines__csv=f"{LINES_HEADER}\n{LINE_1}\n".encode("utf-16")
+        )
+        expected = [
+            "invoice_lines.csv:1: the file is UTF-16 text; save it as UTF-8 (with or without a BOM)"
+        ]
+
+        actual = _refusal_messages(folder)
+
+        assert expected == actual
+
     def test_stray_quote_does_not_shift_line_numbers(self, tmp_path: Path) -> None:
         """A stray quote before the header is reported at line 1, not as line 2's header."""
         folder = _folder(tmp_path, invoice_lines__csv=f'"{LINES_HEADER}\n{LINE_1}\nx"y,\n')

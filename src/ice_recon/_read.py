@@ -1045,6 +1045,10 @@ class TableReader:
         seen: dict[str, int] = {}
         extras: list[tuple[str, int]] = []
         usable = True
+        if names and names[0].encode("utf-8", "surrogateescape")[:2] in _UTF16_BOMS:
+            # Every name would be reported (each holds NULs): one problem says it all.
+            self.problem(1, "the file is UTF-16 text; save it as UTF-8 (with or without a BOM)")
+            return None
         if len(names) == 1 and (";" in names[0] or "\t" in names[0]):
             sep = "semicolons" if names[0].count(";") >= names[0].count("\t") else "tabs"
             self.problem(
@@ -1056,11 +1060,9 @@ class TableReader:
             try:
                 name.encode("utf-8")
             except UnicodeEncodeError:
-                utf16 = pos == 0 and name.encode("utf-8", "surrogateescape")[:2] in _UTF16_BOMS
                 self.problem(
                     1,
-                    "header must be UTF-8 text"
-                    + ("; the file is UTF-16: save it as UTF-8" if utf16 else ""),
+                    "header must be UTF-8 text",
                     None,
                     name.encode("utf-8", "surrogateescape").decode("utf-8", "replace"),
                 )
