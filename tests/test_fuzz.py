@@ -28,7 +28,15 @@ import ice_recon
 from ice_recon import IceReconError
 from ice_recon.cli import main, sample_dir
 
-FILES = ("invoice_lines.csv", "rates.csv", "manifests.csv", "fuel_rules.csv", "staff.csv")
+FILES = (
+    "invoice_lines.csv",
+    "rates.csv",
+    "manifests.csv",
+    "fuel_rules.csv",
+    "fuel_index.csv",
+    "staff.csv",
+    "invoices.csv",
+)
 SAMPLE = {p.name: p.read_bytes() for p in sample_dir().iterdir() if p.suffix == ".csv"}
 
 #: Cell texts a fuzzer likes: huge, exponents, NaN, unicode digits, signs, separators.
