@@ -179,8 +179,27 @@ CASES: list[tuple[str, Callable[[], object], type[Exception]]] = [
     ("load_files source not iterable", lambda: ice_recon.load_files(rates=42), TypeError),  # type: ignore[arg-type]
     (
         "load_files strict with problems",
-        lambda: ice_recon.load_files(rates=[{"x": "1"}], strict=True),
+        lambda: ice_recon.load_files(
+            rates=[
+                {
+                    "contract_id": "C",
+                    "clin": "1",
+                    "basis": "trip",
+                    "rate": "x",
+                    "start": "2021-01-01",
+                    "end": "2021-01-02",
+                }
+            ],
+            manifests=[],
+            invoice_lines=[],
+            strict=True,
+        ),
         ExceptionGroup,
+    ),
+    (
+        "load_files required tables missing",
+        lambda: ice_recon.load_files(rates=[{"x": "1"}]),
+        ValueError,
     ),
     ("build not Inputs", lambda: ice_recon.build(42), TypeError),  # type: ignore[arg-type]
     ("RateIndex not rules", lambda: ice_recon.RateIndex([42]), TypeError),  # type: ignore[list-item]

@@ -25,6 +25,7 @@ from ice_recon import (
     Trip,
     TripStatus,
 )
+from ice_recon.load import inspect
 
 D = Decimal
 DAY = dt.date
@@ -393,26 +394,38 @@ class TestColumns:
         )
         assert expected == actual
 
-    def test_manifest_column_like_a_standard_one_is_reported(self, tmp_path: Path) -> None:
-        """`orgin` looks like `origin`: reported (suggesting it), not taken as a measure."""
+    def test_manifest_column_like_a_standard_one_is_a_measure(self, tmp_path: Path) -> None:
+        """`orgin` is a measure like any extra column (DESIGN §4.2): its text cell is reported."""
         manifests = text(MANIFESTS_HEADER + ",orgin", TRIP_ROW + ",DAL")
-        expected = ([("manifests.csv", 1, "orgin", "'origin'")], ("loaded_miles",), ["T1"])
+        expected = ([("manifests.csv", 2, "orgin", "decimal number")], ("loaded_miles", "orgin"))
+
+        inputs = inspect(folder(tmp_path, manifests=manifests))
+
+        actual = (report(inputs.problems, "decimal number"), inputs.measures)
+        assert expected == actual
+
+    @pytest.mark.parametrize(
+        "name", ["trip", "cancellation", "labor_hours", "trips", "labour_hours", "destinations"]
+    )
+    def test_any_extra_manifest_column_is_a_measure(self, tmp_path: Path, name: str) -> None:
+        """Any extra manifest column is a measure whatever its name (DESIGN §4.2), no problem."""
+        manifests = text(f"{MANIFESTS_HEADER},{name}", TRIP_ROW + ",1")
+        expected = ([], ("loaded_miles", name))
 
         inputs = ice_recon.load(folder(tmp_path, manifests=manifests))
 
-        actual = (report(inputs.problems, "'origin'"), inputs.measures, inputs.manifests.trip_id)
+        actual = (where(inputs.problems), inputs.measures)
         assert expected == actual
 
-    @pytest.mark.parametrize("name", ["trip", "cancellation", "labor_hours"])
-    def test_manifest_column_named_like_a_basis_is_reported(
-        self, tmp_path: Path, name: str
-    ) -> None:
-        """A manifest column named like a basis keyword cannot be a measure."""
-        manifests = text(f"{MANIFESTS_HEADER},{name}", TRIP_ROW + ",1")
+    def test_misspelled_measure_caught_at_the_basis(self, tmp_path: Path) -> None:
+        """A basis naming a measure the manifest lacks is reported with a did-you-mean."""
+        manifests = text(MANIFESTS_HEADER + ",waiting_hours", TRIP_ROW + ",1")
+        rates = text(RATES_HEADER, RATE_ROW, "C1,0002,wait_hours,50.00,2021-10-01,2022-09-30")
+        expected = [("rates.csv", 3, "basis", "did you mean 'waiting_hours'?")]
 
-        actual = where(ice_recon.validate(folder(tmp_path, manifests=manifests)))
+        problems = ice_recon.validate(folder(tmp_path, manifests=manifests, rates=rates))
 
-        expected = [("manifests.csv", 1, name)]
+        actual = report(problems, "did you mean 'waiting_hours'?")
         assert expected == actual
 
     def test_column_twice_in_header(self, tmp_path: Path) -> None:
@@ -907,12 +920,12 @@ class TestFiles:
         [("rates", RATES_HEADER), ("manifests", MANIFESTS_HEADER), ("invoice_lines", LINES_HEADER)],
     )
     def test_header_only_required_file(self, tmp_path: Path, table: str, header: str) -> None:
-        """A required file with a header and no data rows is a problem at its line 1."""
-        expected = [(f"{table}.csv", 1, None, "no data rows")]
+        """A required file with a header and no data rows is valid and empty (DESIGN §4)."""
+        expected: list[Problem] = []
 
         problems = ice_recon.validate(folder(tmp_path, **{table: text(header)}))
 
-        actual = report(in_file(problems, f"{table}.csv"), "no data rows")
+        actual = in_file(problems, f"{table}.csv")
         assert expected == actual
 
     @pytest.mark.parametrize(
@@ -1115,6 +1128,7 @@ class TestOverlappingWindows:
             tmp_path,
             rates=text(RATES_HEADER, RATE_ROW, "C1,0002,loaded_miles,0.25,2022-10-01,2023-09-30"),
             fuel_rules=text(FUEL_RULES_HEADER, "C1,0002,2021-10-01,2022-09-30,2.50,6,DIESEL"),
+            fuel_index=text(FUEL_INDEX_HEADER, "DIESEL,2021-10-04,3.50"),
         )
 
         actual = ice_recon.validate(path)
@@ -1576,11 +1590,11 @@ class TestStrict:
         assert expected == actual
 
     def test_load_files_strict(self) -> None:
-        """load_files(strict=True) raises like load(strict=True)."""
-        with pytest.raises(ExceptionGroup) as info:
+        """load_files(strict=True) refuses missing required tables like load(): InputError."""
+        with pytest.raises(InputError) as info:
             ice_recon.load_files(rates=None, manifests=None, invoice_lines=None, strict=True)
 
-        actual = [(e.file, e.line) for e in info.value.exceptions]
+        actual = [(p.file, p.line) for p in info.value.problems]
         expected = [("invoice_lines.csv", 1), ("manifests.csv", 1), ("rates.csv", 1)]
         assert expected == actual
 
@@ -1828,10 +1842,11 @@ class TestSources:
         assert expected == actual
 
     def test_required_table_none_is_missing(self) -> None:
-        """A required table given as None is reported as a missing file."""
-        inputs = ice_recon.load_files(rates=FULL_RECORDS["rates"])
+        """A required table given as None is a missing file: InputError listing each one."""
+        with pytest.raises(InputError) as info:
+            ice_recon.load_files(rates=FULL_RECORDS["rates"])
 
-        actual = where(inputs.problems)
+        actual = where(info.value.problems)
 
         expected = [("invoice_lines.csv", 1, None), ("manifests.csv", 1, None)]
         assert expected == actual

@@ -735,7 +735,12 @@ def datasets(draw: st.DrawFn, *, reference: bool = False) -> tuple[Tables, Polic
 
 
 def _load(tables: Tables) -> Inputs:
-    return load_files(**{name: rows or None for name, rows in tables.items()})
+    # A required table without rows is a table with no rows (a header-only file), not a
+    # missing one (which refuses the run); an optional one without rows is left out.
+    required = {"rates", "manifests", "invoice_lines"}
+    return load_files(
+        **{name: rows if rows or name in required else None for name, rows in tables.items()}
+    )
 
 
 def _run(tables: Tables, policy: Policy) -> Report:

@@ -39,7 +39,11 @@ OUTPUTS = (
 def _write_tables(tables: Tables, folder: Path) -> None:
     for name, rows in tables.items():
         if not rows:
-            continue  # load_files treats an empty table as a missing file, like this
+            if FILES[name][1]:  # a required table without rows: a header-only file
+                spec = SPECS[FILES[name][0]]
+                names = ",".join(c.name for c in spec.columns if c.required)
+                (folder / FILES[name][0]).write_text(names + "\n", encoding="utf-8")
+            continue
         header: dict[str, None] = {}
         for row in rows:
             header.update(dict.fromkeys(row))

@@ -19,6 +19,7 @@ import itertools
 import operator
 import os
 import re
+import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, Final, TypeVar
@@ -90,12 +91,30 @@ def _p_date(raw: str) -> int:
         raise ValueError("is not a calendar date (expected YYYY-MM-DD)") from None
 
 
+#: The most digits a decimal cell may have in all, and after the point (docs/reference/
+#: formats.md): enough for any amount or rate, and far below the sizes at which exact
+#: arithmetic or Python's integer conversion would fail or crawl.
+MAX_DIGITS: Final = 100
+MAX_PLACES: Final = 50
+_TOO_LONG: Final = (
+    f"must have at most {MAX_DIGITS} digits, at most {MAX_PLACES} of them after the point"
+)
+_DECIMAL_SHAPE: Final = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+
+
 def _p_decimal(raw: str) -> tuple[int, int]:
+    # Checked on the text: converting thousands of digits is what must not happen.
+    if (
+        len(raw) > MAX_DIGITS
+        and _DECIMAL_SHAPE.fullmatch(raw) is not None
+        and len(raw) - raw.count(".") - raw.startswith("-") > MAX_DIGITS
+    ):
+        raise ValueError(_TOO_LONG)
     units, scale = parse_scaled(raw)
     if units < 0 or raw.startswith("-"):
         raise ValueError(_NEGATIVE)
-    if scale > 255:
-        raise ValueError("has more than 255 decimal places")
+    if scale > MAX_PLACES:
+        raise ValueError(_TOO_LONG)
     return units, scale
 
 
@@ -114,14 +133,24 @@ def _p_positive(raw: str) -> tuple[int, int]:
 
 
 def _p_positive_int(raw: str) -> int:
-    if not raw.isascii() or not raw.isdigit() or int(raw) == 0:
+    if not raw.isascii() or not raw.isdigit() or int(raw[: MAX_DIGITS + 1]) == 0:
         raise ValueError("must be a positive whole number")
+    if len(raw) > MAX_DIGITS:
+        raise ValueError(f"must be a whole number of at most {MAX_DIGITS} digits")
     return int(raw)
 
 
 def _p_count(raw: str) -> int:
     if not raw.isascii() or not raw.isdigit():
         raise ValueError("must be a whole number >= 0")
+    if len(raw) > MAX_DIGITS:
+        raise ValueError(f"must be a whole number of at most {MAX_DIGITS} digits")
+    return int(raw)
+
+
+def _p_places(raw: str) -> int:
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 3 or int(raw) > MAX_PLACES:
+        raise ValueError(f"must be a whole number from 0 to {MAX_PLACES}")
     return int(raw)
 
 
@@ -237,7 +266,7 @@ SPECS: Final = {
             _req("mpg", _p_positive),
             _req("series", _p_text),
             _opt("week_rule", _p_choice(m.value for m in WeekRule)),
-            _opt("places", _p_count),
+            _opt("places", _p_places),
             _opt("basis", _p_text),
             _opt("rounding", _ROUNDING),
             _opt("authority", _p_text),
@@ -381,6 +410,10 @@ class TableReader:
         self._memos: dict[str, dict[str, str] | None] = {}
         # Per decimal column: cells looked up, cells missed, the memo (None: joined path).
         self._decimal_stats: dict[str, list[Any]] = {}
+        # Start lines of the records that are not valid CSV (their rows are INVALID).
+        self._broken: set[int] = set()
+        # The file could not be opened (reported once; it is then not also "empty").
+        self._unreadable = False
 
     def problem(
         self, line: int, message: str, column: str | None = None, value: str | None = None
@@ -420,8 +453,9 @@ class TableReader:
         start = 0
         while start < end:
             # Strict quoting: an unterminated quote must not silently swallow the rows after
-            # it. A malformed record is reported at the line where it starts, and reading
-            # resumes on the line after that, so the rows after it are still read.
+            # it. A malformed record is reported at the line where it starts and kept as an
+            # unusable row of that line's comma-separated text (an invoice line is then
+            # INVALID, never lost), and reading resumes on the line after it.
             reader = csv.reader(_pulling(lines, start, more), strict=True)
             last = 0
             try:
@@ -433,10 +467,16 @@ class TableReader:
                         break
                 return starts, rows, start + last
             except csv.Error as exc:
-                self.problem(
-                    first + start + last,
-                    f"is not valid CSV ({exc}; check the quotes); the record is skipped",
-                )
+                line = first + start + last
+                if line == 1:
+                    self.problem(1, f"the header is not valid CSV ({exc}; check the quotes)")
+                else:
+                    self.problem(
+                        line, f"is not valid CSV ({exc}; check the quotes); the row is unusable"
+                    )
+                self._broken.add(line)
+                starts.append(line)
+                rows.append(lines[start + last].rstrip("\r\n").split(","))
                 start += last + 1
         return starts, rows, start
 
@@ -517,7 +557,11 @@ class TableReader:
                     starts, records = (first,), [lines[0].split(",")]
                     lines, first = lines[1:], first + 1
                 assert records is not None
-                layout = self._begin(records[:1])
+                if lines is None and (not starts or starts[0] in self._broken):
+                    # The header is not valid CSV (reported): no row can be read by it.
+                    layout = None
+                else:
+                    layout = self._begin(records[:1])
                 if layout is None:
                     for _ in chunks:
                         pass  # no rows to parse, but the digest covers the whole file
@@ -531,7 +575,8 @@ class TableReader:
                 assert records is not None
                 yield self._body(layout, starts, records)
         if layout is None:
-            self._begin([])  # an empty file
+            if not self._unreadable:
+                self._begin([])  # an empty file
         else:
             self._end()
 
@@ -547,10 +592,8 @@ class TableReader:
         (``starts`` and ``records``): quoted line breaks, unterminated quotes and line ends
         other than ``\\n``.
         """
-        try:
-            raw = path.open("rb")
-        except OSError as exc:
-            self.problem(1, f"cannot be read: {exc.strerror or exc}")
+        raw = self._open(path)
+        if raw is None:
             return
         digest = hashlib.sha256()
         with raw:
@@ -596,6 +639,56 @@ class TableReader:
                 if end:
                     break
         self.digest = digest.hexdigest()
+
+    def _open(self, path: Path) -> IO[bytes] | None:
+        """Open the regular file *path* for reading; report (once) what else it is."""
+        self._unreadable = True
+        if path.is_symlink() and not path.exists():
+            target = path.readlink()
+            self.problem(1, f"cannot be read: a symbolic link to a missing file ({target})")
+            return None
+        try:
+            # Non-blocking, so that opening a FIFO does not wait for a writer; the file
+            # kind is then checked on the open file itself.
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        except OSError as exc:
+            self.problem(1, f"cannot be read: {exc.strerror or exc}")
+            return None
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            os.close(fd)
+            kind = _FILE_KINDS.get(stat.S_IFMT(mode), "not a regular file")
+            self.problem(1, f"cannot be read: only regular files are read (this is {kind})")
+            return None
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        self._unreadable = False
+        return os.fdopen(fd, "rb")
+
+    def header_usable(self, path: str | os.PathLike[str]) -> bool:
+        """Check only the header of the CSV file *path* (its first record); return whether usable.
+
+        Reads at most :data:`_HEADER_BYTES` bytes: a run that cannot go on is refused before
+        any data row is read.
+        """
+        file = Path(path)
+        self.file = file.name
+        raw = self._open(file)
+        if raw is None:
+            return False
+        with raw:
+            data = raw.read(_HEADER_BYTES)
+        if data.startswith(codecs.BOM_UTF8):
+            data = data[len(codecs.BOM_UTF8) :]
+        text = data.decode("utf-8", errors="surrogateescape")
+        lines = io.StringIO(text, newline="").readlines() or [""]
+        if not text:
+            self._begin([])
+            return False
+        starts, records, _ = self._line_records(lines[:1], iter(lines[1:]), 1)
+        if not starts or starts[0] in self._broken:
+            return False
+        return self._begin(records[:1]) is not None
 
     def _file_chunks(
         self, raw: io.RawIOBase, rows: int, first: int
@@ -673,8 +766,7 @@ class TableReader:
         return Layout(positions, extras, len(header_cells))
 
     def _end(self) -> None:
-        if not self.rows_read and FILES_REQUIRED.get(self.spec.file, False):
-            self.problem(1, "has a header but no data rows")
+        """Finish a file (a header and no data rows is a valid, empty table: DESIGN §4)."""
 
     def _body(self, layout: Layout, starts: Sequence[int], body: list[list[str]]) -> Parsed:
         """Parse the data records *body* (starting at file lines *starts*) into columns."""
@@ -682,7 +774,12 @@ class TableReader:
         width = layout.width
         lines = parsed.lines
         ok = parsed.ok
-        if set(map(len, body)) <= {width} and all(cells[0].strip() for cells in body):
+        broken = self._broken
+        if (
+            set(map(len, body)) <= {width}
+            and all(cells[0].strip() for cells in body)
+            and not (broken and not broken.isdisjoint(starts))
+        ):
             # The usual case, checked at C speed: every row has the header's width and a
             # first cell with content, so no row is empty or malformed.
             lines.extend(starts)
@@ -691,10 +788,13 @@ class TableReader:
         else:
             rows = []
             for line, cells in zip(starts, body, strict=True):
-                if not "".join(cells).strip():
+                if line in broken:
+                    cells = (cells + [""] * width)[:width]
+                    ok.append(0)  # reported as not valid CSV
+                elif not "".join(cells).strip():
                     self.problem(line, "row is empty (ignored)")
                     continue
-                if len(cells) != width:
+                elif len(cells) != width:
                     self.problem(line, f"row has {len(cells)} cells; the header has {width}")
                     cells = (cells + [""] * width)[:width]
                     ok.append(0)
@@ -945,6 +1045,17 @@ class TableReader:
         seen: dict[str, int] = {}
         extras: list[tuple[str, int]] = []
         usable = True
+        if names and names[0].encode("utf-8", "surrogateescape")[:2] in _UTF16_BOMS:
+            # Every name would be reported (each holds NULs): one problem says it all.
+            self.problem(1, "the file is UTF-16 text; save it as UTF-8 (with or without a BOM)")
+            return None
+        if len(names) == 1 and (";" in names[0] or "\t" in names[0]):
+            sep = "semicolons" if names[0].count(";") >= names[0].count("\t") else "tabs"
+            self.problem(
+                1,
+                f"the header is one column: the file looks separated by {sep}; "
+                "ice_recon reads comma-separated values",
+            )
         for pos, name in enumerate(names):
             try:
                 name.encode("utf-8")
@@ -954,6 +1065,17 @@ class TableReader:
                     "header must be UTF-8 text",
                     None,
                     name.encode("utf-8", "surrogateescape").decode("utf-8", "replace"),
+                )
+                usable = False
+                continue
+            if _CONTROL.search(name) is not None:
+                # A NUL, another control character or a second byte-order mark: the file
+                # is not the text it seems, and no column of it can be trusted.
+                self.problem(
+                    1,
+                    "header names must not contain control characters or a byte-order mark",
+                    None,
+                    name,
                 )
                 usable = False
                 continue
@@ -967,20 +1089,14 @@ class TableReader:
             seen[name] = pos
             if name in known:
                 continue
-            close = difflib.get_close_matches(name, known, n=1, cutoff=0.8)
-            if self.spec.measures and not close and name not in BASES_NOT_MEASURES:
+            if self.spec.measures:
+                # Any other manifest column is a measure, whatever its name (DESIGN §4.2):
+                # a misspelled one is caught where a rule's basis names a missing column.
                 extras.append((name, pos))
                 continue
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.8)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            if self.spec.measures:
-                self.problem(
-                    1,
-                    f"is not a usable measure name{hint} (a measure must not look like "
-                    "a standard column or be named trip, cancellation or labor_hours)",
-                    name,
-                )
-            else:
-                self.problem(1, f"unknown column{hint} (expected: {', '.join(known)})", name)
+            self.problem(1, f"unknown column{hint} (expected: {', '.join(known)})", name)
         for col in self.spec.columns:
             if col.required and col.name not in seen:
                 self.problem(1, "required column is missing", col.name)
@@ -1041,8 +1157,12 @@ def _fast_decimals(
     """
     if not cells:
         return [], []
-    joined = "\n".join(cells)
     original = cells
+    if max(map(len, cells)) > MAX_DIGITS:
+        # Checked once per column at C speed: a cell this long may have more digits than
+        # allowed, so it is worded by the per-cell parser, never converted here.
+        cells = [c if len(c) <= MAX_DIGITS else "" for c in cells]
+    joined = "\n".join(cells)
     dot = cells[0].find(".")
     scale = 0 if dot < 0 else len(cells[0]) - dot - 1
     uniform = scale < len(_SAME_SCALE) and _SAME_SCALE[scale].fullmatch(joined) is not None
@@ -1071,7 +1191,7 @@ def _fast_decimals(
     slow = []
     for i in odd:
         values[i] = None
-    limit = 2 if parse is _p_money else 255
+    limit = 2 if parse is _p_money else MAX_PLACES
     if max(scales) > limit or parse is _p_positive:
         positive = parse is _p_positive
         slow = [
@@ -1135,7 +1255,11 @@ def _fast_values(
         if None not in known:
             return known, []
     if parse is _p_positive_int or parse is _p_count:
-        if _DIGITS_COLUMN.fullmatch("\n".join(cells)) is not None:
+        # The length is checked first, at C speed: a longer cell is worded cell by cell.
+        if (
+            max(map(len, cells), default=0) <= MAX_DIGITS
+            and _DIGITS_COLUMN.fullmatch("\n".join(cells)) is not None
+        ):
             values: list[Any] = list(map(int, cells))
             zeros: list[int] = []
             if parse is _p_positive_int and 0 in values:
@@ -1200,6 +1324,22 @@ def _first_bad_byte(data: bytes) -> int:
         return data[exc.start]
     return 0
 
+
+#: Control characters and the byte-order mark, which no header name may contain.
+_CONTROL: Final = re.compile("[\x00-\x1f\x7f\ufeff]")
+#: How a UTF-16 file starts (its byte-order mark, either order).
+_UTF16_BOMS: Final = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+#: Bytes read at most to check a header alone (:meth:`TableReader.header_usable`).
+_HEADER_BYTES: Final = 1 << 20
+#: How a file that is not a regular file is described.
+_FILE_KINDS: Final = {
+    stat.S_IFDIR: "a folder",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFSOCK: "a socket",
+}
 
 #: Rows per chunk when a whole file is read (what is held as raw cells at once).
 _CHUNK_ROWS: Final = 100_000

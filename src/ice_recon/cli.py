@@ -2,7 +2,8 @@
 
 Exit status: 0 on success; 1 when ``validate`` or ``price`` finds problems, or when ``reconcile
 --fail-on`` finds what it was told to fail on; 2 on a usage error, an input folder that
-cannot be read, an output folder or file that cannot be written, any other input or usage
+cannot be read, a required input file or column missing or an unusable header (in lenient
+mode too), an output folder or file that cannot be written, any other input or usage
 error (one message on stderr, never a traceback), or input problems under ``reconcile
 --strict``; 130 when interrupted by SIGINT (Ctrl-C), 143 by SIGTERM (then no
 ``summary.json`` is left in the output folder and the temporary files are removed).
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib.resources
+import os
 import signal
 import sys
 import tempfile
@@ -23,9 +25,9 @@ from pathlib import Path
 from typing import TextIO
 
 from ice_recon import __version__
-from ice_recon.errors import IceReconError, InputErrors, OutputError, Problem
+from ice_recon.errors import IceReconError, InputError, InputErrors, OutputError, Problem
 from ice_recon.index import build
-from ice_recon.load import Inputs, load
+from ice_recon.load import Inputs, inspect, load
 from ice_recon.money import format_scaled
 from ice_recon.policy import Policy, Tolerance
 from ice_recon.price import MissingEvidence, price_line
@@ -66,7 +68,7 @@ def _count(n: int, noun: str) -> str:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Print every problem of the input folder; exit 1 if there is any, else print OK."""
-    inputs = load(args.input_dir)
+    inputs = inspect(args.input_dir)
     if inputs.problems:
         _report_problems(inputs, sys.stdout)
         n = len(inputs.problems)
@@ -185,14 +187,22 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     try:
         # Before anything is read: an unusable --out fails at once, and the summary.json of
         # an earlier run goes, so that an interrupted run never leaves a complete-looking set.
+        existed = os.path.lexists(args.out)
         prepare_output(args.out)
-        with prepare(
-            args.input_dir,
-            batch_lines=args.batch_lines,
-            workers=args.workers,
-            progress=_progress if long_run else None,
-            check=lambda inputs: _check_tolerances(inputs, policy),
-        ) as ready:
+        try:
+            ready = prepare(
+                args.input_dir,
+                batch_lines=args.batch_lines,
+                workers=args.workers,
+                progress=_progress if long_run else None,
+                check=lambda inputs: _check_tolerances(inputs, policy),
+            )
+        except InputError:
+            if not existed:  # a refused run leaves nothing behind, not even an empty folder
+                with contextlib.suppress(OSError):
+                    os.rmdir(args.out)
+            raise
+        with ready:
             return _reconcile_prepared(args, ready, policy, show, long_run)
     except _Refused as refused:
         print(f"ice-recon reconcile: {refused}", file=sys.stderr)
@@ -461,6 +471,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         name = signal.Signals(signum).name
         print(f"ice-recon: interrupted by {name}; the run did not complete", file=sys.stderr)
         return 128 + signum
+    except InputError as exc:
+        # A required file or column missing, or an unusable header: nothing was read past
+        # the headers and nothing was written (the input exit status, lenient mode too).
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        n = len(exc.problems)
+        print(
+            f"ice-recon: {n} input error{'s' if n != 1 else ''}: nothing reconciled, "
+            "nothing written",
+            file=sys.stderr,
+        )
+        return 2
     except IceReconError as exc:
         # A usage or input error (an unwritable --out included): one line, never a traceback.
         print(f"ice-recon {args.command}: {_message(exc)}", file=sys.stderr)

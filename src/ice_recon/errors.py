@@ -77,11 +77,17 @@ class InputError(IceReconError, ValueError):
 
     The structured fields of the :class:`Problem` are exposed as attributes (``file``,
     ``line``, ``column``, ``value``) so that callers need not parse the message.
+
+    An input that cannot be reconciled at all (a required file or column missing, an
+    unusable header) raises one :class:`InputError` listing every such problem: the first
+    is :attr:`problem`, all of them are :attr:`problems`, one per line of the message.
     """
 
-    def __init__(self, problem: Problem) -> None:
-        super().__init__(str(problem))
+    def __init__(self, problem: Problem, *more: Problem) -> None:
+        super().__init__("\n".join(map(str, (problem, *more))))
         self.problem = problem
+        #: Every problem this error reports (added in 0.3.0).
+        self.problems: tuple[Problem, ...] = (problem, *more)
         self.file = problem.file
         self.line = problem.line
         self.column = problem.column

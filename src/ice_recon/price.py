@@ -293,6 +293,8 @@ class Compiled:
             week = FuelIndex.week_for(day, rule.fuel.week_rule)
             index_price = fuel_index.price(rule.fuel.series, week)
             if index_price is None:
+                if week < 1:  # the week before 0001-01-01 has no date, and no index
+                    return f"fuel index {rule.fuel.series!r} has no week before 0001-01-01"
                 monday = dt.date.fromordinal(week).isoformat()
                 return f"fuel index {rule.fuel.series!r} has no week {monday}"
             rate = self.fuel_rate(decimal_to_scaled(index_price), mode)

@@ -38,6 +38,7 @@ whatever ``batch_lines``, ``workers`` and ``memory_bytes`` are (a property test 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import heapq
 import io
@@ -58,7 +59,7 @@ import attrs
 from ice_recon import _fork
 from ice_recon._gc import paused
 from ice_recon._read import INVOICE_LINES, SPECS, Layout, TableReader
-from ice_recon.errors import ArgumentError, Problem
+from ice_recon.errors import ArgumentError, InputError, Problem
 from ice_recon.explain import Explainer, problem_columns
 from ice_recon.index import Index, build
 from ice_recon.load import Inputs, line_table, load_resident, mark_duplicate_keys
@@ -338,16 +339,26 @@ def reconcile_to(
 
     Raises:
         OutputError: an output file or *out_dir* cannot be written.
+        InputError: the inputs cannot be reconciled (a required file or column missing, an
+            unusable header); nothing is written, and *out_dir* is not left behind.
     """
+    existed = isinstance(out_dir, str | os.PathLike) and os.path.lexists(out_dir)
     prepare_output(out_dir)
-    with prepare(
-        input_dir,
-        batch_lines=batch_lines,
-        workers=workers,
-        workdir=workdir,
-        progress=progress,
-        memory_bytes=memory_bytes,
-    ) as ready:
+    try:
+        ready = prepare(
+            input_dir,
+            batch_lines=batch_lines,
+            workers=workers,
+            workdir=workdir,
+            progress=progress,
+            memory_bytes=memory_bytes,
+        )
+    except InputError:
+        if not existed:  # a refused run leaves nothing behind, not even an empty folder
+            with contextlib.suppress(OSError):
+                os.rmdir(out_dir)
+        raise
+    with ready:
         return ready.reconcile(out_dir, policy=policy, progress=progress)
 
 
@@ -553,6 +564,9 @@ def _read_in_parallel(
     layout = reader.header(plan.header)
     reader.digest = plan.digest
     if layout is None:
+        return [], {}
+    if not plan.ranges:  # a header and no data rows: a valid, empty table
+        reader.finish(0)
         return [], {}
     parts = _fork.forked(_read_worker, len(plan.ranges), (plan, reader, layout, folder))
     chunks: list[tuple[str, int]] = []

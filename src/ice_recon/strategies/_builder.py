@@ -360,7 +360,10 @@ class _Builder(_PricedBuilder):
             inferred = False
             if variant == "fuel-week-missing":
                 assert s.fuel is not None
-                del s.fuel.index[s.fuel.week(c)]
+                week = s.fuel.week(c)
+                # The series keeps a week a year earlier: a series with no week at all is a
+                # problem of the fuel rule's row, not missing evidence of one line.
+                s.fuel.index[week - dt.timedelta(days=364)] = s.fuel.index.pop(week)
                 inferred = self.maybe(4)
             elif variant == "notice-missing":
                 s.notice = None
