@@ -320,6 +320,22 @@ def test_a_killed_worker_leaves_no_summary_and_no_temporary_files(
     assert list(work.iterdir()) == []
 
 
+def test_the_cli_reports_a_killed_worker_without_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The CLI says a worker died, exits 3, and leaves no summary.json."""
+    out = tmp_path / "out"
+    monkeypatch.setattr(stream, "_group_worker", _die)
+
+    code = main(["reconcile", str(sample_dir()), "--out", str(out), "--workers", "2"])
+
+    err = capsys.readouterr().err
+    assert code == 3
+    assert "a worker process died" in err
+    assert "Traceback" not in err
+    assert not (out / "summary.json").exists()
+
+
 # ---------------------------------------------------------------------- the audit files
 
 

@@ -6,7 +6,9 @@ cannot be read, a required input file or column missing or an unusable header (i
 mode too), an output folder or file that cannot be written, any other input or usage
 error (one message on stderr, never a traceback), or input problems under ``reconcile
 --strict``; 130 when interrupted by SIGINT (Ctrl-C), 143 by SIGTERM (then no
-``summary.json`` is left in the output folder and the temporary files are removed).
+``summary.json`` is left in the output folder and the temporary files are removed); 3 when
+a worker process of ``--workers`` died (killed, out of memory), likewise leaving no
+``summary.json``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import TextIO
 
@@ -483,6 +486,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    except BrokenProcessPool:
+        print(
+            "ice-recon: a worker process died (killed, or out of memory); the run did not "
+            "complete and no summary.json was written",
+            file=sys.stderr,
+        )
+        return 3
     except IceReconError as exc:
         # A usage or input error (an unwritable --out included): one line, never a traceback.
         print(f"ice-recon {args.command}: {_message(exc)}", file=sys.stderr)
