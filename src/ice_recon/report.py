@@ -28,6 +28,7 @@ import attrs
 from ice_recon._csv import csv_cell, csv_line, text_cell, text_cells
 from ice_recon._version import __version__
 from ice_recon.classify import Classified
+from ice_recon.controls import InvoiceFinding
 from ice_recon.errors import ArgumentTypeError, OutputError, Problem, UnknownStatusError
 from ice_recon.explain import Explainer, problem_columns
 from ice_recon.index import T_ID, TripIndex
@@ -157,18 +158,6 @@ class UnbilledTrip:
     trip_id: str
     service_date: dt.date
     status: str
-
-
-@attrs.frozen(kw_only=True)
-class InvoiceFinding:
-    """An invoice-level finding: ``FOOTING_ERROR`` or ``DUPLICATE_INVOICE``."""
-
-    contract_id: str
-    invoice_id: str
-    finding: Finding
-    header_total: Decimal | None
-    lines_total: Decimal
-    difference: Decimal | None
 
 
 def _text(value: Decimal | None) -> str:
