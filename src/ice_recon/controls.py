@@ -71,6 +71,7 @@ class InvoiceFinding:
     ``FOOTING_ERROR`` and ``DUPLICATE_INVOICE`` (DESIGN section 5) and the controls of
     section 9.2 (this module) are all such findings; ``ice_recon.report.InvoiceFinding`` is
     this class.
+
     *amount* is the cumulative billed for ``CEILING_85_PERCENT``, the amount over for
     ``CEILING_EXCEEDED`` and ``FUNDING_EXCEEDED``, the interest for ``LATE_PAYMENT`` (None
     when there is no rate), None otherwise; *detail* says in words what was found.
