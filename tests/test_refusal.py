@@ -21,7 +21,7 @@ import pytest
 
 import ice_recon
 from ice_recon import InputError, Problem
-from ice_recon._read import MAX_DIGITS, MAX_PLACES
+from ice_recon._read import MAX_DIGITS, MAX_PLACES, MAX_RECORD_BYTES
 from ice_recon.cli import main, sample_dir
 from ice_recon.stream import prepare
 
@@ -467,6 +467,49 @@ class TestHostileFiles:
         assert expected == _result_keys(out)
         statuses = [r.status for r in ice_recon.reconcile(folder).lines]
         assert [str(s) for s in statuses] == ["MATCHED", "INVALID"]
+
+
+#: Longer than any record may be (ice_recon._read.MAX_RECORD_BYTES, 8 MiB), without a line end.
+_LONG = "INV-1,2,C1,0001,2021-10-04,100,2.50,20.00,T1," + "y" * (MAX_RECORD_BYTES + 10)
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        pytest.param("last", id="last-line-no-line-end"),
+        pytest.param("middle", id="followed-by-a-line"),
+        pytest.param("after-quoted-break", id="read-by-the-csv-module"),
+    ],
+)
+@pytest.mark.parametrize("workers", [1, 2])
+def test_an_over_long_record_is_an_invalid_line_and_skipped(
+    tmp_path: Path, layout: str, workers: int
+) -> None:
+    """A line over the record limit: one problem at its line, an INVALID row, reading goes on.
+
+    Line 3 of the file is the long line (invoice line 2). With "middle" a third invoice line
+    follows it; with "after-quoted-break" invoice line 1's description holds a quoted line
+    break, so the rest of the file is read by the csv module (and the long line is line 4).
+    """
+    header = LINES_HEADER + ",description"
+    first = f"{LINE_1},x" if layout != "after-quoted-break" else f'{LINE_1},"a\nb"'
+    text = f"{header}\n{first}\n{_LONG}"
+    if layout == "middle":
+        text += "\nINV-1,3,C1,0001,2021-10-04,100,2.50,250.00,T1,z\n"
+    folder = _folder(tmp_path / "in", invoice_lines__csv=text)
+    out = tmp_path / "out"
+    long_line = 4 if layout == "after-quoted-break" else 3
+
+    totals = ice_recon.reconcile_to(folder, out, workers=workers)
+
+    keys = [("C1", "INV-1", "1"), ("C1", "INV-1", "2")]
+    if layout == "middle":
+        keys.append(("C1", "INV-1", "3"))
+    assert keys == _result_keys(out)
+    assert [(p.line, p.message.startswith("record is longer than")) for p in totals.problems] == [
+        (long_line, True)
+    ]
+    assert totals.counts["INVALID"] == 1
 
 
 def _refusal_messages(folder: Path) -> list[str]:

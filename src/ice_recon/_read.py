@@ -611,10 +611,27 @@ class TableReader:
                         data = data[len(codecs.BOM_UTF8) :]
                 if not data:
                     break
+                nl = data.find(b"\n")
+                if (nl > MAX_RECORD_BYTES or (nl < 0 and len(data) > MAX_RECORD_BYTES)) and (
+                    b"\r" not in data[: MAX_RECORD_BYTES + 1]
+                ):
+                    # The first line is longer than any record can be: report it, keep its
+                    # start (for the key cells of an INVALID line), skip the rest.
+                    yield 0, None, (first,), [self._overlong(data, first)]
+                    first += 1
+                    if nl >= 0:
+                        carry = data[nl + 1 :]
+                    else:
+                        carry, end = _skip_line(raw, digest)
+                    if end and not carry:
+                        break
+                    continue
                 if end:
                     block, carry = data, b""  # the last line may have no line end
                 else:
                     cut = data.rfind(b"\n") + 1
+                    if cut == 0 and len(data) > MAX_RECORD_BYTES:
+                        cut = len(data)  # line ends other than \n: the csv module reads on
                     if cut == 0:  # no line end yet: read on
                         carry = data
                         continue
@@ -639,6 +656,18 @@ class TableReader:
                 if end:
                     break
         self.digest = digest.hexdigest()
+
+    def _overlong(self, data: bytes, line: int) -> list[str]:
+        """Report the record starting *data* (file line *line*) as too long.
+
+        Returns the cells of its first :data:`_KEPT_BYTES`, as an unusable row.
+        """
+        self.problem(
+            line,
+            f"record is longer than {MAX_RECORD_BYTES:,} bytes; the row is unusable",
+        )
+        self._broken.add(line)
+        return data[:_KEPT_BYTES].decode("utf-8", errors="surrogateescape").split(",")
 
     def _open(self, path: Path) -> IO[bytes] | None:
         """Open the regular file *path* for reading; report (once) what else it is."""
@@ -708,16 +737,41 @@ class TableReader:
             newline="",
         ) as text:
             carried: list[str] = []
+            physical = self._bounded(text, first)
             while True:
-                lines = carried + list(itertools.islice(text, max(1, rows - len(carried))))
+                lines = carried + list(itertools.islice(physical, max(1, rows - len(carried))))
                 if not lines:
                     break
-                starts, records, used = self._line_records(lines, text, first)
+                starts, records, used = self._line_records(lines, physical, first)
                 carried = lines[used:]
                 first += used
                 yield starts, records
-            for _ in text:
+            while text.read(_BLOCK_BYTES):
                 pass
+
+    def _bounded(self, text: IO[str], first: int) -> Iterator[str]:
+        """Yield the physical lines of *text* (file line *first* on), none over the limit.
+
+        A line longer than :data:`MAX_RECORD_BYTES` characters is reported, its rest
+        skipped, and its start (without quotes, so that it cannot open a quoted cell) is
+        read as an unusable row.
+        """
+        number = first
+        while True:
+            line = text.readline(MAX_RECORD_BYTES)
+            if not line:
+                return
+            if len(line) == MAX_RECORD_BYTES and not line.endswith(("\n", "\r")):
+                self.problem(
+                    number, f"record is longer than {MAX_RECORD_BYTES:,} bytes; the row is unusable"
+                )
+                self._broken.add(number)
+                rest = line
+                while rest and not rest.endswith(("\n", "\r")):
+                    rest = text.readline(MAX_RECORD_BYTES)
+                line = line[:_KEPT_BYTES].replace('"', "") + "\n"
+            yield line
+            number += 1
 
     def header(self, line: str) -> Layout | None:
         """Check a file's header from its first physical line (for reading it in parts).
@@ -1348,6 +1402,11 @@ _CHUNK_ROWS: Final = 100_000
 _SAMPLE: Final = 2_000
 #: Bytes read at once from a file (split into lines at C speed when it has no quote).
 _BLOCK_BYTES: Final = 1 << 22
+#: The longest physical line (record) read; a longer one is reported and skipped, never held
+#: whole. Far above any valid record (the csv module's 131,072 characters per cell).
+MAX_RECORD_BYTES: Final = 1 << 23
+#: How much of an over-long record is kept, for the key cells of its INVALID row.
+_KEPT_BYTES: Final = 1 << 16
 #: Lines parsed together: few enough that their columns stay in the processor's cache.
 _SUB_LINES: Final = 1024
 #: Whitespace at the start or end of a cell (cells joined by commas): cells must be stripped.
@@ -1358,6 +1417,21 @@ _MEMO_LIMIT: Final = 1 << 16
 _JUDGE_AFTER: Final = 50_000
 _UNDECIDED: Final[Any] = object()
 _FRACTION: Final = operator.itemgetter(2)
+
+
+def _skip_line(raw: IO[bytes], digest: Any) -> tuple[bytes, bool]:
+    """Read *raw* (hashing it) past the next ``\\n``; return what follows and whether it ended.
+
+    Only a block at a time is held, however long the line.
+    """
+    while True:
+        data = raw.read(_BLOCK_BYTES)
+        if not data:
+            return b"", True
+        digest.update(data)
+        cut = data.find(b"\n") + 1
+        if cut:
+            return data[cut:], False
 
 
 def _pulling(lines: list[str], start: int, more: Iterator[str]) -> Iterator[str]:

@@ -58,7 +58,7 @@ import attrs
 
 from ice_recon import _fork
 from ice_recon._gc import paused
-from ice_recon._read import INVOICE_LINES, SPECS, Layout, TableReader
+from ice_recon._read import INVOICE_LINES, MAX_RECORD_BYTES, SPECS, Layout, TableReader
 from ice_recon.errors import ArgumentError, InputError, Problem
 from ice_recon.explain import Explainer, problem_columns
 from ice_recon.index import Index, build
@@ -532,6 +532,7 @@ def _plan(path: Path, parts: int) -> _Plan | None:
         starts_at: dict[int, int] = {}
         position = 0
         carry = b""  # a \r at the end of a block, until the next block shows what follows
+        since = 0  # bytes of the current line read so far
         for boundary in boundaries:
             while position < boundary:
                 block = handle.read(min(1 << 24, boundary - position))
@@ -539,6 +540,10 @@ def _plan(path: Path, parts: int) -> _Plan | None:
                     break
                 if b'"' in block:
                     return None
+                gap = _line_tail(block, since, MAX_RECORD_BYTES)
+                if gap is None:
+                    return None  # an over-long line: the serial reader reports it
+                since = gap
                 digest.update(block)
                 position += len(block)
                 text = carry + block
@@ -555,6 +560,27 @@ def _plan(path: Path, parts: int) -> _Plan | None:
     points = sorted({len(head), *ends, size})
     ranges = [(a, b, starts_at[a]) for a, b in itertools.pairwise(points) if b > a]
     return _Plan(path, header, ranges, digest.hexdigest())
+
+
+def _line_tail(block: bytes, since: int, limit: int) -> int | None:
+    """Return the bytes after *block*'s last ``\\n``; None if a line in it exceeds *limit*.
+
+    *since* bytes of the first line came before *block*. Each search jumps about *limit*
+    bytes, so a block of short lines costs a few ``rfind`` calls, not a scan per line.
+
+    >>> _line_tail(b"ab\\ncd", 0, 3), _line_tail(b"abcd\\n", 0, 3), _line_tail(b"c\\n", 2, 3)
+    (2, None, 0)
+    """
+    pos, n = 0, len(block)
+    while True:
+        room = pos + limit - since  # the line's end must come at or before this index
+        if room >= n:
+            last = block.rfind(b"\n", pos)
+            return since + n - pos if last == -1 else n - last - 1
+        found = block.rfind(b"\n", pos, room + 1)
+        if found == -1:
+            return None
+        pos, since = found + 1, 0
 
 
 def _read_in_parallel(
