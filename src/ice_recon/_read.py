@@ -126,6 +126,13 @@ def _p_decimal(raw: str) -> tuple[int, int]:
     return units, scale
 
 
+def _p_rate(raw: str) -> tuple[int, int]:
+    # A rate is no credit: a negative one gets its own wording (interest_rates.csv).
+    if raw.startswith("-") and _DECIMAL_SHAPE.fullmatch(raw) is not None:
+        raise ValueError("must not be negative")
+    return _p_decimal(raw)
+
+
 def _p_money(raw: str) -> tuple[int, int]:
     value = _p_decimal(raw)
     if value[1] > 2:
@@ -342,7 +349,7 @@ SPECS: Final = {
     ),
     INTEREST_RATES: Spec(
         INTEREST_RATES,
-        (_req("start", _p_date), _req("end", _p_date), _req("rate", _p_decimal)),
+        (_req("start", _p_date), _req("end", _p_date), _req("rate", _p_rate)),
     ),
 }
 
