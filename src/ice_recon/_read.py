@@ -30,7 +30,9 @@ from ice_recon.errors import ArgumentTypeError, Problem
 from ice_recon.money import IncrementRounding, Rounding, parse_scaled
 from ice_recon.records import (
     NON_MEASURE_BASES,
+    CorLevel,
     InvoiceStatus,
+    Risk,
     TierMode,
     TripStatus,
     WeekRule,
@@ -45,6 +47,9 @@ FUEL_INDEX: Final = "fuel_index.csv"
 FUEL_RULES: Final = "fuel_rules.csv"
 INVOICE_LINES: Final = "invoice_lines.csv"
 INVOICES: Final = "invoices.csv"
+CONTRACTS: Final = "contracts.csv"
+CORS: Final = "cors.csv"
+INTEREST_RATES: Final = "interest_rates.csv"
 
 #: The input files ice_recon reads, by table name, with whether each is required.
 FILES: Final = {
@@ -55,6 +60,9 @@ FILES: Final = {
     "fuel_rules": (FUEL_RULES, False),
     "invoice_lines": (INVOICE_LINES, True),
     "invoices": (INVOICES, False),
+    "contracts": (CONTRACTS, False),
+    "cors": (CORS, False),
+    "interest_rates": (INTEREST_RATES, False),
 }
 
 FILES_REQUIRED: Final = dict(FILES.values())
@@ -116,6 +124,13 @@ def _p_decimal(raw: str) -> tuple[int, int]:
     if scale > MAX_PLACES:
         raise ValueError(_TOO_LONG)
     return units, scale
+
+
+def _p_rate(raw: str) -> tuple[int, int]:
+    # A rate is no credit: a negative one gets its own wording (interest_rates.csv).
+    if raw.startswith("-") and _DECIMAL_SHAPE.fullmatch(raw) is not None:
+        raise ValueError("must not be negative")
+    return _p_decimal(raw)
 
 
 def _p_money(raw: str) -> tuple[int, int]:
@@ -307,6 +322,34 @@ SPECS: Final = {
             _opt("approved_date", _p_date),
             _opt("paid_amount", _p_money),
         ),
+    ),
+    CONTRACTS: Spec(
+        CONTRACTS,
+        (
+            _req("contract_id", _p_text),
+            _opt("ceiling", _p_money),
+            _opt("funded", _p_money),
+            _opt("estimate", _p_money),
+            _opt("start", _p_date),
+            _opt("end", _p_date),
+            _opt("risk", _p_choice(m.value for m in Risk)),
+            _opt("payment_days", _p_positive_int),
+            _opt("notice_percent", _p_positive),
+        ),
+    ),
+    CORS: Spec(
+        CORS,
+        (
+            _req("contract_id", _p_text),
+            _req("person_id", _p_text),
+            _req("appointed", _p_date),
+            _req("level", _p_choice(m.value for m in CorLevel)),
+            _opt("expires", _p_date),
+        ),
+    ),
+    INTEREST_RATES: Spec(
+        INTEREST_RATES,
+        (_req("start", _p_date), _req("end", _p_date), _req("rate", _p_rate)),
     ),
 }
 

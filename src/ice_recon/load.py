@@ -29,10 +29,13 @@ from ice_recon import _fork
 from ice_recon._gc import paused
 from ice_recon._read import (
     BASES_NOT_MEASURES,
+    CONTRACTS,
+    CORS,
     FILES,
     FILES_REQUIRED,
     FUEL_INDEX,
     FUEL_RULES,
+    INTEREST_RATES,
     INVOICE_LINES,
     INVOICES,
     MANIFESTS,
@@ -54,8 +57,11 @@ from ice_recon.errors import (
 from ice_recon.money import scaled_to_decimal
 from ice_recon.records import (
     BASIS_CANCELLATION,
+    Appointment,
+    ContractTerms,
     FuelIndexPoint,
     FuelRule,
+    InterestRate,
     InvoiceHeader,
     RateRule,
     TierMode,
@@ -93,6 +99,10 @@ class Inputs:
         staff: usable roster rows as columns.
         invoice_lines: every invoice line, INVALID rows included.
         invoices: usable invoice headers.
+        contracts: usable ``contracts.csv`` rows (DESIGN section 9.1); () without the file.
+        cors: usable ``cors.csv`` appointments; ``None`` when the file was not given (a
+            header-only file gives ``()``: no COR is appointed).
+        interest_rates: usable ``interest_rates.csv`` windows; ``None`` when not given.
         measures: the measure columns of ``manifests.csv``, in file order.
         problems: every problem found, sorted by file, line, column.
         digests: sha256 of each file read, by file name (empty for in-memory sources).
@@ -105,6 +115,9 @@ class Inputs:
     staff: StaffTable = attrs.field(factory=StaffTable)
     invoice_lines: InvoiceLineTable = attrs.field(factory=InvoiceLineTable)
     invoices: tuple[Sourced[InvoiceHeader], ...] = ()
+    contracts: tuple[Sourced[ContractTerms], ...] = ()
+    cors: tuple[Sourced[Appointment], ...] | None = None
+    interest_rates: tuple[Sourced[InterestRate], ...] | None = None
     measures: tuple[str, ...] = ()
     problems: tuple[Problem, ...] = ()
     digests: Mapping[str, str] = attrs.field(factory=dict)
@@ -122,8 +135,14 @@ class Inputs:
             f"{len(self.fuel_index)} fuel_index rows, {len(self.manifests)} trips, "
             f"{len(self.measures)} measures, {len(self.staff)} staff rows, "
             f"{len(lines)} invoice lines ({len(lines) - sum(lines.valid)} INVALID), "
-            f"{len(self.invoices)} invoice headers, {len(self.problems)} problems>"
+            f"{len(self.invoices)} invoice headers, {len(self.contracts)} contracts, "
+            f"{_count(self.cors)} COR appointments, {_count(self.interest_rates)} interest "
+            f"rates, {len(self.problems)} problems>"
         )
+
+
+def _count(rows: tuple[Any, ...] | None) -> str:
+    return "no" if rows is None else str(len(rows))
 
 
 def _dec(value: tuple[int, int] | None) -> Any:
@@ -422,6 +441,140 @@ class _Loader:
                 bad.update((id(item), id(other)))
         return tuple(x for x in out if id(x) not in bad)
 
+    def contracts(self, source: Source | None) -> tuple[Sourced[ContractTerms], ...]:
+        reader, rows = self.rows(CONTRACTS, source)
+        out: list[Sourced[ContractTerms]] = []
+        for row in rows:
+            if not row.ok:
+                continue
+            v = _values(row, reader.spec)
+            if v["start"] is not None and v["end"] is not None and v["end"] < v["start"]:
+                reader.problem(
+                    row.line, f"must not be before start {row.cells[4]}", "end", row.cells[5]
+                )
+                continue
+            terms = ContractTerms(
+                contract_id=v["contract_id"],
+                ceiling=_dec(v["ceiling"]),
+                funded=_dec(v["funded"]),
+                estimate=_dec(v["estimate"]),
+                start=_date(v["start"]),
+                end=_date(v["end"]),
+                risk=v["risk"],
+                payment_days=30 if v["payment_days"] is None else v["payment_days"],
+                notice_percent=(
+                    scaled_to_decimal(85, 0)
+                    if v["notice_percent"] is None
+                    else scaled_to_decimal(*v["notice_percent"])
+                ),
+            )
+            out.append(Sourced(file=reader.file, line=row.line, record=terms))
+        self.finish(reader)
+        # A contract with two rows has no terms to trust: both rows are left out.
+        first: dict[str, Sourced[ContractTerms]] = {}
+        bad: set[int] = set()
+        for item in out:
+            key = item.record.contract_id
+            other = first.setdefault(key, item)
+            if other is not item:
+                self.problem(
+                    item.file,
+                    item.line,
+                    f"duplicate contract {key!r}: also at line {other.line} (both are left out)",
+                    "contract_id",
+                    key,
+                )
+                bad.update((id(item), id(other)))
+        return tuple(x for x in out if id(x) not in bad)
+
+    def cors(self, source: Source | None) -> tuple[Sourced[Appointment], ...] | None:
+        reader, rows = self.rows(CORS, source)
+        out: list[Sourced[Appointment]] = []
+        for row in rows:
+            if not row.ok:
+                continue
+            v = _values(row, reader.spec)
+            if v["expires"] is not None and v["expires"] < v["appointed"]:
+                reader.problem(
+                    row.line,
+                    f"must not be before appointed {row.cells[2]}",
+                    "expires",
+                    row.cells[4],
+                )
+                continue
+            appointment = Appointment(
+                contract_id=v["contract_id"],
+                person_id=v["person_id"],
+                appointed=dt.date.fromordinal(v["appointed"]),
+                level=v["level"],
+                expires=_date(v["expires"]),
+            )
+            out.append(Sourced(file=reader.file, line=row.line, record=appointment))
+        self.finish(reader)
+        if source is None:
+            return None
+        groups: dict[tuple[str, str], list[_Window]] = defaultdict(list)
+        for item in out:
+            a = item.record
+            groups[(a.contract_id, a.person_id)].append(
+                _Window(item, a.appointed.toordinal(), _ordinal(a.expires))
+            )
+        bad: set[int] = set()
+        for (contract, person), windows in groups.items():
+            for earlier, later in _window_overlaps(windows):
+                self._report_window_overlap(
+                    earlier,
+                    later,
+                    "appointed",
+                    f" of person {person!r} on contract {contract!r}",
+                )
+                bad.update((id(earlier.item), id(later.item)))
+        return tuple(x for x in out if id(x) not in bad)
+
+    def interest_rates(self, source: Source | None) -> tuple[Sourced[InterestRate], ...] | None:
+        reader, rows = self.rows(INTEREST_RATES, source)
+        out: list[Sourced[InterestRate]] = []
+        for row in rows:
+            if not row.ok:
+                continue
+            start, end, rate = row.values
+            if end < start:
+                reader.problem(
+                    row.line, f"must not be before start {row.cells[0]}", "end", row.cells[1]
+                )
+                continue
+            record = InterestRate(
+                start=dt.date.fromordinal(start),
+                end=dt.date.fromordinal(end),
+                rate=scaled_to_decimal(*rate),
+            )
+            out.append(Sourced(file=reader.file, line=row.line, record=record))
+        self.finish(reader)
+        if source is None:
+            return None
+        windows = [
+            _Window(item, item.record.start.toordinal(), item.record.end.toordinal())
+            for item in out
+        ]
+        bad: set[int] = set()
+        for earlier, later in _window_overlaps(windows):
+            self._report_window_overlap(earlier, later, "start", "")
+            bad.update((id(earlier.item), id(later.item)))
+        return tuple(x for x in out if id(x) not in bad)
+
+    def _report_window_overlap(self, a: _Window, b: _Window, column: str, subject: str) -> None:
+        # Reported at the later row, naming the earlier one (DESIGN section 4).
+        if b.item.line < a.item.line:
+            a, b = b, a
+        self.problem(
+            b.item.file,
+            b.item.line,
+            f"window {b.text()} overlaps the window at line {a.item.line} ({a.text()})"
+            f"{subject}; both are left out",
+            column,
+            dt.date.fromordinal(b.start).isoformat(),
+        )
+
     def check_series(
         self,
         rules: Sequence[Sourced[FuelRule]],
@@ -709,6 +862,38 @@ def tier_set_key(rule: RateRule) -> tuple[Any, ...]:
     return (rule.contract_id, rule.clin, rule.labor_category, rule.start, rule.end)
 
 
+def _ordinal(day: dt.date | None) -> int | None:
+    return None if day is None else day.toordinal()
+
+
+@attrs.frozen
+class _Window:
+    """A row's window for the overlap checks of §9.1; *end* None is open-ended."""
+
+    item: Sourced[Any]
+    start: int
+    end: int | None
+
+    def text(self) -> str:
+        end = "" if self.end is None else dt.date.fromordinal(self.end).isoformat()
+        return f"{dt.date.fromordinal(self.start).isoformat()}..{end or 'open'}"
+
+
+def _window_overlaps(windows: list[_Window]) -> Iterator[tuple[_Window, _Window]]:
+    """Yield each pair of *windows* that share a day (both ends inclusive).
+
+    Sorted by start, each window is compared only with the earlier ones still open on its
+    start date.
+    """
+    ordered = sorted(windows, key=lambda w: (w.start, w.item.line))
+    active: list[_Window] = []
+    for window in ordered:
+        active = [a for a in active if a.end is None or a.end >= window.start]
+        for other in active:
+            yield other, window
+        active.append(window)
+
+
 @attrs.frozen
 class _RuleUnit:
     """One rule for the overlap check: a single row, a whole tier set, or a fuel rule."""
@@ -821,13 +1006,17 @@ def load_files(
     fuel_index: Source | None = None,
     fuel_rules: Source | None = None,
     invoices: Source | None = None,
+    contracts: Source | None = None,
+    cors: Source | None = None,
+    interest_rates: Source | None = None,
     strict: bool = False,
 ) -> Inputs:
     """Load and validate the input tables from explicit sources.
 
     Each source is a path to a CSV file, an iterable of row mappings (column name to cell
     text, as a CSV file would give), or an iterable of records (``RateRule``, ``Trip`` …).
-    A required table given as ``None`` is reported as missing.
+    A required table given as ``None`` is reported as missing; *cors* and *interest_rates*
+    given as ``None`` are "not given" (:attr:`Inputs.cors` is then ``None``, not ``()``).
 
     Args:
         strict: raise every problem at once instead of returning them in
@@ -849,6 +1038,9 @@ def load_files(
             fuel_index=fuel_index,
             fuel_rules=fuel_rules,
             invoices=invoices,
+            contracts=contracts,
+            cors=cors,
+            interest_rates=interest_rates,
             refuse=True,
         )
     if strict and inputs.problems:
@@ -869,6 +1061,9 @@ def _load(
     fuel_index: Source | None,
     fuel_rules: Source | None,
     invoices: Source | None,
+    contracts: Source | None = None,
+    cors: Source | None = None,
+    interest_rates: Source | None = None,
     lines: bool = True,
     staff_elsewhere: Callable[[], _StaffLoaded] | None = None,
     refuse: bool = False,
@@ -893,6 +1088,9 @@ def _load(
     loader.check_series(fuel_rule_rows, points, given=fuel_index is not None)
     roster = loader.staff(staff) if staff_elsewhere is None else loader.adopt(staff_elsewhere())
     headers = loader.invoices(invoices)
+    terms = loader.contracts(contracts)
+    appointments = loader.cors(cors)
+    interest = loader.interest_rates(interest_rates)
     if refuse:
         loader.header_usable(INVOICE_LINES, invoice_lines)
         error = loader.refusal()
@@ -911,6 +1109,9 @@ def _load(
         staff=roster,
         invoice_lines=line_rows,
         invoices=headers,
+        contracts=terms,
+        cors=appointments,
+        interest_rates=interest,
         measures=measures,
         problems=tuple(sorted(loader.problems, key=Problem.sort_key)),
         digests=dict(sorted(loader.digests.items())),
@@ -944,9 +1145,6 @@ def load(input_dir: str | os.PathLike[str], *, strict: bool = False) -> Inputs:
     return inputs
 
 
-#: File names DESIGN §9.1 gives to optional inputs this version does not read yet: a file
-#: so named is not reported as misnamed.
-_LATER_FILES: Final = ("contracts.csv", "cors.csv", "interest_rates.csv")
 #: Extensions of files that look like tables (a file with another one is not an input).
 _TABLE_SUFFIXES: Final = (".csv", ".tsv", ".txt")
 
@@ -971,7 +1169,7 @@ def _sources(input_dir: str | os.PathLike[str]) -> tuple[dict[str, Any], list[Pr
     known = [name for name, _ in FILES.values()]
     folded = {name.casefold(): name for name in known}
     problems: list[Problem] = []
-    for entry in sorted(present.difference(known, _LATER_FILES)):
+    for entry in sorted(present.difference(known)):
         path = folder / entry
         if entry.startswith(".") or (path.is_dir() and not path.is_symlink()):
             continue
@@ -1022,6 +1220,9 @@ def load_resident(
                 fuel_index=sources["fuel_index"],
                 fuel_rules=sources["fuel_rules"],
                 invoices=sources["invoices"],
+                contracts=sources["contracts"],
+                cors=sources["cors"],
+                interest_rates=sources["interest_rates"],
                 lines=False,
                 staff_elsewhere=elsewhere,
                 refuse=True,
