@@ -393,9 +393,12 @@ class TestCorsProblems:
         assert expected == actual
 
     def test_missing_required_column(self, tmp_path: Path) -> None:
-        """A cors.csv without the level column is reported at line 1; no row is read."""
+        """A cors.csv without the level column is reported at line 1; no row is read.
+
+        Its appointments are then not known (None), which is not "nobody appointed" (()).
+        """
         path = folder(tmp_path, cors=text("contract_id,person_id,appointed", "C1,P1,2024-01-01"))
-        expected = (["cors.csv:1: column 'level': required column is missing"], ())
+        expected = (["cors.csv:1: column 'level': required column is missing"], None)
 
         actual = (_problems(path, "cors.csv"), inspect(path).cors)
 

@@ -511,8 +511,8 @@ class _Loader:
             )
             out.append(Sourced(file=reader.file, line=row.line, record=appointment))
         self.finish(reader)
-        if source is None:
-            return None
+        if source is None or (isinstance(source, str | os.PathLike) and not reader.header_ok):
+            return None  # absent, or its header unusable (reported): not known, not "none"
         groups: dict[tuple[str, str], list[_Window]] = defaultdict(list)
         for item in out:
             a = item.record
@@ -550,8 +550,8 @@ class _Loader:
             )
             out.append(Sourced(file=reader.file, line=row.line, record=record))
         self.finish(reader)
-        if source is None:
-            return None
+        if source is None or (isinstance(source, str | os.PathLike) and not reader.header_ok):
+            return None  # absent, or its header unusable (reported): not known, not "none"
         windows = [
             _Window(item, item.record.start.toordinal(), item.record.end.toordinal())
             for item in out
