@@ -29,7 +29,7 @@ import ice_recon
 from ice_recon import Policy, Status, Tolerance, reconcile_to, stream
 from ice_recon.cli import main, sample_dir
 from ice_recon.errors import IceReconError, OutputError
-from ice_recon.report import OUTPUT_FILES
+from ice_recon.output import OUTPUT_FILES
 
 LINES_HEADER = (
     "invoice_id,line_no,contract_id,clin,service_date,trip_ref,labor_category,person_id,"

@@ -32,11 +32,12 @@ from ice_recon.errors import IceReconError, InputError, InputErrors, OutputError
 from ice_recon.index import build
 from ice_recon.load import Inputs, inspect, load
 from ice_recon.money import format_scaled
+from ice_recon.output import OUTPUT_FILES, output_errors, prepare_output
 from ice_recon.policy import Policy, Tolerance
 from ice_recon.price import MissingEvidence, price_line
 from ice_recon.reconcile import reconcile
 from ice_recon.records import Status
-from ice_recon.report import OUTPUT_FILES, Totals, output_errors, prepare_output
+from ice_recon.report import Totals
 from ice_recon.stream import DEFAULT_BATCH_LINES, Prepared, prepare
 
 __all__ = ["main", "sample_dir"]

@@ -30,7 +30,7 @@ I-2 CEILING_EXCEEDED 1000.00
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from typing import Protocol
@@ -54,11 +54,13 @@ from ice_recon.records import (
     InvoiceHeader,
     InvoiceStatus,
 )
+from ice_recon.tables import Sourced
 
 __all__ = [
     "InvoiceFacts",
     "InvoiceFinding",
     "Payment",
+    "footing_findings",
     "invoice_controls",
     "payment_state",
 ]
@@ -344,3 +346,54 @@ class _Add(Protocol):
     """The type of the callback that records a finding of the invoice being checked."""
 
     def __call__(self, finding: Finding, detail: str, amount: int | None = None) -> None: ...
+
+
+def footing_findings(
+    invoices: Iterable[Sourced[InvoiceHeader]], sums: Mapping[tuple[str, str], int]
+) -> tuple[InvoiceFinding, ...]:
+    """Return the ``FOOTING_ERROR`` and ``DUPLICATE_INVOICE`` findings (DESIGN section 5).
+
+    *sums* is the total of the valid lines of each (contract, invoice), in cents. An
+    invoice with several headers is a duplicate, and gets one footing error per distinct
+    header total that differs from its lines.
+    """
+    headers: dict[tuple[str, str], list[int | None]] = {}
+    for h in invoices:
+        cents = None if h.record.total is None else _cents(h.record.total)
+        headers.setdefault((h.record.contract_id, h.record.invoice_id), []).append(cents)
+    found: list[InvoiceFinding] = []
+    d = cents_to_decimal
+    for key, totals in headers.items():
+        lines_total = sums.get(key, 0)
+        if len(totals) > 1:
+            found.append(
+                InvoiceFinding(
+                    contract_id=key[0],
+                    invoice_id=key[1],
+                    finding=Finding.DUPLICATE_INVOICE,
+                    header_total=None,
+                    lines_total=d(lines_total),
+                    difference=None,
+                )
+            )
+        for total in sorted({t for t in totals if t is not None}):
+            if total != lines_total:
+                found.append(
+                    InvoiceFinding(
+                        contract_id=key[0],
+                        invoice_id=key[1],
+                        finding=Finding.FOOTING_ERROR,
+                        header_total=d(total),
+                        lines_total=d(lines_total),
+                        difference=d(total - lines_total),
+                    )
+                )
+    found.sort(
+        key=lambda f: (
+            f.contract_id,
+            f.invoice_id,
+            f.finding.value,
+            Decimal(-1) if f.header_total is None else f.header_total,
+        )
+    )
+    return tuple(found)

@@ -5,14 +5,14 @@ The last stage. :func:`report` turns the columns of the earlier stages into a
 :meth:`Report.write` writes the four output files of DESIGN section 6 and the audit files
 ``problems.csv`` and ``by_invoice.csv`` — UTF-8 without BOM, ``\\n`` line ends, money with
 exactly 2 places, empty cells for absent values — the same bytes for the same inputs, all
-at once (:class:`OutputSet`: temporary names renamed into place, ``summary.json`` last).
+at once (:class:`~ice_recon.output.OutputSet`: temporary names renamed into place,
+``summary.json`` last).
 """
 
 from __future__ import annotations
 
 import bisect
 import collections
-import contextlib
 import datetime as dt
 import itertools
 import json
@@ -20,7 +20,6 @@ import operator
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, Final, overload
 
 import attrs
@@ -28,8 +27,8 @@ import attrs
 from ice_recon._csv import csv_cell, csv_line, text_cell, text_cells
 from ice_recon._version import __version__
 from ice_recon.classify import Classified
-from ice_recon.controls import InvoiceFinding
-from ice_recon.errors import ArgumentTypeError, OutputError, Problem, UnknownStatusError
+from ice_recon.controls import InvoiceFinding, footing_findings
+from ice_recon.errors import Problem, UnknownStatusError
 from ice_recon.explain import Explainer, problem_columns
 from ice_recon.index import T_ID, TripIndex
 from ice_recon.load import Inputs
@@ -42,9 +41,10 @@ from ice_recon.money import (
     format_cents,
     to_cents,
 )
+from ice_recon.output import OutputSet, output_errors
 from ice_recon.policy import Policy
 from ice_recon.price import PricedChunk
-from ice_recon.records import Finding, Status
+from ice_recon.records import Status
 from ice_recon.tables import LineChunk, ManifestTable
 
 __all__ = [
@@ -60,7 +60,6 @@ __all__ = [
     "Totals",
     "Unbilled",
     "UnbilledTrip",
-    "output_errors",
     "report",
     "untied",
 ]
@@ -299,16 +298,6 @@ class ContractSummary:
     amounts: Mapping[Status, Decimal] = attrs.field(factory=dict)
 
 
-#: The output files, in the order they are renamed into place: ``summary.json``, written
-#: last, says that the set is complete (DESIGN section 6).
-OUTPUT_FILES: Final = (
-    "unbilled.csv",
-    "invoices.csv",
-    "by_invoice.csv",
-    "problems.csv",
-    "results.csv",
-    "summary.json",
-)
 #: The columns of ``invoices.csv``.
 INVOICE_COLUMNS: Final = (
     "contract_id",
@@ -546,126 +535,6 @@ class Report(Totals):
             out.write_lines("results.csv", _lines(RESULT_COLUMNS, self._rows()))
             self._write_totals(out)
             out.commit()
-
-
-class OutputSet:
-    """Write a run's output files under temporary names, then rename them into place.
-
-    Entering removes a ``summary.json`` left by an earlier run (the mark of a complete
-    set) and checks that the folder can hold the files. :meth:`path` names the temporary
-    file of an output; :meth:`commit` renames every file written into place, in
-    :data:`OUTPUT_FILES` order (``summary.json`` last). Leaving without a commit (an error,
-    an interruption) deletes the temporary files. Any :class:`OSError` on the output folder
-    becomes an :class:`~ice_recon.errors.OutputError` naming the path.
-    """
-
-    def __init__(self, out_dir: str | os.PathLike[str]) -> None:
-        self.folder = Path(out_dir)
-        self._temps: dict[str, Path] = {}
-        self._current: Path = self.folder
-
-    def __enter__(self) -> OutputSet:
-        prepare_output(self.folder)
-        return self
-
-    def __exit__(self, kind: object, error: BaseException | None, tb: object) -> None:
-        temps = {str(t) for t in self._temps.values()}
-        for temp in self._temps.values():
-            with contextlib.suppress(OSError):  # the folder went away: nothing to leave
-                temp.unlink(missing_ok=True)
-        self._temps.clear()
-        if isinstance(error, OSError) and not isinstance(error, OutputError):
-            name = error.filename
-            if name is not None and str(name) in temps:
-                error.filename = None  # name the output file, not its temporary name
-            elif name is not None and Path(name).parent != self.folder:
-                return  # not an output file (a spill file, an input): left as it is
-            raise _output_error(self._current, error) from error
-
-    def path(self, name: str) -> Path:
-        """Return the temporary path for the output file *name* (one of OUTPUT_FILES)."""
-        assert name in OUTPUT_FILES, name
-        temp = self.folder / f".{name}.{os.getpid()}.part"
-        self._temps[name] = temp
-        self._current = self.folder / name
-        return temp
-
-    def write_lines(self, name: str, lines: Iterable[str]) -> None:
-        """Write the output file *name* (UTF-8) from *lines*, under its temporary name."""
-        with self.path(name).open("wb") as f:
-            buffer: list[str] = []
-            size = 0
-            for line in lines:
-                buffer.append(line)
-                size += len(line)
-                if size >= 1 << 20:
-                    f.write("".join(buffer).encode("utf-8"))
-                    buffer.clear()
-                    size = 0
-            f.write("".join(buffer).encode("utf-8"))
-
-    def commit(self) -> None:
-        """Rename every file written into place, ``summary.json`` last."""
-        for name in OUTPUT_FILES:
-            target = self.folder / name
-            if name in self._temps and target.is_dir():
-                raise OutputError(str(target), "it is a folder")
-        for name in OUTPUT_FILES:
-            temp = self._temps.get(name)
-            if temp is None:
-                continue
-            self._current = self.folder / name
-            os.replace(temp, self._current)
-            del self._temps[name]
-
-
-def prepare_output(out_dir: str | os.PathLike[str]) -> Path:
-    """Make *out_dir* ready for a run's files; remove a ``summary.json`` of an earlier run.
-
-    Raises:
-        OutputError: *out_dir* is (or is under) a file, cannot be created or written, or
-            one of the output names is a folder.
-        ArgumentTypeError: *out_dir* is not a path.
-    """
-    if not isinstance(out_dir, str | os.PathLike):
-        raise ArgumentTypeError(f"out_dir must be a path (got {type(out_dir).__name__})")
-    folder = Path(out_dir)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except FileExistsError:
-        raise OutputError(str(folder), "not a folder") from None
-    except OSError as exc:
-        raise _output_error(folder, exc) from exc
-    for name in OUTPUT_FILES:
-        if (folder / name).is_dir():
-            raise OutputError(str(folder / name), "it is a folder")
-    try:
-        (folder / "summary.json").unlink(missing_ok=True)
-        probe = folder / f".probe.{os.getpid()}.part"
-        probe.touch()
-        probe.unlink()
-    except OSError as exc:
-        raise _output_error(folder, exc) from exc
-    return folder
-
-
-def _output_error(path: Path, error: OSError) -> OutputError:
-    where = error.filename if error.filename is not None else path
-    return OutputError(str(where), error.strerror or str(error), error.errno)
-
-
-@contextlib.contextmanager
-def output_errors(out_dir: object) -> Iterator[None]:
-    """Turn an ``OSError`` while writing outputs into an :class:`OutputError` naming the path."""
-    if not isinstance(out_dir, str | os.PathLike):
-        raise ArgumentTypeError(f"out_dir must be a path (got {type(out_dir).__name__})")
-    try:
-        yield
-    except OutputError:
-        raise
-    except OSError as exc:
-        path = exc.filename if exc.filename is not None else out_dir
-        raise OutputError(os.fsdecode(path), exc.strerror or str(exc), exc.errno) from exc
 
 
 def csv_cell_line(cells: Sequence[str]) -> str:
@@ -961,7 +830,7 @@ class Accumulator:
                 for cid, (cnt, t, amounts) in sorted(self.per_contract.items())
             },
             "unbilled": unbilled,
-            "invoices": _invoice_findings(inputs, self.sums),
+            "invoices": footing_findings(inputs.invoices, self.sums),
             "problems": inputs.problems,
             "digests": inputs.digests,
             "stats": {"candidate_pairs": pairs},
@@ -1026,53 +895,3 @@ def report(
         rows=lines,
         **acc.totals(inputs, state.trips, state.pairs, policy or Policy()),
     )
-
-
-def _invoice_findings(
-    inputs: Inputs, sums: Mapping[tuple[str, str], int]
-) -> tuple[InvoiceFinding, ...]:
-    headers: dict[tuple[str, str], list[int | None]] = {}
-    for h in inputs.invoices:
-        header_total = h.record.total
-        cents = (
-            None
-            if header_total is None
-            else to_cents(*decimal_to_scaled(header_total), Rounding.HALF_UP)
-        )
-        headers.setdefault((h.record.contract_id, h.record.invoice_id), []).append(cents)
-    found: list[InvoiceFinding] = []
-    d = cents_to_decimal
-    for key, totals in headers.items():
-        lines_total = sums.get(key, 0)
-        if len(totals) > 1:
-            found.append(
-                InvoiceFinding(
-                    contract_id=key[0],
-                    invoice_id=key[1],
-                    finding=Finding.DUPLICATE_INVOICE,
-                    header_total=None,
-                    lines_total=d(lines_total),
-                    difference=None,
-                )
-            )
-        for total in sorted({t for t in totals if t is not None}):
-            if total != lines_total:
-                found.append(
-                    InvoiceFinding(
-                        contract_id=key[0],
-                        invoice_id=key[1],
-                        finding=Finding.FOOTING_ERROR,
-                        header_total=d(total),
-                        lines_total=d(lines_total),
-                        difference=d(total - lines_total),
-                    )
-                )
-    found.sort(
-        key=lambda f: (
-            f.contract_id,
-            f.invoice_id,
-            f.finding.value,
-            Decimal(-1) if f.header_total is None else f.header_total,
-        )
-    )
-    return tuple(found)

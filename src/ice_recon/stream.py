@@ -64,6 +64,7 @@ from ice_recon.explain import Explainer, problem_columns
 from ice_recon.index import Index, build
 from ice_recon.load import Inputs, line_table, load_resident, mark_duplicate_keys
 from ice_recon.match import MatchState, claim_exact, invoice_dates, ordered, sorted_invoices
+from ice_recon.output import OutputSet, output_errors, prepare_output
 from ice_recon.policy import Policy
 from ice_recon.price import Pricer
 from ice_recon.reconcile import STAGES, Stopwatch, check_policy, chunk_bounds, stages
@@ -71,11 +72,8 @@ from ice_recon.report import (
     RESULT_COLUMNS,
     Accumulator,
     ChunkResult,
-    OutputSet,
     Totals,
     csv_cell_line,
-    output_errors,
-    prepare_output,
     untied,
 )
 from ice_recon.tables import InvoiceLineTable, LineChunk
