@@ -10,14 +10,12 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from ice_recon import _gc
-from ice_recon._read import (
+from ice_recon._columns import _bad_lines, _fast_decimals, _fast_values
+from ice_recon._read import TableReader
+from ice_recon._specs import (
     INVOICE_LINES,
     MANIFESTS,
     SPECS,
-    TableReader,
-    _bad_lines,
-    _fast_decimals,
-    _fast_values,
     _p_count,
     _p_date,
     _p_decimal,

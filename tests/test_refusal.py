@@ -21,7 +21,8 @@ import pytest
 
 import ice_recon
 from ice_recon import InputError, Problem
-from ice_recon._read import MAX_DIGITS, MAX_PLACES, MAX_RECORD_BYTES
+from ice_recon._read import MAX_RECORD_BYTES
+from ice_recon._specs import MAX_DIGITS, MAX_PLACES
 from ice_recon.cli import main, sample_dir
 from ice_recon.stream import prepare
 

@@ -21,7 +21,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ice_recon import Policy, Problem, _fork, load, reconcile, reconcile_to, stream
-from ice_recon._read import FILES, INVOICE_LINES, SPECS, TableReader
+from ice_recon._read import TableReader
+from ice_recon._specs import FILES, INVOICE_LINES, SPECS
 from ice_recon.cli import main, sample_dir
 from ice_recon.stream import prepare
 from test_properties import Tables, datasets

@@ -4,14 +4,14 @@ The load stage's reader: a source (a CSV file, row mappings or records) is read 
 text, the header is checked, and then every column is parsed *as a column* — a fast path per
 column kind handles the cells that are well formed, and only the cells that are not go
 through the per-cell parser that words the problem. Nothing here knows about tables or
-cross-row checks; :mod:`ice_recon.load` builds those from a :class:`Parsed`.
+cross-row checks; :mod:`ice_recon.load` builds those from a :class:`Parsed`. The files'
+columns and the cell parsers are in :mod:`ice_recon._specs`.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
-import datetime as dt
 import difflib
 import hashlib
 import io
@@ -26,333 +26,28 @@ from typing import IO, Any, Final, TypeVar
 
 import attrs
 
-from ice_recon.errors import ArgumentTypeError, Problem
-from ice_recon.money import IncrementRounding, Rounding, parse_scaled
-from ice_recon.records import (
-    NON_MEASURE_BASES,
-    CorLevel,
-    InvoiceStatus,
-    Risk,
-    TierMode,
-    TripStatus,
-    WeekRule,
+from ice_recon._columns import (
+    _EDGE_SPACE,
+    _MEMO_LIMIT,
+    _fast_decimals,
+    _fast_values,
+    _one_record_each,
+    _spaced,
 )
+from ice_recon._specs import (
+    Source,
+    Spec,
+    _p_count,
+    _p_decimal,
+    _p_money,
+    _p_positive,
+    _p_positive_int,
+    _p_ref,
+    _p_text,
+)
+from ice_recon.errors import ArgumentTypeError, Problem
 
 T = TypeVar("T")
-
-RATES: Final = "rates.csv"
-MANIFESTS: Final = "manifests.csv"
-STAFF: Final = "staff.csv"
-FUEL_INDEX: Final = "fuel_index.csv"
-FUEL_RULES: Final = "fuel_rules.csv"
-INVOICE_LINES: Final = "invoice_lines.csv"
-INVOICES: Final = "invoices.csv"
-CONTRACTS: Final = "contracts.csv"
-CORS: Final = "cors.csv"
-INTEREST_RATES: Final = "interest_rates.csv"
-
-#: The input files ice_recon reads, by table name, with whether each is required.
-FILES: Final = {
-    "rates": (RATES, True),
-    "manifests": (MANIFESTS, True),
-    "staff": (STAFF, False),
-    "fuel_index": (FUEL_INDEX, False),
-    "fuel_rules": (FUEL_RULES, False),
-    "invoice_lines": (INVOICE_LINES, True),
-    "invoices": (INVOICES, False),
-    "contracts": (CONTRACTS, False),
-    "cors": (CORS, False),
-    "interest_rates": (INTEREST_RATES, False),
-}
-
-FILES_REQUIRED: Final = dict(FILES.values())
-
-#: Where a table comes from: a path, an iterable of row mappings (cells as text), or an
-#: iterable of records (anything with a ``to_row()`` method, e.g. ``RateRule``).
-Source = str | os.PathLike[str] | Iterable[Any]
-
-BASES_NOT_MEASURES: Final = tuple(sorted(NON_MEASURE_BASES))
-
-
-# ------------------------------------------------------------------------------ cell parsers
-# Each parser takes a stripped, non-empty cell and returns the value or raises ValueError
-# whose text says what was expected; the reader adds file, line, column and the cell.
-
-_ISO_DATE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_NEGATIVE: Final = "must not be negative (credits are not supported yet)"
-
-
-def _p_text(raw: str) -> str:
-    return raw
-
-
-def _p_ref(raw: str) -> str:
-    return raw.upper()
-
-
-def _p_date(raw: str) -> int:
-    if _ISO_DATE.fullmatch(raw) is None:
-        raise ValueError("must be a date in ISO form YYYY-MM-DD")
-    try:
-        return dt.date.fromisoformat(raw).toordinal()
-    except ValueError:
-        raise ValueError("is not a calendar date (expected YYYY-MM-DD)") from None
-
-
-#: The most digits a decimal cell may have in all, and after the point (docs/reference/
-#: formats.md): enough for any amount or rate, and far below the sizes at which exact
-#: arithmetic or Python's integer conversion would fail or crawl.
-MAX_DIGITS: Final = 100
-MAX_PLACES: Final = 50
-_TOO_LONG: Final = (
-    f"must have at most {MAX_DIGITS} digits, at most {MAX_PLACES} of them after the point"
-)
-_DECIMAL_SHAPE: Final = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
-
-
-def _p_decimal(raw: str) -> tuple[int, int]:
-    # Checked on the text: converting thousands of digits is what must not happen.
-    if (
-        len(raw) > MAX_DIGITS
-        and _DECIMAL_SHAPE.fullmatch(raw) is not None
-        and len(raw) - raw.count(".") - raw.startswith("-") > MAX_DIGITS
-    ):
-        raise ValueError(_TOO_LONG)
-    units, scale = parse_scaled(raw)
-    if units < 0 or raw.startswith("-"):
-        raise ValueError(_NEGATIVE)
-    if scale > MAX_PLACES:
-        raise ValueError(_TOO_LONG)
-    return units, scale
-
-
-def _p_rate(raw: str) -> tuple[int, int]:
-    # A rate is no credit: a negative one gets its own wording (interest_rates.csv).
-    if raw.startswith("-") and _DECIMAL_SHAPE.fullmatch(raw) is not None:
-        raise ValueError("must not be negative")
-    return _p_decimal(raw)
-
-
-def _p_money(raw: str) -> tuple[int, int]:
-    value = _p_decimal(raw)
-    if value[1] > 2:
-        raise ValueError("is money and must have at most 2 decimal places")
-    return value
-
-
-def _p_positive(raw: str) -> tuple[int, int]:
-    value = _p_decimal(raw)
-    if value[0] == 0:
-        raise ValueError("must be greater than 0")
-    return value
-
-
-def _p_positive_int(raw: str) -> int:
-    if not raw.isascii() or not raw.isdigit() or int(raw[: MAX_DIGITS + 1]) == 0:
-        raise ValueError("must be a positive whole number")
-    if len(raw) > MAX_DIGITS:
-        raise ValueError(f"must be a whole number of at most {MAX_DIGITS} digits")
-    return int(raw)
-
-
-def _p_count(raw: str) -> int:
-    if not raw.isascii() or not raw.isdigit():
-        raise ValueError("must be a whole number >= 0")
-    if len(raw) > MAX_DIGITS:
-        raise ValueError(f"must be a whole number of at most {MAX_DIGITS} digits")
-    return int(raw)
-
-
-def _p_places(raw: str) -> int:
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 3 or int(raw) > MAX_PLACES:
-        raise ValueError(f"must be a whole number from 0 to {MAX_PLACES}")
-    return int(raw)
-
-
-class _Choice:
-    """The parser of a column whose values come from a fixed set."""
-
-    def __init__(self, choices: Iterable[str]) -> None:
-        ordered = tuple(choices)
-        self.allowed = frozenset(ordered) | {""}
-        self.expected = "must be one of: " + ", ".join(ordered)
-
-    def __call__(self, raw: str) -> str:
-        if raw not in self.allowed or not raw:
-            raise ValueError(self.expected)
-        return raw
-
-
-def _p_choice(choices: Iterable[str]) -> Callable[[str], str]:
-    return _Choice(choices)
-
-
-@attrs.frozen
-class _Col:
-    name: str
-    parse: Callable[[str], Any]
-    required: bool = False
-
-
-@attrs.frozen
-class Spec:
-    file: str
-    columns: tuple[_Col, ...]
-    measures: bool = False  # extra columns are measures (manifests.csv)
-    #: The columns whose cell text the tables use (None: all); the others' text is not kept.
-    text: frozenset[str] | None = None
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(c.name for c in self.columns)
-
-
-def _req(name: str, parse: Callable[[str], Any]) -> _Col:
-    return _Col(name, parse, required=True)
-
-
-def _opt(name: str, parse: Callable[[str], Any]) -> _Col:
-    return _Col(name, parse)
-
-
-_ROUNDING = _p_choice(m.value for m in Rounding)
-
-SPECS: Final = {
-    RATES: Spec(
-        RATES,
-        (
-            _req("contract_id", _p_text),
-            _req("clin", _p_text),
-            _req("basis", _p_text),
-            _req("rate", _p_decimal),
-            _req("start", _p_date),
-            _req("end", _p_date),
-            _opt("labor_category", _p_text),
-            _opt("minimum_amount", _p_money),
-            _opt("minimum_quantity", _p_decimal),
-            _opt("free_quantity", _p_decimal),
-            _opt("increment", _p_positive),
-            _opt("increment_rounding", _p_choice(m.value for m in IncrementRounding)),
-            _opt("tier_from", _p_decimal),
-            _opt("tier_mode", _p_choice(m.value for m in TierMode)),
-            _opt("rounding", _ROUNDING),
-            _opt("authority", _p_text),
-            _opt("rule_id", _p_text),
-            _opt("description", _p_text),
-        ),
-    ),
-    MANIFESTS: Spec(
-        MANIFESTS,
-        (
-            _req("trip_id", _p_ref),
-            _req("contract_id", _p_text),
-            _req("service_date", _p_date),
-            _opt("status", _p_choice(m.value for m in TripStatus)),
-            _opt("origin", _p_text),
-            _opt("destination", _p_text),
-            _opt("cancel_notice_hours", _p_decimal),
-        ),
-        measures=True,
-        text=frozenset(),
-    ),
-    STAFF: Spec(
-        STAFF,
-        (
-            _req("trip_id", _p_ref),
-            _req("contract_id", _p_text),
-            _req("person_id", _p_text),
-            _req("labor_category", _p_text),
-            _req("hours", _p_decimal),
-        ),
-        text=frozenset(),
-    ),
-    FUEL_INDEX: Spec(
-        FUEL_INDEX,
-        (_req("series", _p_text), _req("week", _p_date), _req("price", _p_decimal)),
-    ),
-    FUEL_RULES: Spec(
-        FUEL_RULES,
-        (
-            _req("contract_id", _p_text),
-            _req("clin", _p_text),
-            _req("start", _p_date),
-            _req("end", _p_date),
-            _req("base_price", _p_decimal),
-            _req("mpg", _p_positive),
-            _req("series", _p_text),
-            _opt("week_rule", _p_choice(m.value for m in WeekRule)),
-            _opt("places", _p_places),
-            _opt("basis", _p_text),
-            _opt("rounding", _ROUNDING),
-            _opt("authority", _p_text),
-            _opt("rule_id", _p_text),
-        ),
-    ),
-    INVOICE_LINES: Spec(
-        INVOICE_LINES,
-        (
-            _req("invoice_id", _p_text),
-            _req("line_no", _p_positive_int),
-            _req("contract_id", _p_text),
-            _req("clin", _p_text),
-            _req("service_date", _p_date),
-            _req("quantity", _p_decimal),
-            _req("unit_price", _p_decimal),
-            _req("amount", _p_money),
-            _opt("trip_ref", _p_ref),
-            _opt("labor_category", _p_text),
-            _opt("person_id", _p_text),
-            _opt("origin", _p_text),
-            _opt("destination", _p_text),
-            _opt("description", _p_text),
-        ),
-        text=frozenset({"invoice_id", "line_no", "contract_id"}),
-    ),
-    INVOICES: Spec(
-        INVOICES,
-        (
-            _req("invoice_id", _p_text),
-            _req("contract_id", _p_text),
-            _req("invoice_date", _p_date),
-            _opt("received_date", _p_date),
-            _opt("total", _p_money),
-            _opt("status", _p_choice(m.value for m in InvoiceStatus)),
-            _opt("paid_date", _p_date),
-            _opt("approved_by", _p_text),
-            _opt("approved_date", _p_date),
-            _opt("paid_amount", _p_money),
-        ),
-    ),
-    CONTRACTS: Spec(
-        CONTRACTS,
-        (
-            _req("contract_id", _p_text),
-            _opt("ceiling", _p_money),
-            _opt("funded", _p_money),
-            _opt("estimate", _p_money),
-            _opt("start", _p_date),
-            _opt("end", _p_date),
-            _opt("risk", _p_choice(m.value for m in Risk)),
-            _opt("payment_days", _p_positive_int),
-            _opt("notice_percent", _p_positive),
-        ),
-    ),
-    CORS: Spec(
-        CORS,
-        (
-            _req("contract_id", _p_text),
-            _req("person_id", _p_text),
-            _req("appointed", _p_date),
-            _req("level", _p_choice(m.value for m in CorLevel)),
-            _opt("expires", _p_date),
-        ),
-    ),
-    INTEREST_RATES: Spec(
-        INTEREST_RATES,
-        (_req("start", _p_date), _req("end", _p_date), _req("rate", _p_rate)),
-    ),
-}
-
 
 # ----------------------------------------------------------------------------------- reading
 
@@ -1203,212 +898,6 @@ class TableReader:
         return [seen.get(c.name) for c in self.spec.columns], extras
 
 
-_WELL_FORMED: Final = re.compile(r"[0-9]+(?:\.[0-9]+)?")
-_WELL_FORMED_COLUMN: Final = re.compile(r"(?:[0-9]+(?:\.[0-9]+)?\n)*[0-9]+(?:\.[0-9]+)?")
-_SAME_SCALE: Final = [
-    re.compile(r"(?:[0-9]+\n)*[0-9]+"),
-    *(re.compile(rf"(?:[0-9]+\.[0-9]{{{k}}}\n)*[0-9]+\.[0-9]{{{k}}}") for k in range(1, 8)),
-]
-
-
-_WELL_FORMED_OR_EMPTY: Final = re.compile(
-    r"(?:(?:[0-9]+(?:\.[0-9]+)?)?\n)*(?:[0-9]+(?:\.[0-9]+)?)?"
-)
-_GOOD_LINES: Final = re.compile(r"(?:[0-9]+(?:\.[0-9]+)?\n)*")
-
-
-def _bad_lines(joined: str) -> list[int]:
-    r"""Return the indices of the lines of *joined* that are not well-formed decimals.
-
-    Runs of good lines are consumed at regex speed; each bad line costs one step more.
-
-    >>> _bad_lines("1\n2.5\n\n1e3\n7"), _bad_lines("1\n2."), _bad_lines("")
-    ([2, 3], [1], [0])
-    """
-    found: list[int] = []
-    pos = line = 0
-    while True:
-        end = _GOOD_LINES.match(joined, pos).end()  # type: ignore[union-attr]
-        line += joined.count("\n", pos, end)
-        stop = joined.find("\n", end)
-        if stop < 0:  # the last line has no line end
-            if _WELL_FORMED.fullmatch(joined, end) is None:
-                found.append(line)
-            return found
-        found.append(line)
-        line += 1
-        pos = stop + 1
-
-
-def _fast_decimals(
-    cells: list[str], parse: Callable[[str], Any]
-) -> tuple[list[tuple[int, int] | None], list[int]]:
-    """Parse a decimal column; return its ``(units, scale)`` values and the rows to parse slowly.
-
-    The column is checked as one text (the cells joined by line breaks) against the
-    grammar; its units are then converted together with ``map(int, ...)`` on the joined
-    text with the points removed, and its scales found at once when every cell has the same
-    number of places. Empty cells are absent (``None``); every other cell that is not well
-    formed, and a well-formed one the column kind refuses (more than 2 places of money, a
-    zero that must be positive), goes to the slow rows.
-    """
-    if not cells:
-        return [], []
-    original = cells
-    if max(map(len, cells)) > MAX_DIGITS:
-        # Checked once per column at C speed: a cell this long may have more digits than
-        # allowed, so it is worded by the per-cell parser, never converted here.
-        cells = [c if len(c) <= MAX_DIGITS else "" for c in cells]
-    joined = "\n".join(cells)
-    dot = cells[0].find(".")
-    scale = 0 if dot < 0 else len(cells[0]) - dot - 1
-    uniform = scale < len(_SAME_SCALE) and _SAME_SCALE[scale].fullmatch(joined) is not None
-    odd: list[int] = []
-    if not uniform:
-        odd = _bad_lines(joined)  # empty or malformed cells
-        if odd:
-            cells = list(cells)
-            first = next((c for c in cells if _WELL_FORMED.fullmatch(c)), "0")
-            dot = first.find(".")
-            scale = 0 if dot < 0 else len(first) - dot - 1
-            zero = "0." + "0" * scale if scale else "0"  # a well-formed cell of that scale
-            for i in odd:
-                cells[i] = zero
-            joined = "\n".join(cells)
-            uniform = scale < len(_SAME_SCALE) and _SAME_SCALE[scale].fullmatch(joined) is not None
-    units = list(map(int, joined.replace(".", "").split("\n")))
-    values: list[tuple[int, int] | None]
-    if uniform:
-        values = list(zip(units, itertools.repeat(scale)))
-        scales: Sequence[int] = (scale,)
-    else:
-        dots = itertools.repeat(".", len(cells))
-        scales = bytes(map(len, map(_FRACTION, map(str.partition, cells, dots))))
-        values = list(zip(units, scales, strict=True))
-    slow = []
-    for i in odd:
-        values[i] = None
-    limit = 2 if parse is _p_money else MAX_PLACES
-    if max(scales) > limit or parse is _p_positive:
-        positive = parse is _p_positive
-        slow = [
-            i
-            for i, v in enumerate(values)
-            if v is not None and (v[1] > limit or (positive and v[0] == 0))
-        ]
-        for i in slow:
-            values[i] = None
-    return values, sorted(slow + [i for i in odd if original[i]])
-
-
-_NONE_IF_EMPTY: Final[dict[str, None]] = {"": None}
-_DIGITS_COLUMN: Final = re.compile(r"(?:[0-9]+\n)*[0-9]+")
-#: Date text -> ordinal, for every valid date read (bounded by _MEMO_LIMIT).
-_DATES: dict[str, int] = {}
-
-
-def _absent_as_none(values: list[Any]) -> list[Any]:
-    """Return *values* with empty cells as ``None`` (the list itself when none is empty)."""
-    return list(map(_NONE_IF_EMPTY.get, values, values)) if "" in values else values
-
-
-#: The whitespace characters of ASCII other than the line ends (what str.strip removes).
-_ASCII_SPACES: Final = " \t\x0b\x0c\x1c\x1d\x1e\x1f"
-
-
-def _spaced(text: str, ascii: bool) -> bool:
-    """Return whether *text* may have whitespace (exactly, for ASCII text; else by regex)."""
-    if ascii:
-        return any(ch in text for ch in _ASCII_SPACES)
-    return _EDGE_SPACE.search(text) is not None
-
-
-def _one_record_each(lines: list[str]) -> bool:
-    """Return whether no quoted cell of *lines* spans a line end (every quote count even)."""
-    quoted = itertools.compress(lines, map(str.__contains__, lines, itertools.repeat('"')))
-    return all(line.count('"') % 2 == 0 for line in quoted)
-
-
-def _fast_values(
-    cells: list[str], parse: Callable[[str], Any], memo: dict[str, int] | None = None
-) -> tuple[list[Any], list[int]]:
-    """Parse the cells of a non-decimal column; return values and the rows to parse slowly.
-
-    Each kind of column has a path that checks and converts the whole column at once
-    (joined text against a pattern, a set of the cells, a memo of the dates read); the cells
-    it cannot take are returned as slow rows, for :meth:`TableReader._cell` to word.
-    """
-    if parse is _p_text:
-        return _absent_as_none(cells), []
-    if parse is _p_ref:
-        joined = "\n".join(cells)
-        upper = joined.upper()
-        return _absent_as_none(cells if upper == joined else upper.split("\n")), []
-    if parse is _p_date:
-        return _dates(cells)
-    if (parse is _p_positive_int or parse is _p_count) and memo is not None:
-        # Whole numbers repeat (line numbers): a memo of the texts read, checked ones.
-        known = list(map(memo.get, cells))
-        if None not in known:
-            return known, []
-    if parse is _p_positive_int or parse is _p_count:
-        # The length is checked first, at C speed: a longer cell is worded cell by cell.
-        if (
-            max(map(len, cells), default=0) <= MAX_DIGITS
-            and _DIGITS_COLUMN.fullmatch("\n".join(cells)) is not None
-        ):
-            values: list[Any] = list(map(int, cells))
-            zeros: list[int] = []
-            if parse is _p_positive_int and 0 in values:
-                zeros = [i for i, v in enumerate(values) if v == 0]
-                for i in zeros:
-                    values[i] = None
-            if memo is not None and len(memo) < _MEMO_LIMIT:
-                memo.update(zip(cells, values, strict=True))
-                for i in zeros:
-                    memo.pop(cells[i], None)
-            return values, zeros
-    elif isinstance(parse, _Choice) and parse.allowed.issuperset(cells):
-        return _absent_as_none(cells), []
-    values = []
-    slow: list[int] = []
-    cache: dict[str, Any] = {}
-    for i, c in enumerate(cells):
-        if not c:
-            values.append(None)
-            continue
-        v = cache.get(c)
-        if v is None:
-            try:
-                v = cache[c] = parse(c)
-            except ValueError:
-                slow.append(i)
-        values.append(v)
-    return values, slow
-
-
-def _dates(cells: list[str]) -> tuple[list[int | None], list[int]]:
-    """Parse a date column through the memo of the dates read so far."""
-    values: list[int | None] = list(map(_DATES.get, cells))
-    slow: list[int] = []
-    if None in values:
-        room = len(_DATES) < _MEMO_LIMIT
-        for i in itertools.compress(
-            range(len(cells)), map(operator.is_, values, itertools.repeat(None))
-        ):
-            c = cells[i]
-            if not c:
-                continue
-            try:
-                values[i] = day = _p_date(c)
-            except ValueError:
-                slow.append(i)
-                continue
-            if room:
-                _DATES[c] = day
-    return values, slow
-
-
 def _printable(text: str) -> str:
     """Return *text* with undecodable bytes (lone surrogates) replaced by U+FFFD."""
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
@@ -1452,14 +941,9 @@ MAX_RECORD_BYTES: Final = 1 << 23
 _KEPT_BYTES: Final = 1 << 16
 #: Lines parsed together: few enough that their columns stay in the processor's cache.
 _SUB_LINES: Final = 1024
-#: Whitespace at the start or end of a cell (cells joined by commas): cells must be stripped.
-_EDGE_SPACE: Final = re.compile(r"(?:^|,)\s|\s(?:,|$)")
-#: At most this many distinct values are remembered per column (and dates in all).
-_MEMO_LIMIT: Final = 1 << 16
 #: A decimal column is judged (memo or joined path) after this many cells.
 _JUDGE_AFTER: Final = 50_000
 _UNDECIDED: Final[Any] = object()
-_FRACTION: Final = operator.itemgetter(2)
 
 
 def _skip_line(raw: IO[bytes], digest: Any) -> tuple[bytes, bool]:

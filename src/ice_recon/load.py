@@ -27,7 +27,8 @@ import attrs
 
 from ice_recon import _fork
 from ice_recon._gc import paused
-from ice_recon._read import (
+from ice_recon._read import Parsed, TableReader
+from ice_recon._specs import (
     BASES_NOT_MEASURES,
     CONTRACTS,
     CORS,
@@ -42,10 +43,8 @@ from ice_recon._read import (
     RATES,
     SPECS,
     STAFF,
-    Parsed,
     Source,
     Spec,
-    TableReader,
 )
 from ice_recon.errors import (
     ArgumentTypeError,

@@ -58,7 +58,8 @@ import attrs
 
 from ice_recon import _fork
 from ice_recon._gc import paused
-from ice_recon._read import INVOICE_LINES, MAX_RECORD_BYTES, SPECS, Layout, TableReader
+from ice_recon._read import MAX_RECORD_BYTES, Layout, TableReader
+from ice_recon._specs import INVOICE_LINES, SPECS
 from ice_recon.errors import ArgumentError, InputError, Problem
 from ice_recon.explain import Explainer, problem_columns
 from ice_recon.index import Index, build
