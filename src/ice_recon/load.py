@@ -27,16 +27,15 @@ import attrs
 
 from ice_recon import _fork
 from ice_recon._gc import paused
+from ice_recon._payment_inputs import read_contracts, read_cors, read_interest_rates
 from ice_recon._read import Parsed, TableReader
+from ice_recon._rows import Row, date, dec, drop_duplicates, row_view, values_of
 from ice_recon._specs import (
     BASES_NOT_MEASURES,
-    CONTRACTS,
-    CORS,
     FILES,
     FILES_REQUIRED,
     FUEL_INDEX,
     FUEL_RULES,
-    INTEREST_RATES,
     INVOICE_LINES,
     INVOICES,
     MANIFESTS,
@@ -44,7 +43,6 @@ from ice_recon._specs import (
     SPECS,
     STAFF,
     Source,
-    Spec,
 )
 from ice_recon.errors import (
     ArgumentTypeError,
@@ -144,42 +142,6 @@ def _count(rows: tuple[Any, ...] | None) -> str:
     return "no" if rows is None else str(len(rows))
 
 
-def _dec(value: tuple[int, int] | None) -> Any:
-    return None if value is None else scaled_to_decimal(*value)
-
-
-def _date(value: int | None) -> dt.date | None:
-    return None if value is None else dt.date.fromordinal(value)
-
-
-@attrs.frozen
-class _Row:
-    """One parsed row of a small table, for the per-row builders (rates, fuel, headers)."""
-
-    line: int
-    ok: bool
-    values: list[Any]  # parsed values in spec column order; None = absent or unreadable
-    cells: list[str]  # stripped cell text in spec column order ("" = absent)
-
-
-def _values(row: _Row, spec: Spec) -> dict[str, Any]:
-    return dict(zip(spec.names, row.values, strict=True))
-
-
-def _row_view(parsed: Parsed | None) -> Iterator[_Row]:
-    if parsed is None:
-        return
-    names = parsed.names
-    text = [parsed.text[n] for n in names]
-    for i, line in enumerate(parsed.lines):
-        yield _Row(
-            line,
-            bool(parsed.ok[i]),
-            [parsed.value(n, i) for n in names],
-            [col[i] for col in text],
-        )
-
-
 def _usable(parsed: Parsed) -> list[int]:
     """Return the rows of *parsed* without a problem."""
     return list(itertools.compress(range(len(parsed.ok)), parsed.ok))
@@ -267,9 +229,9 @@ class _Loader:
         found += self.folder_problems
         return InputError(*sorted(found, key=Problem.sort_key))
 
-    def rows(self, name: str, source: Source | None) -> tuple[TableReader, Iterator[_Row]]:
+    def rows(self, name: str, source: Source | None) -> tuple[TableReader, Iterator[Row]]:
         reader, parsed = self.parse(name, source)
-        return reader, _row_view(parsed)
+        return reader, row_view(parsed)
 
     def finish(self, reader: TableReader) -> None:
         if reader.digest is not None:
@@ -386,18 +348,18 @@ class _Loader:
         for row in rows:
             if not row.ok:
                 continue
-            v = _values(row, reader.spec)
+            v = values_of(row, reader.spec)
             header = InvoiceHeader(
                 invoice_id=v["invoice_id"],
                 contract_id=v["contract_id"],
                 invoice_date=dt.date.fromordinal(v["invoice_date"]),
-                received_date=_date(v["received_date"]),
-                total=_dec(v["total"]),
+                received_date=date(v["received_date"]),
+                total=dec(v["total"]),
                 status=v["status"],
-                paid_date=_date(v["paid_date"]),
+                paid_date=date(v["paid_date"]),
                 approved_by=v["approved_by"],
-                approved_date=_date(v["approved_date"]),
-                paid_amount=_dec(v["paid_amount"]),
+                approved_date=date(v["approved_date"]),
+                paid_amount=dec(v["paid_amount"]),
             )
             out.append(Sourced(file=reader.file, line=row.line, record=header))
         self.finish(reader)
@@ -423,156 +385,19 @@ class _Loader:
             )
             out.append(Sourced(file=reader.file, line=row.line, record=point))
         self.finish(reader)
-        first: dict[tuple[str, dt.date], Sourced[FuelIndexPoint]] = {}
-        bad: set[int] = set()
-        for item in out:
-            key = (item.record.series, item.record.week)
-            other = first.setdefault(key, item)
-            if other is not item:
-                self.problem(
-                    item.file,
-                    item.line,
-                    f"duplicate week {key[1].isoformat()} of series {key[0]!r}: also "
-                    f"at line {other.line} (both are left out)",
-                    "week",
-                    key[1].isoformat(),
-                )
-                bad.update((id(item), id(other)))
-        return tuple(x for x in out if id(x) not in bad)
 
-    def contracts(self, source: Source | None) -> tuple[Sourced[ContractTerms], ...]:
-        reader, rows = self.rows(CONTRACTS, source)
-        out: list[Sourced[ContractTerms]] = []
-        for row in rows:
-            if not row.ok:
-                continue
-            v = _values(row, reader.spec)
-            if v["start"] is not None and v["end"] is not None and v["end"] < v["start"]:
-                reader.problem(
-                    row.line, f"must not be before start {row.cells[4]}", "end", row.cells[5]
-                )
-                continue
-            terms = ContractTerms(
-                contract_id=v["contract_id"],
-                ceiling=_dec(v["ceiling"]),
-                funded=_dec(v["funded"]),
-                estimate=_dec(v["estimate"]),
-                start=_date(v["start"]),
-                end=_date(v["end"]),
-                risk=v["risk"],
-                payment_days=30 if v["payment_days"] is None else v["payment_days"],
-                notice_percent=(
-                    scaled_to_decimal(85, 0)
-                    if v["notice_percent"] is None
-                    else scaled_to_decimal(*v["notice_percent"])
-                ),
+        def report(item: Sourced[FuelIndexPoint], other: Sourced[FuelIndexPoint]) -> None:
+            series, week = item.record.series, item.record.week.isoformat()
+            self.problem(
+                item.file,
+                item.line,
+                f"duplicate week {week} of series {series!r}: also at line {other.line} "
+                "(both are left out)",
+                "week",
+                week,
             )
-            out.append(Sourced(file=reader.file, line=row.line, record=terms))
-        self.finish(reader)
-        # A contract with two rows has no terms to trust: both rows are left out.
-        first: dict[str, Sourced[ContractTerms]] = {}
-        bad: set[int] = set()
-        for item in out:
-            key = item.record.contract_id
-            other = first.setdefault(key, item)
-            if other is not item:
-                self.problem(
-                    item.file,
-                    item.line,
-                    f"duplicate contract {key!r}: also at line {other.line} (both are left out)",
-                    "contract_id",
-                    key,
-                )
-                bad.update((id(item), id(other)))
-        return tuple(x for x in out if id(x) not in bad)
 
-    def cors(self, source: Source | None) -> tuple[Sourced[Appointment], ...] | None:
-        reader, rows = self.rows(CORS, source)
-        out: list[Sourced[Appointment]] = []
-        for row in rows:
-            if not row.ok:
-                continue
-            v = _values(row, reader.spec)
-            if v["expires"] is not None and v["expires"] < v["appointed"]:
-                reader.problem(
-                    row.line,
-                    f"must not be before appointed {row.cells[2]}",
-                    "expires",
-                    row.cells[4],
-                )
-                continue
-            appointment = Appointment(
-                contract_id=v["contract_id"],
-                person_id=v["person_id"],
-                appointed=dt.date.fromordinal(v["appointed"]),
-                level=v["level"],
-                expires=_date(v["expires"]),
-            )
-            out.append(Sourced(file=reader.file, line=row.line, record=appointment))
-        self.finish(reader)
-        if source is None or (isinstance(source, str | os.PathLike) and not reader.header_ok):
-            return None  # absent, or its header unusable (reported): not known, not "none"
-        groups: dict[tuple[str, str], list[_Window]] = defaultdict(list)
-        for item in out:
-            a = item.record
-            groups[(a.contract_id, a.person_id)].append(
-                _Window(item, a.appointed.toordinal(), _ordinal(a.expires))
-            )
-        bad: set[int] = set()
-        for (contract, person), windows in groups.items():
-            for earlier, later in _window_overlaps(windows):
-                self._report_window_overlap(
-                    earlier,
-                    later,
-                    "appointed",
-                    f" of person {person!r} on contract {contract!r}",
-                )
-                bad.update((id(earlier.item), id(later.item)))
-        return tuple(x for x in out if id(x) not in bad)
-
-    def interest_rates(self, source: Source | None) -> tuple[Sourced[InterestRate], ...] | None:
-        reader, rows = self.rows(INTEREST_RATES, source)
-        out: list[Sourced[InterestRate]] = []
-        for row in rows:
-            if not row.ok:
-                continue
-            start, end, rate = row.values
-            if end < start:
-                reader.problem(
-                    row.line, f"must not be before start {row.cells[0]}", "end", row.cells[1]
-                )
-                continue
-            record = InterestRate(
-                start=dt.date.fromordinal(start),
-                end=dt.date.fromordinal(end),
-                rate=scaled_to_decimal(*rate),
-            )
-            out.append(Sourced(file=reader.file, line=row.line, record=record))
-        self.finish(reader)
-        if source is None or (isinstance(source, str | os.PathLike) and not reader.header_ok):
-            return None  # absent, or its header unusable (reported): not known, not "none"
-        windows = [
-            _Window(item, item.record.start.toordinal(), item.record.end.toordinal())
-            for item in out
-        ]
-        bad: set[int] = set()
-        for earlier, later in _window_overlaps(windows):
-            self._report_window_overlap(earlier, later, "start", "")
-            bad.update((id(earlier.item), id(later.item)))
-        return tuple(x for x in out if id(x) not in bad)
-
-    def _report_window_overlap(self, a: _Window, b: _Window, column: str, subject: str) -> None:
-        # Reported at the later row, naming the earlier one (DESIGN section 4).
-        if b.item.line < a.item.line:
-            a, b = b, a
-        self.problem(
-            b.item.file,
-            b.item.line,
-            f"window {b.text()} overlaps the window at line {a.item.line} ({a.text()})"
-            f"{subject}; both are left out",
-            column,
-            dt.date.fromordinal(b.start).isoformat(),
-        )
+        return drop_duplicates(out, lambda p: (p.series, p.week), report)
 
     def check_series(
         self,
@@ -609,7 +434,7 @@ class _Loader:
         reader, rows = self.rows(FUEL_RULES, source)
         out: list[Sourced[FuelRule]] = []
         for row in rows:
-            v = _values(row, reader.spec)
+            v = values_of(row, reader.spec)
             good = row.ok
             if good and v["end"] < v["start"]:
                 reader.problem(
@@ -645,7 +470,7 @@ class _Loader:
         reader, rows = self.rows(RATES, source)
         out: list[Sourced[RateRule]] = []
         for row in rows:
-            v = _values(row, reader.spec)
+            v = values_of(row, reader.spec)
             good = row.ok
             if row.ok and v["end"] < v["start"]:
                 reader.problem(
@@ -678,12 +503,12 @@ class _Loader:
                 start=dt.date.fromordinal(v["start"]),
                 end=dt.date.fromordinal(v["end"]),
                 labor_category=v["labor_category"],
-                minimum_amount=_dec(v["minimum_amount"]),
-                minimum_quantity=_dec(v["minimum_quantity"]),
-                free_quantity=_dec(v["free_quantity"]),
-                increment=_dec(v["increment"]),
+                minimum_amount=dec(v["minimum_amount"]),
+                minimum_quantity=dec(v["minimum_quantity"]),
+                free_quantity=dec(v["free_quantity"]),
+                increment=dec(v["increment"]),
                 increment_rounding=v["increment_rounding"],
-                tier_from=_dec(v["tier_from"]),
+                tier_from=dec(v["tier_from"]),
                 tier_mode=v["tier_mode"],
                 rounding=v["rounding"],
                 authority=v["authority"],
@@ -859,38 +684,6 @@ def _tier_key_of(v: Mapping[str, Any], *, has_tier: bool) -> tuple[Any, ...] | N
 def tier_set_key(rule: RateRule) -> tuple[Any, ...]:
     """Return the key that groups the rows of one tier set: contract, CLIN, category, window."""
     return (rule.contract_id, rule.clin, rule.labor_category, rule.start, rule.end)
-
-
-def _ordinal(day: dt.date | None) -> int | None:
-    return None if day is None else day.toordinal()
-
-
-@attrs.frozen
-class _Window:
-    """A row's window for the overlap checks of §9.1; *end* None is open-ended."""
-
-    item: Sourced[Any]
-    start: int
-    end: int | None
-
-    def text(self) -> str:
-        end = "" if self.end is None else dt.date.fromordinal(self.end).isoformat()
-        return f"{dt.date.fromordinal(self.start).isoformat()}..{end or 'open'}"
-
-
-def _window_overlaps(windows: list[_Window]) -> Iterator[tuple[_Window, _Window]]:
-    """Yield each pair of *windows* that share a day (both ends inclusive).
-
-    Sorted by start, each window is compared only with the earlier ones still open on its
-    start date.
-    """
-    ordered = sorted(windows, key=lambda w: (w.start, w.item.line))
-    active: list[_Window] = []
-    for window in ordered:
-        active = [a for a in active if a.end is None or a.end >= window.start]
-        for other in active:
-            yield other, window
-        active.append(window)
 
 
 @attrs.frozen
@@ -1087,9 +880,9 @@ def _load(
     loader.check_series(fuel_rule_rows, points, given=fuel_index is not None)
     roster = loader.staff(staff) if staff_elsewhere is None else loader.adopt(staff_elsewhere())
     headers = loader.invoices(invoices)
-    terms = loader.contracts(contracts)
-    appointments = loader.cors(cors)
-    interest = loader.interest_rates(interest_rates)
+    terms = read_contracts(loader, contracts)
+    appointments = read_cors(loader, cors)
+    interest = read_interest_rates(loader, interest_rates)
     if refuse:
         loader.header_usable(INVOICE_LINES, invoice_lines)
         error = loader.refusal()
