@@ -33,8 +33,9 @@ from typing import Any, Final
 import attrs
 
 from ice_recon._csv import needs_care
+from ice_recon._rule_checks import tier_set_key
 from ice_recon.errors import ArgumentError, ArgumentTypeError
-from ice_recon.load import Inputs, tier_set_key
+from ice_recon.load import Inputs
 from ice_recon.money import IncrementRounding, Rounding
 from ice_recon.records import (
     BASIS_LABOR_HOURS,
