@@ -12,7 +12,9 @@ named ``min_value``/``max_value`` and sizes ``min_size``/``max_size``, and bad o
   :func:`rosters`, :func:`invoice_lines`: valid records of the input tables.
 - :func:`cases`: a whole data set in which every invoice line was *built to be* a chosen
   status of DESIGN section 5, with the answer worked out independently of the engine — an
-  oracle for property tests of ice_recon itself and of code built on it.
+  oracle for property tests of ice_recon itself and of code built on it; with
+  ``payments=True`` also the files of DESIGN section 9.1, and in every case the answer of
+  section 9 (invoice controls, payment ledgers, funds put to better use).
 
 >>> from decimal import Decimal
 >>> from hypothesis import find
@@ -22,13 +24,20 @@ Decimal('1.50')
 The names above are the supported API; import them from here. The private modules behind
 them: ``_values`` and ``_records`` (the number and record strategies), ``_check`` (option
 checks), ``_draw`` (shared vocabulary and drawing primitives), ``_oracle`` (the independent
-exact pricing and classification), ``_case`` (:class:`Case`, :class:`ExpectedLine`), and the
-case builder: ``_parts``, ``_base``, ``_priced``, ``_builder``, then ``_cases`` (:func:`cases`).
+exact pricing and classification), ``_payment_oracle`` (the independent answer of section
+9), ``_case`` (:class:`Case`, :class:`ExpectedLine` and the section 9 answers), and the
+case builder: ``_parts``, ``_base``, ``_priced``, ``_payments``, ``_builder``, then ``_cases``
+(:func:`cases`).
 """
 
 from __future__ import annotations
 
-from ice_recon.strategies._case import Case, ExpectedLine
+from ice_recon.strategies._case import (
+    Case,
+    ExpectedInvoiceFinding,
+    ExpectedLine,
+    ExpectedPayments,
+)
 from ice_recon.strategies._case import Key as Key
 from ice_recon.strategies._cases import cases
 from ice_recon.strategies._check import InvalidArgument
@@ -45,7 +54,9 @@ from ice_recon.strategies._values import amounts, quantities, rates
 
 __all__ = [
     "Case",
+    "ExpectedInvoiceFinding",
     "ExpectedLine",
+    "ExpectedPayments",
     "InvalidArgument",
     "RateSchedule",
     "amounts",

@@ -65,6 +65,7 @@ class _BaseBuilder:
         self.bases: set[str] = set()
         self.bits = 0
         self.bits_left = 0
+        self.payments = False  # draw the section 9.1 files too (see _payments)
 
     # -- drawing -------------------------------------------------------------------------------
 

@@ -14,12 +14,16 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Final
 
+import attrs
+
 from ice_recon.money import scaled_to_decimal
 from ice_recon.records import Status
 from ice_recon.strategies._case import Case, ExpectedLine, Key
 from ice_recon.strategies._draw import _MEASURES, _NO_RULE_CATEGORY
 from ice_recon.strategies._oracle import _dec, _money, _text, _within
 from ice_recon.strategies._parts import _Clin, _Line, _Original
+from ice_recon.strategies._payment_oracle import expect_section9
+from ice_recon.strategies._payments import _PaymentsBuilder
 from ice_recon.strategies._priced import _PricedBuilder
 
 _INFO_ORDER: Final = (
@@ -47,7 +51,7 @@ _BAD_CELLS: Final = (
 )
 
 
-class _Builder(_PricedBuilder):
+class _Builder(_PricedBuilder, _PaymentsBuilder):
     """Build one case, group of lines by group of lines, each in its own date slot.
 
     Lines without an expected price (rows 2-6 of DESIGN section 5), duplicates and invalid
@@ -569,6 +573,8 @@ class _Builder(_PricedBuilder):
             self.emit_rules(s)
         if not self.trips:  # and so must manifests.csv: an unbilled trip
             self.add_trip(self.contract(), self.slot())
+        if self.payments:
+            self.capacity_measures(self.policy.passengers_measure, self.policy.seats_measure)
         standard = (
             "trip_id",
             "contract_id",
@@ -668,6 +674,11 @@ class _Builder(_PricedBuilder):
             "manifests.csv": tuple(self.trips),
             "invoice_lines.csv": tuple(line.row for line in self.lines),
         }
+        policy = self.policy
+        if self.payments:
+            extra, as_of = self.payment_files(tables["invoice_lines.csv"], answers, headers)
+            tables.update(extra)
+            policy = attrs.evolve(policy, as_of=as_of)
         for name, rows in (
             ("staff.csv", self.staff),
             ("fuel_rules.csv", self.fuel_rules),
@@ -676,10 +687,16 @@ class _Builder(_PricedBuilder):
         ):
             if rows:
                 tables[name] = tuple(rows)
+        answer = expect_section9(tables, answers, policy)
+        controls = {(f.contract_id, f.invoice_id, f.finding) for f in answer.invoice_controls}
         return Case(
             tables=tables,
-            policy=self.policy,
+            policy=policy,
             lines=answers,
             unbilled=frozenset(every_trip - claimed),
-            invoice_findings=frozenset(footing),
+            invoice_findings=frozenset(footing | controls),
+            invoice_controls=answer.invoice_controls,
+            payments=answer.payments,
+            contract_findings=answer.contract_findings,
+            capacity=answer.capacity,
         )

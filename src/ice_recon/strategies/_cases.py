@@ -21,6 +21,7 @@ from ice_recon.strategies._builder import _Builder
 from ice_recon.strategies._case import Case
 from ice_recon.strategies._check import InvalidArgument, _check_int, _check_names
 from ice_recon.strategies._draw import _CONTRACT_IDS, _ints, _maybe, _pick
+from ice_recon.strategies._payments import _FLOORS
 
 _PRICED: Final = (
     Status.MATCHED,
@@ -45,8 +46,11 @@ _MAX_LINES: Final = 200
 
 
 @st.composite
-def _policies(draw: st.DrawFn) -> Policy:
-    """Draw a policy: a rounding default, an inference window, tolerances now and then."""
+def _policies(draw: st.DrawFn, payments: bool = False) -> Policy:
+    """Draw a policy: a rounding default, an inference window, tolerances now and then.
+
+    With *payments*, also a utilization floor (the as_of day is drawn with the files).
+    """
     rounding = _pick(draw, tuple(Rounding))
     window = _pick(draw, (1, 0, 2, _MAX_WINDOW))
     tolerances: dict[str, Tolerance] = {}
@@ -65,6 +69,11 @@ def _policies(draw: st.DrawFn) -> Policy:
                 else:
                     percent = Decimal(_pick(draw, ("2", "0.5", "1", "5")))
                     tolerances[basis] = Tolerance(value=percent, percent=True)
+    if payments:
+        floor = Decimal(_pick(draw, _FLOORS))
+        return Policy(
+            tolerances=tolerances, window_days=window, rounding=rounding, utilization_floor=floor
+        )
     return Policy(tolerances=tolerances, window_days=window, rounding=rounding)
 
 
@@ -74,6 +83,7 @@ def cases(
     min_lines: int = 1,
     max_lines: int = 20,
     contracts: int | Sequence[str] = 3,
+    payments: bool = False,
 ) -> st.SearchStrategy[Case]:
     """Return a strategy of :class:`Case`: data sets whose every line was built to be a status.
 
@@ -104,6 +114,14 @@ def cases(
             exactly a number of lines in this range).
         contracts: how many contracts the lines are spread over (picked from a list of
             realistic PIIDs), or the contract ids to use.
+        payments: also draw the payment-control and oversight inputs of DESIGN section
+            9.1 — ``contracts.csv``, ``cors.csv``, ``interest_rates.csv``, the approval
+            and payment columns of ``invoices.csv``, ``passengers`` and ``seats`` on the
+            trips — and a :class:`~ice_recon.Policy` with a drawn ``utilization_floor``
+            and ``as_of``. Off by default, so that cases drawn without it keep their shape.
+            Either way, the case knows what section 9 must say
+            (:attr:`Case.invoice_controls`, :attr:`Case.payments`,
+            :attr:`Case.contract_findings`, :attr:`Case.capacity`). Added in 0.3.0.
 
     Raises:
         InvalidArgument: an unknown status, bad sizes, or DUPLICATE as the only status with
@@ -114,6 +132,8 @@ def cases(
     >>> [(line.status.value, line.variance) for line in case.lines.values()]
     [('ROUNDING_DIFF', Decimal('...'))]
     """
+    if not isinstance(payments, bool):
+        raise InvalidArgument(f"payments must be a bool (got {payments!r})")
     chosen: tuple[Status, ...]
     if statuses is None:
         chosen = _STATUSES
@@ -156,9 +176,10 @@ def cases(
 
     @st.composite
     def draw_case(draw: st.DrawFn) -> Case:
-        policy = draw(_policies())
+        policy = draw(_policies(payments))
         base = dt.date(2021, 10, 4) + dt.timedelta(days=draw(_ints(0, 364)))
         b = _Builder(draw, policy, contract_ids, base)
+        b.payments = payments
 
         @st.composite
         def group(inner: st.DrawFn) -> bool:
