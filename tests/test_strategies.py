@@ -633,7 +633,9 @@ class TestImport:
         """ice_recon.strategies.__all__ is sorted and lists the documented public names."""
         expected = [
             "Case",
+            "ExpectedInvoiceFinding",
             "ExpectedLine",
+            "ExpectedPayments",
             "InvalidArgument",
             "RateSchedule",
             "amounts",
