@@ -64,6 +64,7 @@ __all__ = [
     "InvoiceFinding",
     "Ledgers",
     "LineResult",
+    "PaymentLedgers",
     "Report",
     "StatusCounts",
     "Totals",
