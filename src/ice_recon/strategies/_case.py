@@ -165,7 +165,8 @@ class Case:
         contract_findings: per contract id, the codes of its ``contracts.csv`` row
             (``COR_NOT_APPOINTED``, ``NO_COST_ESTIMATE``, ``NO_PEOPLE_COUNT``), sorted.
         capacity: ``(contract_id, trip_id) -> unused`` of every trip ``capacity.csv``
-            lists (a claimed completed trip below the utilization floor with lines counted).
+            lists (a claimed completed trip below the utilization floor whose lines of
+            statuses 7-14, not priced per passenger, expect more than 0.00).
         inputs: the tables loaded (:func:`~ice_recon.load_files`), ready for
             :func:`~ice_recon.reconcile` (a property, loaded on first use).
     """

@@ -413,7 +413,12 @@ def _unused_capacity(
     answers: Mapping[Key, ExpectedLine],
     policy: Policy,
 ) -> dict[tuple[str, str], int]:
-    """Return the unused capacity in cents of every trip counted (DESIGN 9.3), by trip."""
+    """Return the unused capacity in cents of every trip counted (DESIGN 9.3), by trip.
+
+    A trip is counted when it is claimed, completed, recorded passengers and seats (seats
+    not 0) below the floor, and its lines of rows 7-14 not priced per passenger expect more
+    than 0.00.
+    """
     floor = Fraction(policy.utilization_floor)
     low: dict[tuple[str, str], Fraction] = {}  # trip -> (seats - passengers) / seats
     for row in tables["manifests.csv"]:
@@ -443,7 +448,9 @@ def _unused_capacity(
             continue  # priced per passenger: an empty seat costs nothing
         assert line.expected is not None
         idle[trip] = idle.get(trip, 0) + _cents(str(line.expected))
-    return {trip: _half_up(e * low[trip]) for trip, e in idle.items()}
+    # A trip whose counted lines expect 0.00 has nothing to trace: capacity.csv leaves it out
+    # (DESIGN says "every trip counted"; the engine reads it so, and so does this oracle).
+    return {trip: _half_up(e * low[trip]) for trip, e in idle.items() if e}
 
 
 def _deobligation(

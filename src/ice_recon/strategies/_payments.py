@@ -74,14 +74,13 @@ class _PaymentsBuilder(_BaseBuilder):
         invoices = _invoices(line_rows, answers, headers)
         tables: dict[str, tuple[dict[str, str], ...]] = {}
 
-        contracts = self._contracts(invoices, answers, headers, span)
-        if contracts:
-            tables["contracts.csv"] = tuple(contracts)
-        terms = {r["contract_id"]: _Terms.of(r) for r in contracts}
-
         pool, appointments = self._cors(first, span)
         if self.maybe(8):
             tables["cors.csv"] = tuple(appointments)
+        contracts = self._contracts(invoices, answers, headers, span, appointments)
+        if contracts:
+            tables["contracts.csv"] = tuple(contracts)
+        terms = {r["contract_id"]: _Terms.of(r) for r in contracts}
         if self.maybe(8):
             tables["interest_rates.csv"] = tuple(self._interest_rates(first, span))
 
@@ -101,6 +100,7 @@ class _PaymentsBuilder(_BaseBuilder):
         answers: Mapping[Key, ExpectedLine],
         headers: Sequence[Mapping[str, str]],
         span: int,
+        appointments: Sequence[Mapping[str, str]],
     ) -> list[dict[str, str]]:
         rows = []
         for contract in self.contracts:
@@ -139,15 +139,34 @@ class _PaymentsBuilder(_BaseBuilder):
             dates = [h["invoice_date"] for h in headers if h["contract_id"] == contract]
             latest = dt.date.fromisoformat(max(dates)) if dates else self.base
             if self.maybe(7):
-                # Ended before the latest invoice (a deobligation to review) or still running.
-                end = latest + dt.timedelta(days=self.small(-60, 60))
+                # Ended before the latest invoice (a deobligation to review) or still running,
+                # now and then on the very day (default as_of) or a day either side.
+                days = self.pick((0, -1, 1)) if self.maybe(3) else self.small(-60, 60)
+                end = latest + dt.timedelta(days=days)
                 row["end"] = end.isoformat()
                 if self.maybe(7):
                     row["start"] = _day(end, -self.small(0, span + 400))
             elif self.maybe(3):
                 row["start"] = _day(self.base, self.small(-400, span))
+            held = [a for a in appointments if a["contract_id"] == contract]
+            if held and self.maybe(3):
+                self._period_at_edge(row, self.pick(held))
             rows.append(row)
         return rows
+
+    def _period_at_edge(self, row: dict[str, str], a: Mapping[str, str]) -> None:
+        """Put the period of performance on an appointment's edge, or a day past it."""
+        past = self.pick((0, 1))
+        if a["expires"] and self.maybe(5):  # starts the day the appointment ends (or after)
+            start = dt.date.fromisoformat(a["expires"]) + dt.timedelta(days=past)
+            row["start"] = start.isoformat()
+            if row.get("end") and dt.date.fromisoformat(row["end"]) < start:
+                row["end"] = _day(start, self.small(0, 90))
+        else:  # ends the day the appointment starts (or before)
+            end = dt.date.fromisoformat(a["appointed"]) - dt.timedelta(days=past)
+            row["end"] = end.isoformat()
+            if row.get("start") and dt.date.fromisoformat(row["start"]) > end:
+                row["start"] = ""
 
     def _money_limit(self, mine: Sequence[_Invoice], cums: Sequence[int], percent: Fraction) -> int:
         """Return a ceiling (or funded amount) crossed, reached or noticed at a drawn invoice."""
@@ -215,10 +234,11 @@ class _PaymentsBuilder(_BaseBuilder):
         pool: Mapping[str, Sequence[str]],
         appointments: Sequence[Mapping[str, str]],
     ) -> None:
-        status = self.pick(("", "received", "approved", "paid", "paid"))
+        # Paid and dated first: what Hypothesis shrinks toward still exercises the controls.
+        status = self.pick(("paid", "approved", "", "received", "paid"))
         header["status"] = status
         # A paid_date makes the invoice paid whatever its status; "paid" may lack one.
-        dated = self.maybe(8) if status == "paid" else self.maybe(2)
+        dated = not self.maybe(2) if status == "paid" else self.maybe(3)
         approved = dated or status in ("approved", "paid")
         if approved or self.maybe(1):
             persons = list(pool.get(inv.contract, ()))
