@@ -477,8 +477,9 @@ def _generate(
            terms.cor_rows())  # fmt: skip
     paid = [dt.date.fromisoformat(row[7]).toordinal() for row in header_rows if row[7]]
     dated = sorted(row[2] for row in header_rows)
-    # One half-year without a published rate: the one of the middle invoice date.
-    gap = dt.date.fromisoformat(dated[len(dated) // 2]).toordinal() if dated else last
+    # One half-year without a published rate: the one of the invoice date nine tenths of
+    # the way through (late enough to leave rates for most invoices of a short period).
+    gap = dt.date.fromisoformat(dated[len(dated) * 9 // 10]).toordinal() if dated else last
     _write(
         folder / "interest_rates.csv",
         ("start", "end", "rate"),
@@ -1089,9 +1090,13 @@ class _Terms:
         if later == 0:
             return ["received", "", "", "", ""]
         uniform = plan.random
-        approved = when + int(uniform() * 6)
-        by = self.approver(k, approved, uniform())
         paid = later > 1 and uniform() >= _UNPAID
+        late = paid and uniform() < _LATE
+        one_day = late and uniform() < _ONE_DAY_LATE
+        # Approved on receipt when paid one day late: every reading of the due date then
+        # gives the invoice date + payment_days, so the interest is one day's.
+        approved = when if one_day else when + int(uniform() * 6)
+        by = self.approver(k, approved, uniform())
         undocumented = uniform()
         approved_text = _iso(approved)
         base = approved
@@ -1102,9 +1107,8 @@ class _Terms:
         if not paid:
             return ["approved", by, approved_text, "", ""]
         days = self.payment_days[k]
-        if uniform() < _LATE:
-            late = 1 if uniform() < _ONE_DAY_LATE else 2 + int(uniform() * 120)
-            day = base + days + late
+        if late:
+            day = base + days + (1 if one_day else 2 + int(uniform() * 120))
         else:
             day = base + int(uniform() * (when + days - base + 1))
         amount = format_cents(cents) if uniform() < 0.7 else ""
