@@ -16,6 +16,18 @@ lines; besides the clean lines, about 40 % of the charges get one planted error 
 missing index week are UNSUPPORTED with MISSING_MEASURE. The same arguments always write
 the same bytes.
 
+The optional inputs of DESIGN section 9.1 are written too, drawn from a random stream of
+their own (the lines are those of earlier versions for the same seed): ``contracts.csv``
+(contract *k* plays the part ``k % 4`` of :data:`CONTRACT_TERMS`: a ceiling notice at 85 %
+and funds left to deobligate, an overrun of the ceiling and the funds, a Limitation of Funds
+notice at 75 %, a contract without COR, cost estimate or passenger counts), ``cors.csv``
+(yearly appointments with lapses, an alternate COR below the contract's risk),
+``interest_rates.csv`` (half-years from 2019, one left out) and, in ``invoices.csv``, the
+approval and payment of each invoice (some undocumented, approved by someone not appointed,
+paid late). Manifests record ``seats``; some trips count no passengers (their passenger
+charges are then UNSUPPORTED with MISSING_MEASURE). With four contracts or more, every
+finding of section 9 occurs in a folder of a few thousand lines.
+
 >>> import tempfile
 >>> with tempfile.TemporaryDirectory() as folder:
 ...     stats = generate(folder, lines=200, trips=150, contracts=2, seed=7)
