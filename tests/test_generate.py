@@ -732,3 +732,30 @@ class TestSection9Inputs:
         assert len(cases.capacity) >= 20
         assert all(unused > 0 for unused in cases.capacity.values())
         assert cases.deobligation
+
+    def test_the_engine_finds_exactly_the_cases_computed_here(
+        self, run: Run, cases: Section9
+    ) -> None:
+        """reconcile() reports the same section 9 findings, interest, capacity and funds."""
+        section_9 = set(cases.invoice)
+        engine: dict[str, set[tuple[str, str]]] = collections.defaultdict(set)
+        interest = {}
+        for f in run.report.invoices:
+            if f.finding.value in section_9:
+                engine[f.finding.value].add((f.contract_id, f.invoice_id))
+            if f.finding.value == "LATE_PAYMENT" and f.amount is not None:
+                interest[f.contract_id, f.invoice_id] = f.amount
+        oversight = run.report.oversight
+        contract = collections.defaultdict(set)
+        for row in oversight.contracts:
+            for finding in row.findings:
+                contract[finding.value].add(row.contract_id)
+        deobligation = {
+            r.contract_id: r.deobligation for r in oversight.contracts if r.deobligation > 0
+        }
+
+        assert dict(engine) == dict(cases.invoice)
+        assert interest == cases.interest
+        assert dict(contract) == dict(cases.contract)
+        assert {(r.contract_id, r.trip_id): r.unused for r in oversight.capacity} == cases.capacity
+        assert deobligation == cases.deobligation
