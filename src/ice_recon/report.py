@@ -12,7 +12,6 @@ at once (:class:`~ice_recon.output.OutputSet`: temporary names renamed into plac
 from __future__ import annotations
 
 import bisect
-import collections
 import datetime as dt
 import itertools
 import json
@@ -65,6 +64,7 @@ __all__ = [
     "InvoiceFinding",
     "Ledgers",
     "LineResult",
+    "PaymentLedgers",
     "Report",
     "StatusCounts",
     "Totals",
@@ -791,20 +791,21 @@ class ChunkResult:
 class Accumulator:
     """Counts and ledgers summed over chunks of classified lines (internal).
 
-    Both drivers add one chunk after another, then call :meth:`totals` once.
+    Both drivers add one chunk after another, then call :meth:`totals` once. One pass over
+    each chunk's lines sums them per invoice; the contracts' and the run's figures are sums
+    of the invoices' (an invoice belongs to one contract), made once in :meth:`totals`.
     """
 
     def __init__(self, policy: Policy | None = None) -> None:
         #: The measure whose rules price people (their lines are not unused capacity).
         self.passengers = (policy or Policy()).passengers_measure
         self.lines = 0
-        self.counts = dict.fromkeys(Status, 0)
-        self.total = _Totals()
-        self.amounts: dict[Status, int] = {}
-        self.per_contract: dict[str, tuple[dict[Status, int], _Totals, dict[Status, int]]] = {}
+        # Per invoice: B (every invoice with a line), the ledgers of its valid lines, its
+        # lines per status (INVALID included) and the billed amount per status.
         self.sums: dict[tuple[str, str], int] = {}
         self.invoice_totals: dict[tuple[str, str], _Totals] = {}
         self.invoice_counts: dict[tuple[str, str], dict[Status, int]] = {}
+        self.invoice_amounts: dict[tuple[str, str], dict[Status, int]] = {}
         # For DESIGN section 9: each invoice's latest own service date (ordinal) of its valid
         # lines; per matched trip (manifest row) the billed, expected and questioned cents of
         # its valid lines and the expected cents of those priced, not per passenger; per
@@ -816,42 +817,46 @@ class Accumulator:
     def add(self, result: ChunkResult) -> None:
         """Add the lines of one chunk."""
         chunk, c = result.chunk, result.classified
-        counts, total, per_contract = self.counts, self.total, self.per_contract
         sums, invoice_totals, invoice_counts = self.sums, self.invoice_totals, self.invoice_counts
+        invoice_amounts = self.invoice_amounts
+        latest, by_trip, loose = self.latest, self.by_trip, self.loose
+        per_passenger = self.passengers
         self.lines += len(chunk)
-        for (contract, status), n in collections.Counter(
-            zip(chunk.contract, c.status, strict=True)
-        ).items():
-            counts[status] += n
-            entry = per_contract.get(contract)
-            if entry is None:
-                entry = per_contract[contract] = (dict.fromkeys(Status, 0), _Totals(), {})
-            entry[0][status] += n
         key: tuple[str, str] | None = None
         t: _Totals | None = None
         ic: dict[Status, int] = {}
-        latest, by_trip, loose, per_passenger = (
-            self.latest,
-            self.by_trip,
-            self.loose,
-            self.passengers,
-        )
+        ia: dict[Status, int] = {}
+        top = 0
         for contract, invoice, status, billed, expected, err, uns, und, day, trip, pt, rule in zip(
             chunk.contract, chunk.invoice, c.status, c.billed, c.expected, c.erroneous,
             c.unsupported, c.underbilled, chunk.day, result.matched.trip, c.parts, c.rule,
             strict=True,
         ):  # fmt: skip
             if key is None or key[1] != invoice or key[0] != contract:
+                if key is not None and top:
+                    latest[key] = max(top, latest.get(key, 0))
                 key = (contract, invoice)
                 sums.setdefault(key, 0)
-                t = None
+                t = None  # made at the invoice's first valid line
                 ic = invoice_counts.setdefault(key, {})
+                ia = invoice_amounts.setdefault(key, {})
+                top = 0
             ic[status] = ic.get(status, 0) + 1
             if billed is None or expected is None:
                 continue
+            ia[status] = ia.get(status, 0) + billed
             sums[key] += billed
-            if day > latest.get(key, 0):
-                latest[key] = day
+            if t is None:
+                t = invoice_totals.get(key)
+                if t is None:
+                    t = invoice_totals[key] = _Totals()
+            t.billed += billed
+            t.expected += expected
+            t.erroneous += err
+            t.unsupported += uns
+            t.underbilled += und
+            if day > top:
+                top = day
             if trip is None:
                 line_sums = loose.get((contract, day))
                 if line_sums is None:
@@ -865,59 +870,39 @@ class Accumulator:
             line_sums[0] += billed
             line_sums[1] += expected
             line_sums[2] += err + uns
-            if t is None:
-                t = invoice_totals.get(key)
-                if t is None:
-                    t = invoice_totals[key] = _Totals()
-            t.billed += billed
-            t.expected += expected
-            t.erroneous += err
-            t.unsupported += uns
-            t.underbilled += und
-        # The contracts' and overall ledgers: summed per chunk, then added once per contract.
-        seen: dict[str, tuple[_Totals, dict[Status, int]]] = {}
-        for contract, status, billed, expected, err, uns, und in zip(
-            chunk.contract, c.status, c.billed, c.expected, c.erroneous, c.unsupported,
-            c.underbilled, strict=True,
-        ):  # fmt: skip
-            if billed is None or expected is None:
-                continue
-            found = seen.get(contract)
-            if found is None:
-                found = seen[contract] = (_Totals(), {})
-            ct, by_status = found
-            ct.billed += billed
-            ct.expected += expected
-            ct.erroneous += err
-            ct.unsupported += uns
-            ct.underbilled += und
-            by_status[status] = by_status.get(status, 0) + billed
-        amounts = self.amounts
-        for contract, (ct, by_status) in seen.items():
-            entry = per_contract[contract]
-            entry[1].add(ct)
-            total.add(ct)
-            for status, cents in by_status.items():
-                entry[2][status] = entry[2].get(status, 0) + cents
-                amounts[status] = amounts.get(status, 0) + cents
+        if key is not None and top:
+            latest[key] = max(top, latest.get(key, 0))
 
     def merge(self, other: Accumulator) -> None:
         """Add the sums of *other*, made from lines of other contracts than this one's."""
         self.lines += other.lines
-        for status, n in other.counts.items():
-            self.counts[status] += n
-        self.total.add(other.total)
-        for status, cents in other.amounts.items():
-            self.amounts[status] = self.amounts.get(status, 0) + cents
-        for contract, entry in other.per_contract.items():
-            assert contract not in self.per_contract, "contract groups must not overlap"
-            self.per_contract[contract] = entry
+        assert not set(self.sums) & set(other.sums), "contract groups must not overlap"
         self.sums.update(other.sums)
         self.invoice_totals.update(other.invoice_totals)
         self.invoice_counts.update(other.invoice_counts)
+        self.invoice_amounts.update(other.invoice_amounts)
         self.latest.update(other.latest)
         self.by_trip.update(other.by_trip)
         self.loose.update(other.loose)
+
+    def _per_contract(
+        self,
+    ) -> dict[str, tuple[dict[Status, int], _Totals, dict[Status, int]]]:
+        """Return per contract its lines per status, ledgers and billed per status."""
+        out: dict[str, tuple[dict[Status, int], _Totals, dict[Status, int]]] = {}
+        for key, ic in self.invoice_counts.items():
+            entry = out.get(key[0])
+            if entry is None:
+                entry = out[key[0]] = (dict.fromkeys(Status, 0), _Totals(), {})
+            counts, total, amounts = entry
+            for status, n in ic.items():
+                counts[status] += n
+            t = self.invoice_totals.get(key)
+            if t is not None:
+                total.add(t)
+            for status, cents in self.invoice_amounts.get(key, {}).items():
+                amounts[status] = amounts.get(status, 0) + cents
+        return out
 
     def totals(
         self, inputs: Inputs, claimed: bytearray, pairs: int, policy: Policy
@@ -925,7 +910,17 @@ class Accumulator:
         """Return the :class:`Totals` attributes, given the trips *claimed* by any line."""
         unbilled = Unbilled(inputs.manifests, claimed)
         d = cents_to_decimal
-        contract_totals = {cid: entry[1] for cid, entry in self.per_contract.items()}
+        per_contract = self._per_contract()
+        counts = dict.fromkeys(Status, 0)
+        total = _Totals()
+        amounts_all: dict[Status, int] = {}
+        for cnt, t, amounts in per_contract.values():
+            for status, n in cnt.items():
+                counts[status] += n
+            total.add(t)
+            for status, cents in amounts.items():
+                amounts_all[status] = amounts_all.get(status, 0) + cents
+        contract_totals = {cid: entry[1] for cid, entry in per_contract.items()}
         s9 = section9(
             inputs,
             policy,
@@ -943,7 +938,7 @@ class Accumulator:
             _Totals(),
             {},
         )
-        listed = set(self.per_contract)
+        listed = set(per_contract)
         listed.update(h.record.contract_id for h in inputs.invoices)
         listed.update(c.record.contract_id for c in inputs.contracts)
         invoices = sorted(
@@ -952,8 +947,8 @@ class Accumulator:
         )
         return {
             "line_count": self.lines,
-            "counts": StatusCounts(self.counts),
-            "ledgers": self.total.ledgers(),
+            "counts": StatusCounts(counts),
+            "ledgers": total.ledgers(),
             "contracts": {
                 cid: ContractSummary(
                     counts=cnt,
@@ -962,7 +957,7 @@ class Accumulator:
                     payments=s9.by_contract.get(cid, PaymentLedgers()),
                 )
                 for cid in sorted(listed)
-                for cnt, t, amounts in (self.per_contract.get(cid, empty),)
+                for cnt, t, amounts in (per_contract.get(cid, empty),)
             },
             "unbilled": unbilled,
             "invoices": tuple(invoices),
@@ -972,7 +967,7 @@ class Accumulator:
             "digests": inputs.digests,
             "stats": {"candidate_pairs": pairs},
             "by_invoice": {key: t.ledgers() for key, t in sorted(self.invoice_totals.items())},
-            "amounts": {s: d(a) for s, a in self.amounts.items()},
+            "amounts": {s: d(a) for s, a in amounts_all.items()},
             "invoice_counts": self.invoice_counts,
             "policy": policy,
         }
