@@ -1710,7 +1710,7 @@ def reference9(
             if matched is not None and not matched.cancelled and pax in matched.measures:
                 tally.counted_amount = _add(tally.counted_amount, line.billed)
         if matched is not None:
-            on_matched.setdefault((cid, matched.trip_id), []).append(line)
+            on_trip.setdefault((cid, matched.trip_id), []).append(line)
 
     # Funds put to better use, part 1: unused capacity of claimed completed trips.
     capacity: list[RefCapacity] = []
