@@ -12,7 +12,6 @@ RATE_MISMATCH with 20.00 erroneous.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
@@ -20,99 +19,14 @@ from pathlib import Path
 import pytest
 
 import reference as ref
+from tiny_folder import Folder
 
 D = Decimal
-RATES = [
-    {"clin": "0001", "basis": "trip", "rate": "100.00"},
-    {"clin": "0002", "basis": "loaded_miles", "rate": "2.00"},
-    {"clin": "0003", "basis": "passengers", "rate": "1.00"},
-]
 #: Interest rates for the whole of 2024 and 2025, in percent per year.
 SIX_PERCENT = [{"start": "2024-01-01", "end": "2025-12-31", "rate": "6"}]
 #: A paid invoice is approved: documented here on 2024-03-08, which is also S + 7 for the
 #: invoices below of service date 2024-03-01 (so it moves no due date).
 APPROVED = {"approved_by": "P1", "approved_date": "2024-03-08"}
-
-
-class Folder:
-    """A tiny input folder of contract C1, built row by row."""
-
-    def __init__(self) -> None:
-        self.trips: list[dict[str, str]] = []
-        self.lines: list[dict[str, str]] = []
-        self.headers: list[dict[str, str]] = []
-        self.files: dict[str, list[dict[str, str]]] = {}
-
-    def trip(self, day: str, status: str = "completed", **measures: str) -> str:
-        """Add a trip of C1 and return its id."""
-        trip_id = f"T{len(self.trips) + 1}"
-        row = {"trip_id": trip_id, "contract_id": "C1", "service_date": day, "status": status}
-        self.trips.append(row | measures)
-        return trip_id
-
-    def bill(
-        self,
-        invoice: str,
-        day: str,
-        amount: str = "100.00",
-        *,
-        clin: str = "0001",
-        quantity: str = "1",
-        trip: str | None = None,
-    ) -> None:
-        """Bill a line of *invoice* on *trip* (a new completed trip of *day* by default)."""
-        line_no = 1 + sum(1 for line in self.lines if line["invoice_id"] == invoice)
-        self.lines.append(
-            {
-                "invoice_id": invoice,
-                "line_no": str(line_no),
-                "contract_id": "C1",
-                "clin": clin,
-                "service_date": day,
-                "quantity": quantity,
-                "unit_price": amount if quantity == "1" else "2.00",
-                "amount": amount,
-                "trip_ref": trip or self.trip(day),
-            }
-        )
-
-    def header(self, invoice: str, invoice_date: str, **cells: str) -> None:
-        """Add an invoices.csv header for *invoice* of C1."""
-        self.headers.append(
-            {"invoice_id": invoice, "contract_id": "C1", "invoice_date": invoice_date} | cells
-        )
-
-    def write(self, folder: Path) -> Path:
-        """Write the CSV files into *folder* and return it."""
-        folder.mkdir(parents=True, exist_ok=True)
-        rates = [
-            {"contract_id": "C1", "start": "2024-01-01", "end": "2024-12-31"} | r for r in RATES
-        ]
-        tables = {
-            "rates.csv": rates,
-            "manifests.csv": self.trips,
-            "invoice_lines.csv": self.lines,
-            "invoices.csv": self.headers,
-        } | self.files
-        for name, rows in tables.items():
-            _write_csv(folder / name, rows)
-        return folder
-
-    def run(self, folder: Path, policy: ref.Policy9 | None = None) -> ref.RefControls:
-        """Write the folder, then return the reference's section 9 results on it."""
-        tables = ref.read_folder(self.write(folder))
-        return ref.reference9(tables, ref.reference(tables), policy=policy)
-
-
-def _write_csv(path: Path, rows: list[dict[str, str]], columns: tuple[str, ...] = ()) -> None:
-    """Write *rows* with the union of their keys as header (absent cells empty)."""
-    header = list(columns)
-    for row in rows:
-        header.extend(name for name in row if name not in header)
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=header, restval="", lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 def _findings(got: ref.RefControls, invoice: str) -> dict[str, D | None]:
