@@ -1456,7 +1456,7 @@ class _Tally:
     people: Decimal | None = None  # None: no completed trip recorded passengers
     without_count: int = 0
     seats: Decimal | None = None  # over the completed trips that recorded both
-    seated_people: Decimal = ZERO  # passengers over those same trips
+    seated_people: Decimal = Decimal(0)  # passengers over those same trips
     billed: Decimal = ZERO
     expected: Decimal = ZERO
     questioned: Decimal = ZERO
@@ -1689,9 +1689,9 @@ def reference9(
                 tally.without_count += 1
                 continue
             people = Decimal(trip.measures[pax])
-            tally.people = _add(tally.people or ZERO, people)
+            tally.people = _add(tally.people or Decimal(0), people)
             if seats_name in trip.measures:
-                tally.seats = _add(tally.seats or ZERO, Decimal(trip.measures[seats_name]))
+                tally.seats = _add(tally.seats or Decimal(0), Decimal(trip.measures[seats_name]))
                 tally.seated_people = _add(tally.seated_people, people)
 
     on_trip: dict[tuple[str, str], list[RefLine]] = {}

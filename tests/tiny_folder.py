@@ -48,8 +48,12 @@ class Folder:
         quantity: str = "1",
         trip: str | None = None,
         contract: str = "C1",
+        unit_price: str = "",
     ) -> None:
-        """Bill a line of *invoice* on *trip* (a new completed trip of *day* by default)."""
+        """Bill a line of *invoice* on *trip* (a new completed trip of *day* by default).
+
+        The unit price is the amount for one unit, else 2.00 (the per-mile rate) unless told.
+        """
         line_no = 1 + sum(
             1
             for line in self.lines
@@ -63,7 +67,7 @@ class Folder:
                 "clin": clin,
                 "service_date": day,
                 "quantity": quantity,
-                "unit_price": amount if quantity == "1" else "2.00",
+                "unit_price": unit_price or (amount if quantity == "1" else "2.00"),
                 "amount": amount,
                 "trip_ref": trip if trip is not None else self.trip(day, contract=contract),
             }
