@@ -83,6 +83,7 @@ __all__ = [
     "effective_rate",
     "expected_amount",
     "find_rule",
+    "finding_order",
     "fuel_rate",
     "interest",
     "invalid_lines",
@@ -1839,7 +1840,7 @@ def reference9(
         for name, value in ledgers_of(cid).items():
             overall[name] = _add(overall[name], value)
     return RefControls(
-        invoices=sorted(findings, key=_finding_order),
+        invoices=sorted(findings, key=finding_order),
         payments=overall,
         contract_payments={cid: ledgers_of(cid) for cid in summary},
         summary_contracts=summary,
@@ -1852,7 +1853,7 @@ def reference9(
 ONE_DAY = dt.timedelta(days=1)
 
 
-def _finding_order(f: RefInvoiceFinding) -> tuple[object, ...]:
+def finding_order(f: RefInvoiceFinding) -> tuple[object, ...]:
     """invoices.csv order: contract, invoice, code, then header_total with empty first."""
     total = (0, ZERO) if f.header_total is None else (1, f.header_total)
     return (f.contract_id, f.invoice_id, f.finding, total)
