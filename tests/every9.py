@@ -132,3 +132,8 @@ def _contract_3(f: Folder) -> None:
     # Approved by someone never appointed on C3; paid in time (due 03-08 + 30 = 04-07).
     f.header("K1", "2024-03-10", contract="C3", status="paid", approved_by="P4",
              approved_date="2024-03-12", paid_date="2024-03-20")  # fmt: skip
+    # K2: not approved (status received) although approved_by and approved_date are filled:
+    # no approver check applies (they are checks of approved invoices).
+    f.bill("K2", "2024-03-20", contract="C3")
+    f.header("K2", "2024-03-25", contract="C3", status="received", approved_by="P9",
+             approved_date="2024-03-26")  # fmt: skip
