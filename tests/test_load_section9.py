@@ -7,6 +7,7 @@ checks of section 4; they do not change the reconciliation (yet).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import shutil
@@ -613,18 +614,23 @@ def _outputs(out: Path) -> dict[str, bytes]:
 
 
 class TestReconciliationUnchanged:
-    """The new tables are read, but reconciling does not use them yet."""
+    """The new tables add section 9's findings and files; the section 5 results do not move."""
 
     def test_sample_outputs_without_and_with_the_files(self, tmp_path: Path) -> None:
-        """The sample's outputs are the same bytes with the three files added, but the digests.
+        """Adding the three files changes no line result, no footing row and no ledger.
 
         Without them summary.json lists exactly the seven files of section 4; with them it
-        also lists their sha256 digests, and nothing else in any output changes.
+        also lists their digests. results.csv, unbilled.csv, by_invoice.csv and problems.csv
+        are the same bytes; invoices.csv keeps its FOOTING_ERROR and DUPLICATE_INVOICE rows;
+        summary.json keeps its counts, amounts and the seven ledgers of section 6.
         """
         plain = tmp_path / "plain"
         shutil.copytree(sample_dir(), plain)
         more = tmp_path / "more"
         shutil.copytree(sample_dir(), more)
+        for name in ("contracts.csv", "cors.csv", "interest_rates.csv"):
+            with contextlib.suppress(FileNotFoundError):  # the sample may ship its own
+                (plain / name).unlink()
         for name, content in (
             ("contracts.csv", CONTRACTS),
             ("cors.csv", CORS),
@@ -648,8 +654,21 @@ class TestReconciliationUnchanged:
             "staff.csv",
         ]
         assert set(summary_b["inputs"]) - set(summary_a["inputs"]) == new
-        del summary_b["inputs"], summary_a["inputs"]
-        assert (a, summary_a) == (b, summary_b)
+        for name in ("results.csv", "unbilled.csv", "by_invoice.csv", "problems.csv"):
+            assert a[name] == b[name], name
+
+        def section5(invoices: bytes) -> list[bytes]:
+            return [
+                r for r in invoices.splitlines() if b",FOOTING_ERROR," in r or b",DUPLICATE_" in r
+            ]
+
+        assert section5(a["invoices.csv"]) == section5(b["invoices.csv"])
+        assert section5(a["invoices.csv"])  # the sample has a footing error
+        for key in ("counts", "amounts"):
+            assert summary_a[key] == summary_b[key]
+        for name in ("billed", "expected", "variance", "erroneous", "unsupported", "questioned",
+                     "underbilled"):  # fmt: skip
+            assert summary_a["ledgers"][name] == summary_b["ledgers"][name]
 
     @pytest.mark.parametrize("workers", [1, 2])
     def test_streaming_reads_the_same_records(self, tmp_path: Path, workers: int) -> None:

@@ -23,6 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 import ice_recon
@@ -408,6 +409,10 @@ class TestAuditFiles:
             "tolerances": {"loaded_miles": "0.5"},
             "window_days": 2,
             "rounding": "half_up",
+            "passengers_measure": "passengers",
+            "seats_measure": "seats",
+            "utilization_floor": "0.80",
+            "as_of": None,
         }
         assert sum(map(Decimal, summary["amounts"].values())) == Decimal(
             summary["ledgers"]["billed"]
@@ -489,9 +494,33 @@ class TestReadBack:
         invoices = [[_restore(c) for c in r] for r in _read(out / "invoices.csv")[1:]]
         assert invoices == [
             [f.contract_id, f.invoice_id, f.finding.value, money(f.header_total),
-             money(f.lines_total), money(f.difference)]
+             money(f.lines_total), money(f.difference), money(f.amount), f.detail]
             for f in report.invoices
         ]  # fmt: skip
+
+        def cell(name: str, v: object) -> str:
+            if v is None:
+                return ""
+            if isinstance(v, Decimal):
+                if name in ("people", "seats", "passengers"):
+                    return format(v.normalize(), "f")
+                return format(v, ".4f") if name == "utilization" else money(v)
+            if isinstance(v, tuple):
+                return ";".join(f.value for f in v)
+            return v.isoformat() if hasattr(v, "isoformat") else str(v)
+
+        for name, rows in (
+            ("oversight.csv", report.oversight.months),
+            ("contracts.csv", report.oversight.contracts),
+            ("capacity.csv", report.oversight.capacity),
+        ):
+            read = _read(out / name)
+            assert read[0] == [a.name for a in attrs.fields(type(rows[0]))] if rows else True
+            assert [[_restore(c) for c in r] for r in read[1:]] == [
+                [cell(k, v) for k, v in attrs.asdict(row, recurse=False).items()] for row in rows
+            ], name
+        # Every contract of a line has its contracts.csv row.
+        assert {_restore(r[0]) for r in _read(out / "contracts.csv")[1:]} >= {r[0] for r in results}
         problems = [[_restore(c) for c in r] for r in _read(out / "problems.csv")[1:]]
         assert problems == [
             [p.file, str(p.line), p.column or "", p.value or "", p.message]

@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 
 import reference as ref
 from ice_recon import (
+    Finding,
     Inputs,
     LineResult,
     Policy,
@@ -1032,7 +1033,12 @@ def test_exactness_against_the_reference(case: tuple[Tables, Policy]) -> None:
         wanted = {name: getattr(w, name) for name in _as_reference(r)}
         assert _as_reference(r) == wanted, r
     assert {(u.contract_id, u.trip_id) for u in report.unbilled} == want.unbilled
-    assert {ref.RefInvoiceFinding.of(f) for f in report.invoices} == want.invoices
+    # The reference implements section 5's invoice findings; section 9's are compared
+    # with the section 9 reference in their own tests.
+    section5 = (Finding.FOOTING_ERROR, Finding.DUPLICATE_INVOICE)
+    assert {
+        ref.RefInvoiceFinding.of(f) for f in report.invoices if f.finding in section5
+    } == want.invoices
 
 
 @given(datasets())

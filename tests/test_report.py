@@ -120,6 +120,15 @@ LEDGERS = {
     "unsupported": "245.75",
     "questioned": "281.63",
     "underbilled": "8.59",
+    # DESIGN section 9: no invoice is paid, so every questioned cent (35.88 + 245.75) is to
+    # be withheld; no interest, no seats, no contracts.csv: the rest is zero.
+    "paid_erroneous": "0.00",
+    "paid_unsupported": "0.00",
+    "to_withhold": "281.63",
+    "interest_due": "0.00",
+    "unused_capacity": "0.00",
+    "deobligation": "0.00",
+    "funds_put_to_better_use": "0.00",
 }
 
 
@@ -185,7 +194,10 @@ class TestFileFormat:
         [
             ("results.csv", RESULT_HEADER),
             ("unbilled.csv", "contract_id,trip_id,service_date,status"),
-            ("invoices.csv", "contract_id,invoice_id,finding,header_total,lines_total,difference"),
+            (
+                "invoices.csv",
+                "contract_id,invoice_id,finding,header_total,lines_total,difference,amount,detail",
+            ),
         ],
     )
     def test_exact_header(self, written: Path, name: str, header: str) -> None:
@@ -302,12 +314,12 @@ class TestInvoicesCsv:
         actual = (rows[0], sorted(rows[1:]))
 
         expected = (
-            [C, "INV-1", "FOOTING_ERROR", "1336.02", "1286.02", "50.00"],
+            [C, "INV-1", "FOOTING_ERROR", "1336.02", "1286.02", "50.00", "", ""],
             sorted(
                 [
-                    [C, "INV-2", "DUPLICATE_INVOICE", "", "187.50", ""],
-                    [C, "INV-2", "FOOTING_ERROR", "100.00", "187.50", "-87.50"],
-                    [C, "INV-2", "FOOTING_ERROR", "90.00", "187.50", "-97.50"],
+                    [C, "INV-2", "DUPLICATE_INVOICE", "", "187.50", "", "", ""],
+                    [C, "INV-2", "FOOTING_ERROR", "100.00", "187.50", "-87.50", "", ""],
+                    [C, "INV-2", "FOOTING_ERROR", "90.00", "187.50", "-97.50", "", ""],
                 ]
             ),
         )
@@ -456,7 +468,10 @@ class TestCli:
             0,
             [
                 "by_invoice.csv",
+                "capacity.csv",
+                "contracts.csv",
                 "invoices.csv",
+                "oversight.csv",
                 "problems.csv",
                 "results.csv",
                 "summary.json",

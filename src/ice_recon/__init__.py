@@ -8,6 +8,7 @@ True
 """
 
 from ice_recon._version import __version__
+from ice_recon.controls import PaymentLedgers
 from ice_recon.errors import (
     ArgumentError,
     ArgumentTypeError,
@@ -25,17 +26,23 @@ from ice_recon.errors import (
 from ice_recon.index import FuelTerms, Index, PricingRule, RateIndex, Tier, build
 from ice_recon.load import Inputs, load, load_files, validate
 from ice_recon.money import IncrementRounding, Rounding
+from ice_recon.oversight import CapacityRow, ContractRow, Oversight, OversightRow
 from ice_recon.policy import Policy, Tolerance
 from ice_recon.price import LinePricing, MissingEvidence, Pricing, price, price_line, price_trip
 from ice_recon.reconcile import reconcile
 from ice_recon.records import (
+    Appointment,
+    ContractTerms,
+    CorLevel,
     Finding,
     FuelIndexPoint,
     FuelRule,
+    InterestRate,
     InvoiceHeader,
     InvoiceLine,
     InvoiceStatus,
     RateRule,
+    Risk,
     StaffAssignment,
     Status,
     TierMode,
@@ -56,9 +63,14 @@ from ice_recon.report import (
 from ice_recon.stream import reconcile_to
 
 __all__ = [
+    "Appointment",
     "ArgumentError",
     "ArgumentTypeError",
+    "CapacityRow",
+    "ContractRow",
     "ContractSummary",
+    "ContractTerms",
+    "CorLevel",
     "Finding",
     "FuelIndexPoint",
     "FuelRule",
@@ -69,6 +81,7 @@ __all__ = [
     "InputError",
     "InputErrors",
     "Inputs",
+    "InterestRate",
     "InvoiceFinding",
     "InvoiceHeader",
     "InvoiceLine",
@@ -81,6 +94,9 @@ __all__ = [
     "MoneyTypeError",
     "NotAFolderError",
     "OutputError",
+    "Oversight",
+    "OversightRow",
+    "PaymentLedgers",
     "Policy",
     "Pricing",
     "PricingRule",
@@ -88,6 +104,7 @@ __all__ = [
     "RateIndex",
     "RateRule",
     "Report",
+    "Risk",
     "Rounding",
     "RuleNotFoundError",
     "StaffAssignment",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime as dt
 import importlib.resources
 import os
 import signal
@@ -174,6 +175,8 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         policy = Policy(
             tolerances=dict(Tolerance.parse(t) for t in args.tolerance),
             window_days=args.window_days,
+            utilization_floor=args.utilization_floor,
+            as_of=_day(args.as_of),
         )
     except (ValueError, TypeError) as exc:
         print(f"ice-recon reconcile: {exc}", file=sys.stderr)
@@ -217,6 +220,16 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     except OSError as exc:  # e.g. the temporary folder of spilled lines is full
         print(f"ice-recon reconcile: {exc}; no output written", file=sys.stderr)
         return 2
+
+
+def _day(text: str | None) -> dt.date | None:
+    """Parse ``--as-of``: an ISO date, or None when not given."""
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"--as-of: expected a date YYYY-MM-DD (got {text!r})") from None
 
 
 class _Refused(Exception):
@@ -277,6 +290,9 @@ def print_summary(result: Totals, out: TextIO, *, out_dir: str | None = None, to
     print("\nLedgers:", file=out)
     for name, value in result.ledgers.as_strings().items():
         print(f"  {name:24} {value:>14}", file=out)
+    print("\nPayments and funds put to better use (DESIGN section 9):", file=out)
+    for name, value in result.payments.as_strings().items():
+        print(f"  {name:24} {value:>14}", file=out)
     questioned = sorted(
         (
             (ledgers.questioned, key)
@@ -293,7 +309,12 @@ def print_summary(result: Totals, out: TextIO, *, out_dir: str | None = None, to
         n = len(result.invoices)
         print(f"\nInvoice findings ({n}; all in invoices.csv):", file=out)
         for f in result.invoices[: top * 2]:
-            detail = "" if f.difference is None else f" (header - lines = {f.difference})"
+            if f.detail:
+                detail = f": {f.detail}"
+            elif f.difference is not None:
+                detail = f" (header - lines = {f.difference})"
+            else:
+                detail = ""
             print(f"  {f.contract_id}  {f.invoice_id}  {f.finding.value}{detail}", file=out)
         if n > top * 2:
             print(f"  ... and {n - top * 2} more", file=out)
@@ -399,6 +420,20 @@ def _parser() -> argparse.ArgumentParser:
         default=1,
         metavar="N",
         help="inference matches trips within N days of the line's date (default 1)",
+    )
+    p.add_argument(
+        "--utilization-floor",
+        default="0.80",
+        metavar="RATIO",
+        help="a billed trip carrying fewer than RATIO of its seats in passengers has unused "
+        "capacity (DESIGN section 9.3; default 0.80)",
+    )
+    p.add_argument(
+        "--as-of",
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="judge contracts whose period of performance ended before this day for "
+        "deobligation (default: per contract, its latest invoice_date)",
     )
     p.add_argument("--strict", action="store_true", help="stop with exit 2 on any input problem")
     p.add_argument(

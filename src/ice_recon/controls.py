@@ -60,6 +60,7 @@ __all__ = [
     "InvoiceFacts",
     "InvoiceFinding",
     "Payment",
+    "PaymentLedgers",
     "footing_findings",
     "invoice_controls",
     "payment_state",
@@ -112,6 +113,43 @@ class Payment:
 
     paid: bool
     interest_due: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class PaymentLedgers:
+    """The payment and better-use ledgers of a contract or a run (DESIGN sections 9.2, 9.3).
+
+    Every questioned cent of a line is in exactly one of *paid_erroneous* (an overpayment
+    to recover: erroneous amounts on paid invoices), *paid_unsupported* (an unknown payment:
+    unsupported amounts on paid invoices) and *to_withhold* (questioned amounts on invoices
+    not paid). *interest_due* is the Prompt Payment interest owed on late payments;
+    *funds_put_to_better_use* = *unused_capacity* + *deobligation*.
+
+    >>> PaymentLedgers(unused_capacity=Decimal("280.00"),
+    ...                deobligation=Decimal("20.00")).funds_put_to_better_use
+    Decimal('300.00')
+    """
+
+    paid_erroneous: Decimal = Decimal("0.00")
+    paid_unsupported: Decimal = Decimal("0.00")
+    to_withhold: Decimal = Decimal("0.00")
+    interest_due: Decimal = Decimal("0.00")
+    unused_capacity: Decimal = Decimal("0.00")
+    deobligation: Decimal = Decimal("0.00")
+
+    @property
+    def funds_put_to_better_use(self) -> Decimal:
+        """Return unused capacity + deobligation (funds that could be put to better use)."""
+        return self.unused_capacity + self.deobligation
+
+    def as_strings(self) -> dict[str, str]:
+        """Return the ledgers as 2-place strings, in the order of ``summary.json``."""
+        out = {
+            f.name: format_cents(_cents(getattr(self, f.name)))
+            for f in attrs.fields(PaymentLedgers)
+        }
+        out["funds_put_to_better_use"] = format_cents(_cents(self.funds_put_to_better_use))
+        return out
 
 
 def payment_state(headers: Sequence[InvoiceHeader]) -> tuple[bool, bool]:

@@ -12,7 +12,6 @@ at once (:class:`~ice_recon.output.OutputSet`: temporary names renamed into plac
 from __future__ import annotations
 
 import bisect
-import collections
 import datetime as dt
 import itertools
 import json
@@ -25,12 +24,13 @@ from typing import Any, Final, overload
 import attrs
 
 from ice_recon._csv import csv_cell, csv_line, text_cell, text_cells
+from ice_recon._section9 import section9
 from ice_recon._version import __version__
 from ice_recon.classify import Classified
-from ice_recon.controls import InvoiceFinding, footing_findings
+from ice_recon.controls import InvoiceFinding, PaymentLedgers, footing_findings
 from ice_recon.errors import Problem, UnknownStatusError
 from ice_recon.explain import Explainer, problem_columns
-from ice_recon.index import T_ID, TripIndex
+from ice_recon.index import T_ID, T_ROW, TripIndex
 from ice_recon.load import Inputs
 from ice_recon.match import Matched, MatchState
 from ice_recon.money import (
@@ -42,6 +42,15 @@ from ice_recon.money import (
     to_cents,
 )
 from ice_recon.output import OutputSet, output_errors
+from ice_recon.oversight import (
+    CAPACITY_COLUMNS,
+    CONTRACT_COLUMNS,
+    OVERSIGHT_COLUMNS,
+    CapacityRow,
+    ContractRow,
+    Oversight,
+    OversightRow,
+)
 from ice_recon.policy import Policy
 from ice_recon.price import PricedChunk
 from ice_recon.records import Status
@@ -55,6 +64,7 @@ __all__ = [
     "InvoiceFinding",
     "Ledgers",
     "LineResult",
+    "PaymentLedgers",
     "Report",
     "StatusCounts",
     "Totals",
@@ -296,6 +306,7 @@ class ContractSummary:
     counts: StatusCounts = attrs.field(converter=StatusCounts)
     ledgers: Ledgers
     amounts: Mapping[Status, Decimal] = attrs.field(factory=dict)
+    payments: PaymentLedgers = attrs.field(factory=PaymentLedgers)
 
 
 #: The columns of ``invoices.csv``.
@@ -306,6 +317,8 @@ INVOICE_COLUMNS: Final = (
     "header_total",
     "lines_total",
     "difference",
+    "amount",
+    "detail",
 )
 #: The columns of ``problems.csv``.
 PROBLEM_COLUMNS: Final = ("file", "line", "column", "value", "message")
@@ -341,6 +354,9 @@ class Totals:
         invoice_counts: per (contract_id, invoice_id), its lines per status (only the
             statuses it has), INVALID lines included.
         policy: the :class:`~ice_recon.policy.Policy` of the run.
+        payments: the payment ledgers and funds put to better use of the run (DESIGN
+            section 9); each contract's are in ``contracts[cid].payments``.
+        oversight: the rows of ``oversight.csv``, ``contracts.csv`` and ``capacity.csv``.
     """
 
     line_count: int
@@ -356,6 +372,8 @@ class Totals:
     amounts: Mapping[Status, Decimal] = attrs.field(factory=dict)
     invoice_counts: Mapping[tuple[str, str], Mapping[Status, int]] = attrs.field(factory=dict)
     policy: Policy = attrs.field(factory=Policy)
+    payments: PaymentLedgers = attrs.field(factory=PaymentLedgers)
+    oversight: Oversight = attrs.field(factory=Oversight)
 
     @property
     def questioned(self) -> Decimal:
@@ -379,8 +397,10 @@ class Totals:
         """Return the content of ``summary.json`` as a dict (DESIGN section 6).
 
         Besides the keys of DESIGN section 6: ``policy`` (what the run was asked to accept:
-        tolerances, inference window, default rounding) and ``amounts`` (the billed amount
-        of each status but INVALID, overall and per contract).
+        tolerances, inference window, default rounding, the section 9 measure names,
+        utilization floor and as-of day) and ``amounts`` (the billed amount of each status
+        but INVALID, overall and per contract); every ``ledgers`` object ends with the
+        payment ledgers of section 9 (:class:`~ice_recon.controls.PaymentLedgers`).
         """
         # The keys added to DESIGN section 6's come after its keys: a file's earlier bytes
         # are those it had before.
@@ -388,11 +408,11 @@ class Totals:
             "version": __version__,
             "inputs": dict(self.digests),
             "counts": {s.value: self.counts[s] for s in Status},
-            "ledgers": self.ledgers.as_strings(),
+            "ledgers": self.ledgers.as_strings() | self.payments.as_strings(),
             "contracts": {
                 cid: {
                     "counts": {s.value: c.counts[s] for s in Status},
-                    "ledgers": c.ledgers.as_strings(),
+                    "ledgers": c.ledgers.as_strings() | c.payments.as_strings(),
                     "amounts": _amounts(c.amounts),
                 }
                 for cid, c in self.contracts.items()
@@ -440,6 +460,8 @@ class Totals:
                             _text(f.header_total),
                             _text(f.lines_total),
                             _text(f.difference),
+                            _text(f.amount),
+                            text_cell(f.detail),
                         )
                     )
                     for f in self.invoices
@@ -447,6 +469,10 @@ class Totals:
             ),
         )
         out.write_lines("by_invoice.csv", _lines(by_invoice_columns(), self._by_invoice_lines()))
+        o = self.oversight
+        out.write_lines("oversight.csv", _lines(OVERSIGHT_COLUMNS, map(_record_line, o.months)))
+        out.write_lines("contracts.csv", _lines(CONTRACT_COLUMNS, map(_record_line, o.contracts)))
+        out.write_lines("capacity.csv", _lines(CAPACITY_COLUMNS, map(_record_line, o.capacity)))
         out.write_lines(
             "problems.csv",
             _lines(
@@ -485,6 +511,50 @@ class Totals:
             )
 
 
+def _cell(value: object) -> str:
+    """Return the cell of a section 9 record's value (DESIGN section 9.3 formats)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return text_cell(value)
+    if isinstance(value, bool | int):
+        return str(int(value))
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return ";".join(f.value for f in value)
+    raise TypeError(f"no cell format for {value!r}")  # pragma: no cover
+
+
+def _record_line(row: OversightRow | ContractRow | CapacityRow) -> str:
+    """Return the CSV line of an oversight, contract or capacity row.
+
+    Money has 2 places, ``utilization`` 4, and people, seats and passengers are written as
+    the exact decimal without trailing zeros (``50``, ``12.5``).
+    """
+    cells = []
+    for name, value in attrs.asdict(row, recurse=False).items():
+        if isinstance(value, Decimal):
+            if name in _EXACT:
+                cells.append(_exact(value))
+            elif name == "utilization":
+                cells.append(format(value, "f"))
+            else:
+                cells.append(_text(value))
+        else:
+            cells.append(_cell(value))
+    return csv_line(cells)
+
+
+_EXACT: Final = frozenset({"people", "seats", "passengers"})
+
+
+def _exact(value: Decimal) -> str:
+    """Return a decimal as plain text without trailing fractional zeros: 50, 12.5."""
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def _lines(header: Sequence[str], rows: Iterable[str]) -> Iterator[str]:
     yield csv_cell_line(header)
     yield from rows
@@ -498,6 +568,10 @@ def _policy(policy: Policy) -> dict[str, Any]:
         },
         "window_days": policy.window_days,
         "rounding": policy.rounding.value,
+        "passengers_measure": policy.passengers_measure,
+        "seats_measure": policy.seats_measure,
+        "utilization_floor": format(policy.utilization_floor, "f"),
+        "as_of": None if policy.as_of is None else policy.as_of.isoformat(),
     }
 
 
@@ -717,48 +791,60 @@ class ChunkResult:
 class Accumulator:
     """Counts and ledgers summed over chunks of classified lines (internal).
 
-    Both drivers add one chunk after another, then call :meth:`totals` once.
+    Both drivers add one chunk after another, then call :meth:`totals` once. One pass over
+    each chunk's lines sums them per invoice; the contracts' and the run's figures are sums
+    of the invoices' (an invoice belongs to one contract), made once in :meth:`totals`.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, policy: Policy | None = None) -> None:
+        #: The measure whose rules price people (their lines are not unused capacity).
+        self.passengers = (policy or Policy()).passengers_measure
         self.lines = 0
-        self.counts = dict.fromkeys(Status, 0)
-        self.total = _Totals()
-        self.amounts: dict[Status, int] = {}
-        self.per_contract: dict[str, tuple[dict[Status, int], _Totals, dict[Status, int]]] = {}
+        # Per invoice: B (every invoice with a line), the ledgers of its valid lines, its
+        # lines per status (INVALID included) and the billed amount per status.
         self.sums: dict[tuple[str, str], int] = {}
         self.invoice_totals: dict[tuple[str, str], _Totals] = {}
         self.invoice_counts: dict[tuple[str, str], dict[Status, int]] = {}
+        self.invoice_amounts: dict[tuple[str, str], dict[Status, int]] = {}
+        # For DESIGN section 9: each invoice's latest own service date (ordinal) of its valid
+        # lines; per matched trip (manifest row) the billed, expected and questioned cents of
+        # its valid lines and the expected cents of those priced, not per passenger; per
+        # (contract, date ordinal) the first three sums of the valid lines without a trip.
+        self.latest: dict[tuple[str, str], int] = {}
+        self.by_trip: dict[int, list[int]] = {}
+        self.loose: dict[tuple[str, int], list[int]] = {}
 
     def add(self, result: ChunkResult) -> None:
         """Add the lines of one chunk."""
         chunk, c = result.chunk, result.classified
-        counts, total, per_contract = self.counts, self.total, self.per_contract
         sums, invoice_totals, invoice_counts = self.sums, self.invoice_totals, self.invoice_counts
+        invoice_amounts = self.invoice_amounts
+        latest, by_trip, loose = self.latest, self.by_trip, self.loose
+        per_passenger = self.passengers
         self.lines += len(chunk)
-        for (contract, status), n in collections.Counter(
-            zip(chunk.contract, c.status, strict=True)
-        ).items():
-            counts[status] += n
-            entry = per_contract.get(contract)
-            if entry is None:
-                entry = per_contract[contract] = (dict.fromkeys(Status, 0), _Totals(), {})
-            entry[0][status] += n
         key: tuple[str, str] | None = None
         t: _Totals | None = None
         ic: dict[Status, int] = {}
-        for contract, invoice, status, billed, expected, err, uns, und in zip(
+        ia: dict[Status, int] = {}
+        top = 0
+        for contract, invoice, status, billed, expected, err, uns, und, day, trip, pt, rule in zip(
             chunk.contract, chunk.invoice, c.status, c.billed, c.expected, c.erroneous,
-            c.unsupported, c.underbilled, strict=True,
+            c.unsupported, c.underbilled, chunk.day, result.matched.trip, c.parts, c.rule,
+            strict=True,
         ):  # fmt: skip
             if key is None or key[1] != invoice or key[0] != contract:
+                if key is not None and top:
+                    latest[key] = max(top, latest.get(key, 0))
                 key = (contract, invoice)
                 sums.setdefault(key, 0)
-                t = None
+                t = None  # made at the invoice's first valid line
                 ic = invoice_counts.setdefault(key, {})
+                ia = invoice_amounts.setdefault(key, {})
+                top = 0
             ic[status] = ic.get(status, 0) + 1
             if billed is None or expected is None:
                 continue
+            ia[status] = ia.get(status, 0) + billed
             sums[key] += billed
             if t is None:
                 t = invoice_totals.get(key)
@@ -769,47 +855,54 @@ class Accumulator:
             t.erroneous += err
             t.unsupported += uns
             t.underbilled += und
-        # The contracts' and overall ledgers: summed per chunk, then added once per contract.
-        seen: dict[str, tuple[_Totals, dict[Status, int]]] = {}
-        for contract, status, billed, expected, err, uns, und in zip(
-            chunk.contract, c.status, c.billed, c.expected, c.erroneous, c.unsupported,
-            c.underbilled, strict=True,
-        ):  # fmt: skip
-            if billed is None or expected is None:
-                continue
-            found = seen.get(contract)
-            if found is None:
-                found = seen[contract] = (_Totals(), {})
-            ct, by_status = found
-            ct.billed += billed
-            ct.expected += expected
-            ct.erroneous += err
-            ct.unsupported += uns
-            ct.underbilled += und
-            by_status[status] = by_status.get(status, 0) + billed
-        amounts = self.amounts
-        for contract, (ct, by_status) in seen.items():
-            entry = per_contract[contract]
-            entry[1].add(ct)
-            total.add(ct)
-            for status, cents in by_status.items():
-                entry[2][status] = entry[2].get(status, 0) + cents
-                amounts[status] = amounts.get(status, 0) + cents
+            if day > top:
+                top = day
+            if trip is None:
+                line_sums = loose.get((contract, day))
+                if line_sums is None:
+                    line_sums = loose[(contract, day)] = [0, 0, 0, 0]
+            else:
+                line_sums = by_trip.get(trip[T_ROW])
+                if line_sums is None:
+                    line_sums = by_trip[trip[T_ROW]] = [0, 0, 0, 0]
+                if pt is not None and rule.basis != per_passenger:
+                    line_sums[3] += expected
+            line_sums[0] += billed
+            line_sums[1] += expected
+            line_sums[2] += err + uns
+        if key is not None and top:
+            latest[key] = max(top, latest.get(key, 0))
 
     def merge(self, other: Accumulator) -> None:
         """Add the sums of *other*, made from lines of other contracts than this one's."""
         self.lines += other.lines
-        for status, n in other.counts.items():
-            self.counts[status] += n
-        self.total.add(other.total)
-        for status, cents in other.amounts.items():
-            self.amounts[status] = self.amounts.get(status, 0) + cents
-        for contract, entry in other.per_contract.items():
-            assert contract not in self.per_contract, "contract groups must not overlap"
-            self.per_contract[contract] = entry
+        assert not set(self.sums) & set(other.sums), "contract groups must not overlap"
         self.sums.update(other.sums)
         self.invoice_totals.update(other.invoice_totals)
         self.invoice_counts.update(other.invoice_counts)
+        self.invoice_amounts.update(other.invoice_amounts)
+        self.latest.update(other.latest)
+        self.by_trip.update(other.by_trip)
+        self.loose.update(other.loose)
+
+    def _per_contract(
+        self,
+    ) -> dict[str, tuple[dict[Status, int], _Totals, dict[Status, int]]]:
+        """Return per contract its lines per status, ledgers and billed per status."""
+        out: dict[str, tuple[dict[Status, int], _Totals, dict[Status, int]]] = {}
+        for key, ic in self.invoice_counts.items():
+            entry = out.get(key[0])
+            if entry is None:
+                entry = out[key[0]] = (dict.fromkeys(Status, 0), _Totals(), {})
+            counts, total, amounts = entry
+            for status, n in ic.items():
+                counts[status] += n
+            t = self.invoice_totals.get(key)
+            if t is not None:
+                total.add(t)
+            for status, cents in self.invoice_amounts.get(key, {}).items():
+                amounts[status] = amounts.get(status, 0) + cents
+        return out
 
     def totals(
         self, inputs: Inputs, claimed: bytearray, pairs: int, policy: Policy
@@ -817,28 +910,77 @@ class Accumulator:
         """Return the :class:`Totals` attributes, given the trips *claimed* by any line."""
         unbilled = Unbilled(inputs.manifests, claimed)
         d = cents_to_decimal
+        per_contract = self._per_contract()
+        counts = dict.fromkeys(Status, 0)
+        total = _Totals()
+        amounts_all: dict[Status, int] = {}
+        for cnt, t, amounts in per_contract.values():
+            for status, n in cnt.items():
+                counts[status] += n
+            total.add(t)
+            for status, cents in amounts.items():
+                amounts_all[status] = amounts_all.get(status, 0) + cents
+        contract_totals = {cid: entry[1] for cid, entry in per_contract.items()}
+        s9 = section9(
+            inputs,
+            policy,
+            claimed=claimed,
+            sums=self.sums,
+            invoice_totals=self.invoice_totals,
+            latest=self.latest,
+            by_trip=self.by_trip,
+            loose=self.loose,
+            contract_totals=contract_totals,
+        )
+        # Contracts with lines, as before, and those with an invoice header or terms.
+        empty: tuple[dict[Status, int], _Totals, dict[Status, int]] = (
+            dict.fromkeys(Status, 0),
+            _Totals(),
+            {},
+        )
+        listed = set(per_contract)
+        listed.update(h.record.contract_id for h in inputs.invoices)
+        listed.update(c.record.contract_id for c in inputs.contracts)
+        invoices = sorted(
+            (*footing_findings(inputs.invoices, self.sums), *s9.findings),
+            key=_finding_order,
+        )
         return {
             "line_count": self.lines,
-            "counts": StatusCounts(self.counts),
-            "ledgers": self.total.ledgers(),
+            "counts": StatusCounts(counts),
+            "ledgers": total.ledgers(),
             "contracts": {
                 cid: ContractSummary(
                     counts=cnt,
                     ledgers=t.ledgers(),
                     amounts={s: d(a) for s, a in amounts.items()},
+                    payments=s9.by_contract.get(cid, PaymentLedgers()),
                 )
-                for cid, (cnt, t, amounts) in sorted(self.per_contract.items())
+                for cid in sorted(listed)
+                for cnt, t, amounts in (per_contract.get(cid, empty),)
             },
             "unbilled": unbilled,
-            "invoices": footing_findings(inputs.invoices, self.sums),
+            "invoices": tuple(invoices),
+            "payments": s9.payments,
+            "oversight": s9.oversight,
             "problems": inputs.problems,
             "digests": inputs.digests,
             "stats": {"candidate_pairs": pairs},
             "by_invoice": {key: t.ledgers() for key, t in sorted(self.invoice_totals.items())},
-            "amounts": {s: d(a) for s, a in self.amounts.items()},
+            "amounts": {s: d(a) for s, a in amounts_all.items()},
             "invoice_counts": self.invoice_counts,
             "policy": policy,
         }
+
+
+def _finding_order(f: InvoiceFinding) -> tuple[str, str, str, Decimal]:
+    """Sort invoice findings by contract, invoice, code, then header total (empty first)."""
+    return (
+        f.contract_id,
+        f.invoice_id,
+        f.finding.value,
+        Decimal(-1) if f.header_total is None else f.header_total,
+    )
 
 
 def untied(result: ChunkResult, explainer: Explainer) -> None:
@@ -881,7 +1023,7 @@ def report(
         problem_columns(inputs.problems, inputs.invoice_lines.file),
         plain_trip_ids=trips.plain_ids,
     )
-    acc = Accumulator()
+    acc = Accumulator(policy)
     for result in results:
         untied(result, explainer)
         acc.add(result)

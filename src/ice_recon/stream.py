@@ -665,7 +665,7 @@ def _reconcile_group(
         claim_exact(chunk, pricer, state)
     if step is not None:
         step("claim exact matches")
-    acc = Accumulator()
+    acc = Accumulator(policy)
     spent = dict.fromkeys((*STAGES, "write"), 0.0)
     done, shown = 0, 0
     for result in stages(ready.chunks(group), pricer, policy, state, spent):
