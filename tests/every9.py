@@ -101,6 +101,11 @@ def _contract_1(f: Folder) -> None:
     f.header("I5", "2024-06-01", total="0.00")
     # I9: lines without a header, processed last: 100 more over both limits.
     f.bill("I9", "2024-06-10")
+    # A trip 10/50 full billed only per passenger (and once more, a DUPLICATE): nothing of it
+    # counts in unused capacity, so it is not in capacity.csv.
+    pax = f.trip("2024-06-12", passengers="10", seats="50")
+    f.bill("I9", "2024-06-12", "10.00", clin="0003", quantity="10", unit_price="1.00", trip=pax)
+    f.bill("I9", "2024-06-12", "10.00", clin="0003", quantity="10", unit_price="1.00", trip=pax)
     # Unbilled: a completed trip with a count and a cancelled trip.
     f.trip("2024-06-15", passengers="12", seats="12")
     f.trip("2024-05-01", "cancelled")
