@@ -23,7 +23,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -164,7 +164,7 @@ def _reference_line(w: ref.RefLine) -> dict[str, Any]:
     }
 
 
-def _show(differences: list[tuple[object, object, object]], total: int, what: str) -> str:
+def _show(differences: Sequence[tuple[object, object, object]], total: int, what: str) -> str:
     """Format the first differences, both sides, for an assertion message."""
     text = [f"{total} {what} differ between the engine and the reference; the first {SHOWN}:"]
     for key, engine, reference in differences[:SHOWN]:
