@@ -56,9 +56,11 @@ import csv
 import dataclasses
 import datetime as dt
 import decimal
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -66,16 +68,24 @@ from ice_recon import Status
 
 __all__ = [
     "MODES",
+    "PAYMENT_LEDGERS",
     "FuelRule",
+    "Policy9",
+    "RefCapacity",
+    "RefContract",
+    "RefControls",
     "RefInvoiceFinding",
     "RefLine",
+    "RefMonth",
     "RefResult",
     "Rule",
     "billable_quantity",
     "effective_rate",
     "expected_amount",
     "find_rule",
+    "finding_order",
     "fuel_rate",
+    "interest",
     "invalid_lines",
     "line_order_key",
     "parse_fuel_rules",
@@ -84,8 +94,10 @@ __all__ = [
     "price_of",
     "read_folder",
     "reference",
+    "reference9",
     "round_cents",
     "round_fraction",
+    "round_half_up",
     "tier_rate",
 ]
 
@@ -148,6 +160,10 @@ FILES = {
     "fuel_index": "fuel_index.csv",
     "invoice_lines": "invoice_lines.csv",
     "invoices": "invoices.csv",
+    # Section 9.1.
+    "contracts": "contracts.csv",
+    "cors": "cors.csv",
+    "interest_rates": "interest_rates.csv",
 }
 
 
@@ -234,12 +250,15 @@ def _decimal(text: str, *, money: bool = False) -> Decimal | None:
 
 
 def read_folder(folder: str | Path) -> dict[str, list[dict[str, str]]]:
-    """Read the CSV files of an input folder into row dicts by table name (absent: no rows)."""
+    """Read the CSV files of an input folder into row dicts by table name.
+
+    A file that is absent has no key (section 9 tells "cors.csv given, header only" from
+    "no cors.csv"); read a table with ``tables.get(name, [])``.
+    """
     tables: dict[str, list[dict[str, str]]] = {}
     for name, file_name in FILES.items():
         path = Path(folder) / file_name
         if not path.exists():
-            tables[name] = []
             continue
         with path.open(encoding="utf-8-sig", newline="") as handle:
             tables[name] = [dict(row) for row in csv.DictReader(handle)]
@@ -585,6 +604,10 @@ class RefLine:
     findings: list[str] = dataclasses.field(default_factory=list)
     within_tolerance: bool = False
     match: str = "none"  # exact | inferred | none
+    # For section 9: the line's own service date, and the basis of the rule that priced it
+    # on its matched trip (None when no rule is known).
+    service_date: dt.date | None = None
+    basis: str | None = None
 
     @property
     def variance(self) -> Decimal | None:
@@ -604,6 +627,7 @@ class RefInvoiceFinding:
     header_total: Decimal | None
     lines_total: Decimal
     difference: Decimal | None
+    amount: Decimal | None = None  # section 9.2; None for FOOTING_ERROR, DUPLICATE_INVOICE
 
     @classmethod
     def of(cls, found: Any) -> RefInvoiceFinding:
@@ -615,6 +639,7 @@ class RefInvoiceFinding:
             found.header_total,
             found.lines_total,
             found.difference,
+            found.amount,
         )
 
 
@@ -1124,6 +1149,7 @@ def reference(
             claimed_trips.add(trip_key)
             result = rec.classify_matched(line, trip_key, terms, n in duplicates)
             result.trip_id = trip_key[1]
+            result.basis = terms.rule.basis if terms.rule is not None else None
             result.match = how
             if how == "inferred":
                 result.findings.append("INFERRED_MATCH")
@@ -1141,6 +1167,7 @@ def reference(
                 result.findings.append("AMBIGUOUS_MATCH")
             if line.identity in matched_identities:
                 result.findings.append("DUPLICATE_CANDIDATE")
+        result.service_date = line.day
         results[line.key] = result
         order.append(line.key)
 
@@ -1221,3 +1248,612 @@ def _totals(
         for name, value in contract_ledgers.items():
             ledgers[name] = _add(ledgers[name], value)
     return counts, ledgers, contracts
+
+
+# ------------------------------------------------------------------------------ section 9
+#
+# Payment controls and oversight (DESIGN section 9), from the per-line results above and
+# the section 9.1 files, with the readings of notes/sec9_spec.md. Written without looking
+# at ice_recon's controls, payment or oversight modules: the point is to be independent.
+
+#: The payment ledgers of section 9, in the order of summary.json.
+PAYMENT_LEDGERS = (
+    "paid_erroneous",
+    "paid_unsupported",
+    "to_withhold",
+    "interest_due",
+    "unused_capacity",
+    "deobligation",
+    "funds_put_to_better_use",
+)
+#: Statuses 7-14: the lines with an expected price (sec9_spec.md reading 10).
+PRICED = frozenset(
+    {
+        Status.MATCHED,
+        Status.LABOR_CATEGORY_MISMATCH,
+        Status.MINIMUM_MISAPPLIED,
+        Status.EXTENSION_ERROR,
+        Status.QUANTITY_MISMATCH,
+        Status.RATE_MISMATCH,
+        Status.ROUNDING_DIFF,
+        Status.AMOUNT_MISMATCH,
+    }
+)
+#: The appointment level each risk needs (section 9.2: high III, moderate II, low I).
+LEVEL_NEEDED = {"low": 1, "moderate": 2, "high": 3}
+LEVELS = {"I": 1, "II": 2, "III": 3}
+#: Interest is owed only from one dollar (section 9.2).
+ONE_DOLLAR = Decimal("1.00")
+#: The files whose contract ids make a contracts.csv row (sec9_spec.md reading 11).
+CONTRACT_FILES = ("rates", "fuel_rules", "manifests", "staff", "invoices", "contracts", "cors")
+
+
+@dataclasses.dataclass(frozen=True)
+class Policy9:
+    """The policy inputs of section 9 (the ``ice_recon.Policy`` fields of the same names)."""
+
+    passengers_measure: str = "passengers"
+    seats_measure: str = "seats"
+    utilization_floor: Decimal = Decimal("0.80")
+    as_of: dt.date | None = None  # None: per contract, its latest header invoice_date
+
+
+@dataclasses.dataclass(frozen=True)
+class RefMonth:
+    """One oversight.csv row; fields named as the columns."""
+
+    contract_id: str
+    month: str
+    trips_completed: int
+    trips_cancelled: int
+    trips_billed: int
+    trips_unbilled: int
+    people: Decimal | None
+    trips_without_count: int
+    seats: Decimal | None
+    utilization: Decimal | None
+    billed: Decimal
+    expected: Decimal
+    questioned: Decimal
+    cost_per_person: Decimal | None
+    unused_capacity: Decimal
+
+
+@dataclasses.dataclass(frozen=True)
+class RefContract:
+    """One contracts.csv row; fields named as the columns (*findings* sorted codes)."""
+
+    contract_id: str
+    findings: tuple[str, ...]
+    billed: Decimal
+    expected: Decimal
+    questioned: Decimal
+    underbilled: Decimal
+    ceiling: Decimal | None
+    funded: Decimal | None
+    estimate: Decimal | None
+    estimate_variance: Decimal | None
+    people: Decimal | None
+    cost_per_person: Decimal | None
+    utilization: Decimal | None
+    paid_erroneous: Decimal
+    paid_unsupported: Decimal
+    to_withhold: Decimal
+    interest_due: Decimal
+    unused_capacity: Decimal
+    deobligation: Decimal
+    funds_put_to_better_use: Decimal
+
+
+@dataclasses.dataclass(frozen=True)
+class RefCapacity:
+    """One capacity.csv row; fields named as the columns."""
+
+    contract_id: str
+    trip_id: str
+    service_date: dt.date
+    passengers: Decimal
+    seats: Decimal
+    expected: Decimal
+    unused: Decimal
+
+
+@dataclasses.dataclass
+class RefControls:
+    """The reference's section 9 results.
+
+    *invoices* is every invoices.csv row (sections 5 and 9.2) in file order; *payments* the
+    overall payment ledgers and *contract_payments* those of each contract of
+    *summary_contracts* (the contracts of ``Report.contracts``); *months*, *contracts* and
+    *capacity* the rows of oversight.csv, contracts.csv and capacity.csv, in file order.
+    """
+
+    invoices: list[RefInvoiceFinding]
+    payments: dict[str, Decimal]
+    contract_payments: dict[str, dict[str, Decimal]]
+    summary_contracts: set[str]
+    months: list[RefMonth]
+    contracts: list[RefContract]
+    capacity: list[RefCapacity]
+
+
+def round_half_up(value: Fraction, places: int) -> Decimal:
+    """Round the exact non-negative *value* half up to *places* places, once.
+
+    >>> round_half_up(Fraction(3371875, 100000), 2)  # 33.71875
+    Decimal('33.72')
+    """
+    assert value >= 0
+    q, r = divmod(value.numerator * 10**places, value.denominator)
+    if 2 * r >= value.denominator:
+        q += 1
+    return Decimal(q).scaleb(-places, context=EXACT)
+
+
+def interest(principal: Decimal, rate_percent: Decimal, days_late: int) -> Decimal:
+    """Return the Prompt Payment interest of section 9.2 (5 CFR 1315.10), in cents.
+
+    d = min(days late, 365), n = d // 30, k = d % 30;
+    interest = P (1 + r/12)^n (1 + r k/360) - P, exact, rounded half up once.
+
+    >>> interest(Decimal("12450.00"), Decimal("4.875"), 20)  # 12450 x 0.04875 x 20/360
+    Decimal('33.72')
+    >>> interest(Decimal("1500.00"), Decimal("6"), 75)  # 1500 x 1.005^2 x 1.0025 - 1500
+    Decimal('18.83')
+    """
+    d = min(days_late, 365)
+    n, k = divmod(d, 30)
+    p, r = Fraction(principal), Fraction(rate_percent) / 100
+    return round_half_up(p * (1 + r / 12) ** n * (1 + r * k / 360) - p, 2)
+
+
+def _opt_date(row: Mapping[str, str], name: str) -> dt.date | None:
+    text = _cell(row, name)
+    return dt.date.fromisoformat(text) if text else None
+
+
+def _month(day: dt.date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def _covers(start: dt.date, end: dt.date | None, day: dt.date) -> bool:
+    """Whether the window [start, end] (end None: open-ended) holds *day*, ends included."""
+    return start <= day and (end is None or day <= end)
+
+
+@dataclasses.dataclass
+class _Invoice:
+    """One invoice of section 9.2: its headers and its non-INVALID lines."""
+
+    contract: str
+    invoice: str
+    headers: list[Mapping[str, str]] = dataclasses.field(default_factory=list)
+    lines: list[RefLine] = dataclasses.field(default_factory=list)
+
+    def total(self, name: str) -> Decimal:
+        """Return the sum of one amount (billed, erroneous, unsupported) over the lines."""
+        total = ZERO
+        for line in self.lines:
+            value = getattr(line, name)
+            assert value is not None
+            total = _add(total, value)
+        return total
+
+    def order_key(self) -> tuple[object, ...]:
+        """Section 5's processing order (sec9_spec.md reading 1): undated invoices last."""
+        days = [dt.date.fromisoformat(_cell(h, "invoice_date")) for h in self.headers]
+        dated = (0, min(days).toordinal()) if days else (1, 0)
+        return (dated, self.contract, self.invoice)
+
+
+@dataclasses.dataclass
+class _Tally:
+    """The oversight sums of one contract-month, or of one whole contract."""
+
+    completed: int = 0
+    cancelled: int = 0
+    billed_trips: int = 0
+    unbilled_trips: int = 0
+    people: Decimal | None = None  # None: no completed trip recorded passengers
+    without_count: int = 0
+    seats: Decimal | None = None  # over the completed trips that recorded both
+    seated_people: Decimal = Decimal(0)  # passengers over those same trips
+    billed: Decimal = ZERO
+    expected: Decimal = ZERO
+    questioned: Decimal = ZERO
+    counted_amount: Decimal = ZERO  # A of lines matched to completed trips with passengers
+    unused: Decimal = ZERO
+
+    def utilization(self) -> Decimal | None:
+        """Σ passengers / Σ seats over the trips that recorded both, 4 places half up."""
+        if self.seats is None or self.seats == 0:
+            return None
+        return round_fraction(self.seated_people, self.seats, 4, "half_up")
+
+    def cost_per_person(self) -> Decimal | None:
+        """Σ A of the lines on counted trips / people, cents half up."""
+        if self.people is None or self.people == 0:
+            return None
+        return round_fraction(self.counted_amount, self.people, 2, "half_up")
+
+
+def reference9(
+    tables: Mapping[str, list[dict[str, str]]],
+    result: RefResult,
+    *,
+    policy: Policy9 | None = None,
+) -> RefControls:
+    """Compute section 9 for *tables* from the section 5 *result* of ``reference(tables)``.
+
+    The section 9.1 files are assumed valid, like the other files but invoice lines.
+    """
+    policy = policy or Policy9()
+    pax, seats_name = policy.passengers_measure, policy.seats_measure
+
+    # -- section 9.1 inputs
+    terms: dict[str, Mapping[str, str]] = {}
+    for row in tables.get("contracts", []):
+        cid = _cell(row, "contract_id")
+        assert cid not in terms, f"contract {cid} listed twice"
+        terms[cid] = row
+    cors_given = "cors" in tables
+    appointments: dict[tuple[str, str], list[tuple[dt.date, dt.date | None, int]]] = {}
+    for row in tables.get("cors", []):
+        key = (_cell(row, "contract_id"), _cell(row, "person_id"))
+        appointed = dt.date.fromisoformat(_cell(row, "appointed"))
+        window = (appointed, _opt_date(row, "expires"), LEVELS[_cell(row, "level")])
+        appointments.setdefault(key, []).append(window)
+    rates_given = "interest_rates" in tables
+    interest_rates = [
+        (
+            dt.date.fromisoformat(_cell(row, "start")),
+            dt.date.fromisoformat(_cell(row, "end")),
+            Decimal(_cell(row, "rate")),
+        )
+        for row in tables.get("interest_rates", [])
+    ]
+
+    def money(cid: str, name: str) -> Decimal | None:
+        return _opt_decimal(terms[cid], name) if cid in terms else None
+
+    def day_of(cid: str, name: str) -> dt.date | None:
+        return _opt_date(terms[cid], name) if cid in terms else None
+
+    # -- trips (the usable manifest rows, as the section 5 reference reads them)
+    trips: dict[tuple[str, str], _Trip] = {}
+    for row in tables.get("manifests", []):
+        key = (_cell(row, "contract_id"), _cell(row, "trip_id").upper())
+        trips[key] = _Trip(
+            contract=key[0],
+            trip_id=key[1],
+            day=dt.date.fromisoformat(_cell(row, "service_date")),
+            cancelled=(_cell(row, "status") or "completed") == "cancelled",
+            status=_cell(row, "status") or "completed",
+            origin="",
+            destination="",
+            cancel_notice_hours="",
+            measures={name: cell for name in row if name and (cell := _cell(row, name))},
+        )
+
+    # -- invoices: those with a line (INVALID included) or a header
+    invoices: dict[tuple[str, str], _Invoice] = {}
+
+    def invoice_of(key: tuple[str, str]) -> _Invoice:
+        if key not in invoices:
+            invoices[key] = _Invoice(*key)
+        return invoices[key]
+
+    for header in tables.get("invoices", []):
+        key = (_cell(header, "contract_id"), _cell(header, "invoice_id"))
+        invoice_of(key).headers.append(header)
+    for (cid, iid, _), line in result.lines.items():
+        if not cid or not iid:
+            continue  # an INVALID line without an invoice: no invoice, no B
+        invoice = invoice_of((cid, iid))
+        if line.status is not Status.INVALID:
+            invoice.lines.append(line)
+
+    # -- section 9.2, per contract in processing order
+    findings = set(result.invoices)
+    payments: dict[str, dict[str, Decimal]] = {}
+
+    def ledgers_of(cid: str) -> dict[str, Decimal]:
+        return payments.setdefault(cid, dict.fromkeys(PAYMENT_LEDGERS, ZERO))
+
+    def credit(cid: str, name: str, value: Decimal) -> None:
+        ledgers = ledgers_of(cid)
+        ledgers[name] = _add(ledgers[name], value)
+
+    cumulative: dict[str, Decimal] = {}
+    noticed: set[str] = set()
+    for invoice in sorted(invoices.values(), key=_Invoice.order_key):
+        cid, iid, hs = invoice.contract, invoice.invoice, invoice.headers
+        b = invoice.total("billed")
+        erroneous, unsupported = invoice.total("erroneous"), invoice.total("unsupported")
+        questioned = _add(erroneous, unsupported)
+        one = hs[0] if len(hs) == 1 else None
+        header_total = _opt_decimal(one, "total") if one is not None else None
+        difference = _sub(header_total, b) if header_total is not None else None
+
+        new = functools.partial(
+            RefInvoiceFinding,
+            contract_id=cid,
+            invoice_id=iid,
+            header_total=header_total,
+            lines_total=b,
+            difference=difference,
+        )
+
+        # Ceilings: on billed amounts, every invoice counted (duplicates, no header too).
+        total = cumulative[cid] = _add(cumulative.get(cid, ZERO), b)
+        ceiling, funded = money(cid, "ceiling"), money(cid, "funded")
+        if ceiling is not None:
+            notice = _opt_decimal(terms[cid], "notice_percent")
+            if notice is None:
+                notice = Decimal(85)
+            if cid not in noticed and _mul(total, Decimal(100)) >= _mul(notice, ceiling):
+                noticed.add(cid)
+                findings.add(new(finding="CEILING_85_PERCENT", amount=total))
+        for code, limit in (("CEILING_EXCEEDED", ceiling), ("FUNDING_EXCEEDED", funded)):
+            if limit is not None and total > limit:
+                over = min(b, _sub(total, limit))
+                if over > 0:
+                    findings.add(new(finding=code, amount=over))
+
+        # Paid / approved: any header says so (sec9_spec.md reading 4).
+        paid = any(_cell(h, "status") == "paid" or _cell(h, "paid_date") for h in hs)
+        approved = paid or any(_cell(h, "status") == "approved" for h in hs)
+        if paid:
+            credit(cid, "paid_erroneous", erroneous)
+            credit(cid, "paid_unsupported", unsupported)
+        else:
+            credit(cid, "to_withhold", questioned)
+        if one is None:
+            continue  # the header checks need exactly one header
+
+        approved_by, approved_date = _cell(one, "approved_by"), _opt_date(one, "approved_date")
+        if approved and (not approved_by or approved_date is None):
+            findings.add(new(finding="APPROVAL_UNDOCUMENTED"))
+        elif approved and cors_given:
+            assert approved_date is not None
+            covering = [
+                level
+                for start, end, level in appointments.get((cid, approved_by), [])
+                if _covers(start, end, approved_date)
+            ]
+            assert len(covering) <= 1, f"overlapping appointments of {approved_by} on {cid}"
+            risk = _cell(terms[cid], "risk") if cid in terms else ""
+            if not covering:
+                findings.add(new(finding="APPROVER_NOT_APPOINTED"))
+            elif risk and covering[0] < LEVEL_NEEDED[risk]:
+                findings.add(new(finding="APPROVER_LEVEL_BELOW_RISK"))
+
+        paid_date = _opt_date(one, "paid_date")
+        if paid_date is None:
+            continue
+        payment_days = dt.timedelta(days=int(_cell(terms.get(cid, {}), "payment_days") or "30"))
+        received = _opt_date(one, "received_date") or dt.date.fromisoformat(
+            _cell(one, "invoice_date")
+        )
+        if invoice.lines:
+            service = [line.service_date for line in invoice.lines]
+            assert all(day is not None for day in service)
+            constructive = max(day for day in service if day is not None) + dt.timedelta(days=7)
+            if questioned > 0:  # a disagreement: no constructive acceptance
+                acceptance = approved_date or constructive
+            elif approved_date is not None:
+                acceptance = min(approved_date, constructive)
+            else:
+                acceptance = constructive
+        else:
+            acceptance = approved_date or received
+        due = max(received, acceptance) + payment_days
+        if paid_date <= due:
+            continue
+        rates = [rate for start, end, rate in interest_rates if start <= due + ONE_DAY <= end]
+        assert len(rates) <= 1, f"overlapping interest rate windows on {due + ONE_DAY}"
+        if not rates:
+            findings.add(new(finding="LATE_PAYMENT"))
+            if rates_given:
+                findings.add(new(finding="NO_INTEREST_RATE"))
+            continue
+        # P = paid_amount, else the header total, else B.
+        principal = _opt_decimal(one, "paid_amount")
+        if principal is None:
+            principal = header_total if header_total is not None else b
+        owed = interest(principal, rates[0], (paid_date - due).days)
+        findings.add(new(finding="LATE_PAYMENT", amount=owed))
+        if owed >= ONE_DOLLAR:
+            credit(cid, "interest_due", owed)
+
+    # -- section 9.3: trips and lines by contract and month
+    months: dict[tuple[str, str], _Tally] = {}
+    whole: dict[str, _Tally] = {}
+    claimed = set(trips) - result.unbilled
+
+    def tallies(cid: str, day: dt.date) -> tuple[_Tally, _Tally]:
+        return months.setdefault((cid, _month(day)), _Tally()), whole.setdefault(cid, _Tally())
+
+    for key, trip in trips.items():
+        for tally in tallies(trip.contract, trip.day):
+            if trip.cancelled:
+                tally.cancelled += 1
+            else:
+                tally.completed += 1
+            if key in claimed:
+                tally.billed_trips += 1
+            else:
+                tally.unbilled_trips += 1
+            if trip.cancelled:
+                continue
+            if pax not in trip.measures:
+                tally.without_count += 1
+                continue
+            people = Decimal(trip.measures[pax])
+            tally.people = _add(tally.people or Decimal(0), people)
+            if seats_name in trip.measures:
+                tally.seats = _add(tally.seats or Decimal(0), Decimal(trip.measures[seats_name]))
+                tally.seated_people = _add(tally.seated_people, people)
+
+    on_trip: dict[tuple[str, str], list[RefLine]] = {}
+    for (cid, _, _), line in result.lines.items():
+        if line.status is Status.INVALID:
+            continue
+        assert line.billed is not None and line.expected is not None
+        assert line.erroneous is not None and line.unsupported is not None
+        matched = trips[(cid, line.trip_id)] if line.trip_id is not None else None
+        day = matched.day if matched is not None else line.service_date
+        assert day is not None
+        for tally in tallies(cid, day):
+            tally.billed = _add(tally.billed, line.billed)
+            tally.expected = _add(tally.expected, line.expected)
+            tally.questioned = _add(tally.questioned, _add(line.erroneous, line.unsupported))
+            if matched is not None and not matched.cancelled and pax in matched.measures:
+                tally.counted_amount = _add(tally.counted_amount, line.billed)
+        if matched is not None:
+            on_trip.setdefault((cid, matched.trip_id), []).append(line)
+
+    # Funds put to better use, part 1: unused capacity of claimed completed trips.
+    capacity: list[RefCapacity] = []
+    for key in sorted(claimed):
+        trip = trips[key]
+        if trip.cancelled or pax not in trip.measures or seats_name not in trip.measures:
+            continue
+        people, seats = Decimal(trip.measures[pax]), Decimal(trip.measures[seats_name])
+        if seats == 0 or people >= _mul(policy.utilization_floor, seats):
+            continue  # ratio undefined, or not below the floor
+        counted = [
+            line for line in on_trip.get(key, []) if line.status in PRICED and line.basis != pax
+        ]
+        if not counted:
+            continue
+        expected = ZERO
+        for line in counted:
+            assert line.expected is not None
+            expected = _add(expected, line.expected)
+        # E x (seats - passengers) / seats, exact, rounded half up once per trip.
+        unused = round_fraction(_mul(expected, _sub(seats, people)), seats, 2, "half_up")
+        capacity.append(RefCapacity(key[0], key[1], trip.day, people, seats, expected, unused))
+        for tally in tallies(trip.contract, trip.day):
+            tally.unused = _add(tally.unused, unused)
+        credit(trip.contract, "unused_capacity", unused)
+
+    month_rows = [
+        RefMonth(
+            contract_id=cid,
+            month=month,
+            trips_completed=t.completed,
+            trips_cancelled=t.cancelled,
+            trips_billed=t.billed_trips,
+            trips_unbilled=t.unbilled_trips,
+            people=t.people,
+            trips_without_count=t.without_count,
+            seats=t.seats,
+            utilization=t.utilization(),
+            billed=t.billed,
+            expected=t.expected,
+            questioned=t.questioned,
+            cost_per_person=t.cost_per_person(),
+            unused_capacity=t.unused,
+        )
+        for (cid, month), t in sorted(months.items())
+    ]
+
+    # -- contracts: every contract id of a usable row of any input file
+    contract_ids = {cid for cid, _, _ in result.lines if cid}
+    for name in CONTRACT_FILES:
+        contract_ids |= {_cell(row, "contract_id") for row in tables.get(name, [])}
+    summary = {cid for cid, _, _ in result.lines} | {cid for cid, _ in invoices} | set(terms)
+    summary |= {_cell(h, "contract_id") for h in tables.get("invoices", [])}
+
+    # Funds put to better use, part 2: deobligation of ended contracts.
+    latest_invoice: dict[str, dt.date] = {}
+    for header in tables.get("invoices", []):
+        cid, day = (
+            _cell(header, "contract_id"),
+            dt.date.fromisoformat(_cell(header, "invoice_date")),
+        )
+        latest_invoice[cid] = max(day, latest_invoice.get(cid, day))
+    for cid in sorted(terms):
+        funded, end = money(cid, "funded"), day_of(cid, "end")
+        as_of = policy.as_of or latest_invoice.get(cid)
+        if funded is None or end is None or as_of is None or not end < as_of:
+            continue
+        spent = result.contracts[cid][1]["expected"] if cid in result.contracts else ZERO
+        left = _sub(funded, spent)
+        if left > 0:
+            credit(cid, "deobligation", left)
+
+    for cid in contract_ids | summary:
+        ledgers = ledgers_of(cid)
+        ledgers["funds_put_to_better_use"] = _add(
+            ledgers["unused_capacity"], ledgers["deobligation"]
+        )
+
+    contract_rows = []
+    for cid in sorted(contract_ids):
+        t = whole.get(cid, _Tally())
+        codes = []
+        estimate = money(cid, "estimate")
+        if estimate is None:
+            codes.append("NO_COST_ESTIMATE")
+        if t.completed and t.people is None:
+            codes.append("NO_PEOPLE_COUNT")
+        if cors_given:
+            start, end = day_of(cid, "start"), day_of(cid, "end")
+            overlapping = [
+                (person, window)
+                for (c, person), windows in appointments.items()
+                if c == cid
+                for window in windows
+                if (end is None or window[0] <= end)
+                and (start is None or window[1] is None or window[1] >= start)
+            ]
+            if not overlapping:
+                codes.append("COR_NOT_APPOINTED")
+        ledgers5 = (
+            result.contracts[cid][1] if cid in result.contracts else dict.fromkeys(LEDGERS, ZERO)
+        )
+        contract_rows.append(
+            RefContract(
+                contract_id=cid,
+                findings=tuple(sorted(codes)),
+                billed=ledgers5["billed"],
+                expected=ledgers5["expected"],
+                questioned=ledgers5["questioned"],
+                underbilled=ledgers5["underbilled"],
+                ceiling=money(cid, "ceiling"),
+                funded=money(cid, "funded"),
+                estimate=estimate,
+                estimate_variance=(
+                    _sub(ledgers5["billed"], estimate) if estimate is not None else None
+                ),
+                people=t.people,
+                cost_per_person=t.cost_per_person(),
+                utilization=t.utilization(),
+                **ledgers_of(cid),
+            )
+        )
+
+    overall = dict.fromkeys(PAYMENT_LEDGERS, ZERO)
+    for cid in summary:
+        for name, value in ledgers_of(cid).items():
+            overall[name] = _add(overall[name], value)
+    return RefControls(
+        invoices=sorted(findings, key=finding_order),
+        payments=overall,
+        contract_payments={cid: ledgers_of(cid) for cid in summary},
+        summary_contracts=summary,
+        months=month_rows,
+        contracts=contract_rows,
+        capacity=capacity,
+    )
+
+
+ONE_DAY = dt.timedelta(days=1)
+
+
+def finding_order(f: RefInvoiceFinding) -> tuple[object, ...]:
+    """invoices.csv order: contract, invoice, code, then header_total with empty first."""
+    total = (0, ZERO) if f.header_total is None else (1, f.header_total)
+    return (f.contract_id, f.invoice_id, f.finding, total)

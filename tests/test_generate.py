@@ -81,6 +81,11 @@ class Run:
     lines: list[dict[str, str]]
     results: dict[tuple[str, str, str], ice_recon.LineResult]
 
+    @property
+    def lines_by_key(self) -> dict[tuple[str, str, str], dict[str, str]]:
+        """Map each line's key to its row of invoice_lines.csv."""
+        return {(row["contract_id"], row["invoice_id"], row["line_no"]): row for row in self.lines}
+
     def kind_of(self) -> dict[tuple[str, str, str], str]:
         """Map each line's key to its planted kind (the kinds are in file order)."""
         keys = [(row["contract_id"], row["invoice_id"], row["line_no"]) for row in self.lines]
@@ -170,7 +175,12 @@ class TestGenerate:
             if row["clin"] in ("0001", "0006") and status == "MATCHED":
                 allowed.add("EXTENSION_ERROR")
             # A duplicate of a line dated off its trip's date keeps that date.
-            if kind == "duplicate" and row["service_date"] != trip_day[key[0], row["trip_ref"]]:
+            # So does a passenger charge planted off its date on a trip that counted none.
+            if (
+                kind in ("duplicate", "missing_measure")
+                and row["trip_ref"]
+                and row["service_date"] != trip_day.get((key[0], row["trip_ref"]))
+            ):
                 allowed.add("SERVICE_DATE_MISMATCH")
             if result.status.value != status or not (findings <= set(result.findings) <= allowed):
                 wrong.append((key, kind, result.status.value, result.findings))
@@ -426,7 +436,7 @@ class TestGenerateCommand:
     def test_writes_a_valid_folder(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
-        """``ice-recon generate`` writes the seven files; the same seed gives the same bytes."""
+        """``ice-recon generate`` writes every input file; the same seed gives the same bytes."""
         from ice_recon.cli import main
 
         args = ["--lines", "120", "--trips", "100", "--contracts", "2", "--seed", "9"]
@@ -436,9 +446,8 @@ class TestGenerateCommand:
         out = capsys.readouterr().out
         assert status == 0
         assert out.startswith("Wrote 120 invoice lines, 100 trips over 365 days")
-        section_9_1 = {"contracts.csv", "cors.csv", "interest_rates.csv"}  # not generated
         assert sorted(p.name for p in (tmp_path / "a").iterdir()) == sorted(
-            name for name, _ in FILES.values() if name not in section_9_1
+            name for name, _ in FILES.values()
         )
         assert _bytes(tmp_path / "a") == _bytes(tmp_path / "b")
 
@@ -462,3 +471,291 @@ class TestGenerateCommand:
 
         assert status == 2
         assert not (tmp_path / "x").exists()
+
+
+#: The level a contract's risk needs of its approver (DESIGN section 9.2).
+NEEDED_LEVEL = {"low": 1, "moderate": 2, "high": 3}
+LEVELS = {"I": 1, "II": 2, "III": 3}
+#: Statuses 7-14 of DESIGN section 5: the lines whose E counts in unused capacity.
+PRICED_STATUSES = {
+    "MATCHED", "LABOR_CATEGORY_MISMATCH", "MINIMUM_MISAPPLIED", "EXTENSION_ERROR",
+    "QUANTITY_MISMATCH", "RATE_MISMATCH", "ROUNDING_DIFF", "AMOUNT_MISMATCH",
+}  # fmt: skip
+CENT = Decimal("0.01")
+
+
+def _day(text: str) -> dt.date | None:
+    return dt.date.fromisoformat(text) if text else None
+
+
+def _interest(principal: Decimal, rate: Decimal, days: int) -> Decimal:
+    """5 CFR 1315.10 as DESIGN 9.2 words it: monthly compounding, simple in the last month."""
+    from fractions import Fraction
+
+    n, k = divmod(min(days, 365), 30)
+    r = Fraction(rate) / 100
+    p = Fraction(principal)
+    exact = p * (1 + r / 12) ** n * (1 + r * k / 360) - p
+    return Decimal(exact.numerator) / Decimal(exact.denominator)
+
+
+@dataclasses.dataclass(frozen=True)
+class Section9:
+    """The section 9 cases of a generated folder, computed here from its input files.
+
+    Only the line statuses and ledgers of section 5 come from the engine (they are checked
+    against the planted kinds above); every section 9 rule is applied by hand below.
+    """
+
+    invoice: dict[str, set[tuple[str, str]]]  # finding -> (contract_id, invoice_id)
+    interest: dict[tuple[str, str], Decimal]  # late invoices with a rate -> interest (cents)
+    expired: set[tuple[str, str]]  # approved by a COR whose appointment did not cover it
+    contract: dict[str, set[str]]  # finding -> contract ids
+    notice_percent: dict[str, Decimal]  # contract -> its ceiling notice threshold
+    capacity: dict[tuple[str, str], Decimal]  # (contract, trip) -> unused, cents
+    deobligation: dict[str, Decimal]  # contract -> funds to deobligate
+
+
+def _section9(run: Run) -> Section9:
+    folder = run.folder
+    contracts = {row["contract_id"]: row for row in _rows(folder / "contracts.csv")}
+    cors: dict[tuple[str, str], list[tuple[dt.date, dt.date | None, int]]] = (
+        collections.defaultdict(list)
+    )
+    for row in _rows(folder / "cors.csv"):
+        appointed = _day(row["appointed"])
+        assert appointed is not None
+        cors[row["contract_id"], row["person_id"]].append(
+            (appointed, _day(row["expires"]), LEVELS[row["level"]])
+        )
+    rates = [
+        (_day(row["start"]), _day(row["end"]), Decimal(row["rate"]))
+        for row in _rows(folder / "interest_rates.csv")
+    ]
+    headers: dict[tuple[str, str], list[dict[str, str]]] = collections.defaultdict(list)
+    for row in _rows(folder / "invoices.csv"):
+        headers[row["contract_id"], row["invoice_id"]].append(row)
+    # B, the questioned amount, S and sum E per invoice, over the non-INVALID lines.
+    billed: dict[tuple[str, str], Decimal] = collections.defaultdict(Decimal)
+    questioned: dict[tuple[str, str], Decimal] = collections.defaultdict(Decimal)
+    latest: dict[tuple[str, str], str] = {}
+    expected: dict[str, Decimal] = collections.defaultdict(Decimal)
+    for row in run.lines:
+        key = (row["contract_id"], row["invoice_id"])
+        r = run.results[key[0], key[1], row["line_no"]]
+        billed.setdefault(key, Decimal(0))
+        if r.status.value == "INVALID":
+            continue
+        billed[key] += Decimal(row["amount"])
+        questioned[key] += r.erroneous + r.unsupported
+        latest[key] = max(latest.get(key, ""), row["service_date"])
+        expected[key[0]] += r.expected
+
+    found: dict[str, set[tuple[str, str]]] = collections.defaultdict(set)
+    interest: dict[tuple[str, str], Decimal] = {}
+    expired: set[tuple[str, str]] = set()
+    for key, rows in headers.items():
+        if len(rows) != 1:
+            continue
+        (h,) = rows
+        terms = contracts[key[0]]
+        paid = h["status"] == "paid" or bool(h["paid_date"])
+        by, approved_on = h["approved_by"], _day(h["approved_date"])
+        if paid or h["status"] == "approved":
+            if not by or approved_on is None:
+                found["APPROVAL_UNDOCUMENTED"].add(key)
+            else:
+                windows = cors.get((key[0], by), [])
+                cover = [
+                    level
+                    for start, end, level in windows
+                    if start <= approved_on and (end is None or approved_on <= end)
+                ]
+                if not cover:
+                    found["APPROVER_NOT_APPOINTED"].add(key)
+                    if windows:
+                        expired.add(key)
+                elif cover[0] < NEEDED_LEVEL[terms["risk"]]:
+                    found["APPROVER_LEVEL_BELOW_RISK"].add(key)
+        paid_on = _day(h["paid_date"])
+        if paid_on is None:
+            continue
+        days = dt.timedelta(days=int(terms["payment_days"] or 30))
+        received = _day(h.get("received_date", "") or h["invoice_date"])
+        assert received is not None
+        last_service = _day(latest.get(key, ""))
+        if last_service is None:
+            acceptance = approved_on or received
+        elif questioned[key] > 0:
+            acceptance = approved_on or last_service + dt.timedelta(days=7)
+        else:
+            acceptance = min(filter(None, (last_service + dt.timedelta(days=7), approved_on)))
+        due = max(received, acceptance) + days
+        if paid_on <= due:
+            continue
+        found["LATE_PAYMENT"].add(key)
+        after = due + dt.timedelta(days=1)
+        rate = [r for start, end, r in rates if start and end and start <= after <= end]
+        if not rate:
+            found["NO_INTEREST_RATE"].add(key)
+            continue
+        principal = Decimal(h["paid_amount"] or h["total"] or billed[key])
+        owed = _interest(principal, rate[0], (paid_on - due).days)
+        interest[key] = owed.quantize(CENT, rounding=ROUND_HALF_UP)
+
+    # Ceilings and funds, cumulative per contract in processing order (DESIGN 9.2).
+    def order(key: tuple[str, str]) -> tuple[int, str, str, str]:
+        dates = [h["invoice_date"] for h in headers.get(key, [])]
+        return (0, min(dates), *key) if dates else (1, "", *key)
+
+    cumulative: dict[str, Decimal] = collections.defaultdict(Decimal)
+    noticed: set[str] = set()
+    for key in sorted(set(billed) | set(headers), key=order):
+        cid = key[0]
+        cumulative[cid] += billed.get(key, Decimal(0))
+        terms = contracts[cid]
+        notice = Decimal(terms["notice_percent"] or "85")
+        ceiling, funded = (Decimal(terms[c]) if terms[c] else None for c in ("ceiling", "funded"))
+        if ceiling is not None and cid not in noticed and cumulative[cid] * 100 >= notice * ceiling:
+            noticed.add(cid)
+            found["CEILING_85_PERCENT"].add(key)
+        for finding, limit in (("CEILING_EXCEEDED", ceiling), ("FUNDING_EXCEEDED", funded)):
+            if limit is not None and min(billed.get(key, Decimal(0)), cumulative[cid] - limit) > 0:
+                found[finding].add(key)
+
+    # Contract findings (DESIGN 9.3).
+    trips = _rows(folder / "manifests.csv")
+    completed = [row for row in trips if row["status"] == "completed"]
+    contract: dict[str, set[str]] = collections.defaultdict(set)
+    for cid, terms in contracts.items():
+        if not terms["estimate"]:
+            contract["NO_COST_ESTIMATE"].add(cid)
+        own = [row for row in completed if row["contract_id"] == cid]
+        if own and not any(row["passengers"] for row in own):
+            contract["NO_PEOPLE_COUNT"].add(cid)
+        start, end = _day(terms["start"]), _day(terms["end"])
+        assert start is not None
+        assert end is not None
+        overlapping = [
+            1
+            for (c, _), windows in cors.items()
+            if c == cid
+            for first, last, _ in windows
+            if first <= end and (last is None or start <= last)
+        ]
+        if not overlapping:
+            contract["COR_NOT_APPOINTED"].add(cid)
+
+    # Unused capacity: claimed completed trips below 80 % of their seats (DESIGN 9.3).
+    basis = {(row["contract_id"], row["clin"]): row["basis"] for row in _rows(folder / "rates.csv")}
+    on_trip: dict[tuple[str, str], Decimal] = collections.defaultdict(Decimal)
+    row_of = run.lines_by_key
+    for r in run.report.lines:
+        clin = row_of[r.contract_id, r.invoice_id, r.line_no_text]["clin"]
+        priced = r.trip_id and r.status.value in PRICED_STATUSES
+        if priced and basis.get((r.contract_id, clin)) != "passengers":
+            on_trip[r.contract_id, r.trip_id] += r.expected
+    capacity = {}
+    for row in completed:
+        key = (row["contract_id"], row["trip_id"])
+        if key in on_trip and row["passengers"] and row["seats"]:
+            pax, seats = Decimal(row["passengers"]), Decimal(row["seats"])
+            if seats and pax / seats < Decimal("0.80"):
+                unused = on_trip[key] * (seats - pax) / seats
+                capacity[key] = unused.quantize(CENT, rounding=ROUND_HALF_UP)
+
+    deobligation = {}
+    for cid, terms in contracts.items():
+        dates = [h["invoice_date"] for (c, _), rows in headers.items() if c == cid for h in rows]
+        if terms["end"] and terms["funded"] and dates and terms["end"] < max(dates):
+            left = Decimal(terms["funded"]) - expected[cid]
+            if left > 0:
+                deobligation[cid] = left
+    notice = {cid: Decimal(t["notice_percent"] or "85") for cid, t in contracts.items()}
+    return Section9(found, interest, expired, contract, notice, capacity, deobligation)
+
+
+@pytest.fixture(scope="module")
+def cases(run: Run) -> Section9:
+    """The section 9 cases of the 20,000-line folder."""
+    return _section9(run)
+
+
+class TestSection9Inputs:
+    """The optional inputs of DESIGN section 9.1, with every finding of section 9 planted."""
+
+    def test_the_folder_validates_with_only_the_planted_malformed_lines(self, run: Run) -> None:
+        """The section 9.1 files, invoices and manifests have no problem at all."""
+        problems = ice_recon.validate(run.folder)
+
+        assert problems
+        assert {p.file for p in problems} == {"invoice_lines.csv"}
+        assert {(p.column, p.value) for p in problems} <= MALFORMED
+
+    def test_every_invoice_finding_is_planted(self, cases: Section9) -> None:
+        """Each finding of DESIGN 9.2 holds for some invoice, computed from the files."""
+        every = {
+            "APPROVAL_UNDOCUMENTED", "APPROVER_NOT_APPOINTED", "APPROVER_LEVEL_BELOW_RISK",
+            "CEILING_85_PERCENT", "CEILING_EXCEEDED", "FUNDING_EXCEEDED", "LATE_PAYMENT",
+            "NO_INTEREST_RATE",
+        }  # fmt: skip
+
+        counts = {finding: len(keys) for finding, keys in cases.invoice.items() if keys}
+
+        assert set(counts) == every
+        # A ceiling notice once per contract at most; a 75 % notice among them.
+        assert counts["CEILING_85_PERCENT"] <= 4
+        noticed = {cid for cid, _ in cases.invoice["CEILING_85_PERCENT"]}
+        assert Decimal(75) in {cases.notice_percent[cid] for cid in noticed}
+        # Approvals under an appointment that had expired, and by nobody ever appointed.
+        assert cases.expired
+        assert cases.invoice["APPROVER_NOT_APPOINTED"] - cases.expired
+        # Most invoices are approved by an appointed COR of the right level.
+        assert counts["APPROVER_NOT_APPOINTED"] < 0.4 * 400
+
+    def test_late_payments_owe_interest_some_under_a_dollar(self, cases: Section9) -> None:
+        """Late payments with a rate owe interest, and some of it is below the 1.00 floor."""
+        owed = [i for i in cases.interest.values() if i >= 1]
+        small = [i for i in cases.interest.values() if i < 1]
+
+        assert len(owed) >= 5
+        assert small
+        assert cases.invoice["LATE_PAYMENT"] >= cases.invoice["NO_INTEREST_RATE"]
+
+    def test_every_contract_finding_and_funds_put_to_better_use(self, cases: Section9) -> None:
+        """NO_COST_ESTIMATE, NO_PEOPLE_COUNT, COR_NOT_APPOINTED, unused capacity, deobligation."""
+        assert {f for f, cids in cases.contract.items() if cids} == {
+            "NO_COST_ESTIMATE",
+            "NO_PEOPLE_COUNT",
+            "COR_NOT_APPOINTED",
+        }
+        assert len(cases.capacity) >= 20
+        assert all(unused > 0 for unused in cases.capacity.values())
+        assert cases.deobligation
+
+    def test_the_engine_finds_exactly_the_cases_computed_here(
+        self, run: Run, cases: Section9
+    ) -> None:
+        """reconcile() reports the same section 9 findings, interest, capacity and funds."""
+        section_9 = set(cases.invoice)
+        engine: dict[str, set[tuple[str, str]]] = collections.defaultdict(set)
+        interest = {}
+        for f in run.report.invoices:
+            if f.finding.value in section_9:
+                engine[f.finding.value].add((f.contract_id, f.invoice_id))
+            if f.finding.value == "LATE_PAYMENT" and f.amount is not None:
+                interest[f.contract_id, f.invoice_id] = f.amount
+        oversight = run.report.oversight
+        contract = collections.defaultdict(set)
+        for row in oversight.contracts:
+            for finding in row.findings:
+                contract[finding.value].add(row.contract_id)
+        deobligation = {
+            r.contract_id: r.deobligation for r in oversight.contracts if r.deobligation > 0
+        }
+
+        assert dict(engine) == dict(cases.invoice)
+        assert interest == cases.interest
+        assert dict(contract) == dict(cases.contract)
+        assert {(r.contract_id, r.trip_id): r.unused for r in oversight.capacity} == cases.capacity
+        assert deobligation == cases.deobligation

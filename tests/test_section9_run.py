@@ -243,3 +243,23 @@ def test_streaming_writes_the_same_bytes(folder: Path, tmp_path: Path, workers: 
 
     for path in sorted((tmp_path / "memory").iterdir()):
         assert path.read_bytes() == (tmp_path / "stream" / path.name).read_bytes(), path.name
+
+
+def test_invalid_lines_without_ids_belong_to_no_invoice_or_contract(
+    folder: Path, tmp_path: Path
+) -> None:
+    """Lines missing their contract or invoice id are INVALID: no §9 row, no contract ''."""
+    for name, text in FILES.items():
+        if name == "invoice_lines.csv":
+            text += "I7,1,,0001,2024-05-20,1,500.00,500.00,\n,1,C1,0001,2024-05-20,1,9.00,9.00,\n"
+        (tmp_path / name).write_text(text, encoding="utf-8")
+
+    report = reconcile(load(tmp_path))
+
+    assert [c.contract_id for c in report.oversight.contracts] == ["C1", "C2", "C3"]
+    assert {(f.contract_id, f.invoice_id) for f in report.invoices} == {
+        ("C1", "I1"),
+        ("C1", "I2"),
+        ("C1", "I3"),
+    }
+    assert report.payments == reconcile(load(folder)).payments

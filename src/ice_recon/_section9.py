@@ -119,7 +119,9 @@ def section9(
     rates = None if inputs.interest_rates is None else [r.record for r in inputs.interest_rates]
 
     facts: list[InvoiceFacts] = []
-    for key in _processing_order(set(sums) | set(headers), headers):
+    # An INVALID line without a contract or invoice id belongs to no invoice to check.
+    keys = {k for k in sums if k[0] and k[1]} | set(headers)
+    for key in _processing_order(keys, headers):
         t = invoice_totals.get(key)
         day = latest.get(key)
         facts.append(
@@ -169,7 +171,7 @@ def section9(
     by_contract: dict[str, PaymentLedgers] = {}
     d = cents_to_decimal
     zero = (0, 0, 0, 0)
-    for cid in sorted(contract_ids(inputs) | set(paid)):
+    for cid in sorted(contract_ids(inputs)):
         c = terms.get(cid)
         t = contract_totals.get(cid)
         billed, expected = (0, 0) if t is None else (t.billed, t.expected)

@@ -64,6 +64,13 @@ def _summary(inputs: Inputs) -> str:
         _count(len(lines), "invoice line"),
         _count(len(inputs.invoices), "invoice header"),
     ]
+    # The optional files of DESIGN section 9.1, when given.
+    if inputs.contracts:
+        parts.append(_count(len(inputs.contracts), "contract term row"))
+    if inputs.cors is not None:
+        parts.append(_count(len(inputs.cors), "COR appointment"))
+    if inputs.interest_rates is not None:
+        parts.append(_count(len(inputs.interest_rates), "interest rate window"))
     return ", ".join(parts)
 
 

@@ -16,6 +16,18 @@ lines; besides the clean lines, about 40 % of the charges get one planted error 
 missing index week are UNSUPPORTED with MISSING_MEASURE. The same arguments always write
 the same bytes.
 
+The optional inputs of DESIGN section 9.1 are written too, drawn from a random stream of
+their own (the lines are those of earlier versions for the same seed): ``contracts.csv``
+(contract *k* plays the part ``k % 4`` of :data:`CONTRACT_TERMS`: a ceiling notice at 85 %
+and funds left to deobligate, an overrun of the ceiling and the funds, a Limitation of Funds
+notice at 75 %, a contract without COR, cost estimate or passenger counts), ``cors.csv``
+(yearly appointments with lapses, an alternate COR below the contract's risk),
+``interest_rates.csv`` (half-years from 2019, one left out) and, in ``invoices.csv``, the
+approval and payment of each invoice (some undocumented, approved by someone not appointed,
+paid late). Manifests record ``seats``; some trips count no passengers (their passenger
+charges are then UNSUPPORTED with MISSING_MEASURE). With four contracts or more, every
+finding of section 9 occurs in a folder of a few thousand lines.
+
 >>> import tempfile
 >>> with tempfile.TemporaryDirectory() as folder:
 ...     stats = generate(folder, lines=200, trips=150, contracts=2, seed=7)
@@ -129,7 +141,7 @@ _FUEL_COLUMNS: Final = (
 _MANIFEST_COLUMNS: Final = (
     "trip_id", "contract_id", "service_date", "status", "origin", "destination",
     "cancel_notice_hours", "loaded_miles", "wait_hours", "passengers", "vehicle_hours",
-    "deadhead_miles",
+    "deadhead_miles", "seats",
 )  # fmt: skip
 _LINE_COLUMNS: Final = (
     "invoice_id", "line_no", "contract_id", "clin", "service_date", "quantity", "unit_price",
@@ -138,6 +150,8 @@ _LINE_COLUMNS: Final = (
 #: Kinds that add a line of their own beside the charge.
 _EXTRA: Final = frozenset({"duplicate", "unknown_ref", "missing_measure", "not_performed",
                            "no_rate", "ambiguous", "duplicate_no_ref"})  # fmt: skip
+#: Kinds whose status comes before MISSING_MEASURE (DESIGN section 5, rows 1-5).
+_BEFORE_MISSING: Final = frozenset({"invalid", "rebilled", "no_rate_gap", "missing_week"})
 #: Kinds of lines that a planted duplicate may copy: matched exactly, priced by a rule.
 _COPYABLE: Final = frozenset({"clean", "quantity", "rate", "extension", "rounding", "minimum",
                               "amount", "labor_category", "service_date"})  # fmt: skip
@@ -153,6 +167,56 @@ _Trip = tuple[
     int, str, int, int, bool, int | None, int, int | None, int, int | None, int | None, str,
     str, str, int, str | None, int,
 ]  # fmt: skip
+#: Section 9.1 inputs. Contract *k* plays the part ``k % 4`` of :data:`CONTRACT_TERMS`.
+#: The contract part whose trips record no passengers, and the share of the other completed
+#: trips that record none.
+_NO_COUNT: Final = 3
+_UNCOUNTED: Final = 0.02
+#: Shares of completed trips without seats, and with a 45-seat coach whatever the load.
+_NO_SEATS: Final = 0.03
+_COACH: Final = 0.08
+_COACH_SEATS: Final = "45"
+#: Shares of approved invoices left without approved_by or approved_date, approved by the
+#: contracting officer (no COR appointment), or, where one is appointed, by the alternate COR.
+_UNDOCUMENTED: Final = 0.02
+_BY_CO: Final = 0.02
+_BY_ALTERNATE: Final = 0.15
+#: Shares of paid invoices paid late, and of those paid one day late (small interest).
+_LATE: Final = 0.08
+_ONE_DAY_LATE: Final = 0.3
+#: Share of the invoices before a contract's last two that are approved but not yet paid.
+_UNPAID: Final = 0.05
+_INVOICE_COLUMNS: Final = (
+    "invoice_id", "contract_id", "invoice_date", "total", "status", "approved_by",
+    "approved_date", "paid_date", "paid_amount",
+)  # fmt: skip
+_CONTRACT_COLUMNS: Final = (
+    "contract_id", "ceiling", "funded", "estimate", "start", "end", "risk", "payment_days",
+    "notice_percent",
+)  # fmt: skip
+#: What each contract part plants (DESIGN section 9), as percentages of the contract's
+#: billed total (whole dollars, rounded down; empty: no such figure), and its terms:
+#: (ceiling, funded, estimate, risk, payment_days, notice_percent, the COR's level, the
+#: alternate COR's level or None, period of performance ends at the last billed trip).
+CONTRACT_TERMS: Final = (
+    # 0: ceiling notice at 85 %, no overrun; the period ended with money left (deobligation);
+    #    the alternate COR's level I is below the moderate risk.
+    (110, 125, 97, "moderate", "30", "", "II", "I", True),
+    # 1: over the ceiling and the funds; no cost estimate; high risk, alternate at level II.
+    (95, 90, None, "high", "", "", "III", "II", False),
+    # 2: a Limitation of Funds contract: notice at 75 % of the ceiling.
+    (125, 115, 104, "low", "", "75", "I", None, False),
+    # 3: no COR appointed, no cost estimate, no passenger counted (see _write_trips).
+    (200, 150, None, "moderate", "15", "", None, None, False),
+)
+#: Prompt Payment interest rates (percent a year) per half-year from January 2019: close to
+#: the rates Treasury published, but not official figures; later half-years cycle through
+#: :data:`_LATER_RATES`.
+_INTEREST_RATES: Final = (
+    "3.625", "2.875", "2.125", "0.875", "1.125", "1.375", "1.625", "3.000", "4.750", "4.875",
+    "4.625", "4.375", "4.625", "4.500",
+)  # fmt: skip
+_LATER_RATES: Final = ("4.250", "4.000", "3.875", "4.125", "4.500", "4.875", "5.000", "4.625")
 _HALF_UP: Final = Rounding.HALF_UP
 _HALF_EVEN: Final = Rounding.HALF_EVEN
 _DOWN: Final = Rounding.DOWN
@@ -410,14 +474,28 @@ def _generate(
         (row for k, cid in enumerate(cids) for row in _fuel_rows(cid, k, windows[k])),
     )
     fuel, missing = _write_fuel_index(folder / "fuel_index.csv", rng, first, last)
-    trip_info, staff_rows, completed = _write_trips(folder, rng, cids, windows, first, days, trips)
-    billing = _Billing(rng, cids, windows, fuel, missing, completed)
+    # Section 9.1 draws come from a stream of their own, so that the lines stay the same.
+    plan = random.Random(f"ice_recon.generate section 9.1 {seed}")
+    trip_info, staff_rows, completed, no_count = _write_trips(
+        folder, rng, cids, windows, first, days, trips, plan
+    )
+    billing = _Billing(rng, cids, windows, fuel, missing, completed, no_count)
     billing.bill(folder / "invoice_lines.csv", trip_info, lines)
-    header_rows = billing.headers()
+    terms = _Terms(cids, windows, last, billing.invoices, plan)
+    header_rows = billing.headers(plan, terms)
+    _write(folder / "invoices.csv", _INVOICE_COLUMNS, header_rows)
+    _write(folder / "contracts.csv", _CONTRACT_COLUMNS, terms.contract_rows())
+    _write(folder / "cors.csv", ("contract_id", "person_id", "appointed", "level", "expires"),
+           terms.cor_rows())  # fmt: skip
+    paid = [dt.date.fromisoformat(row[7]).toordinal() for row in header_rows if row[7]]
+    dated = sorted(row[2] for row in header_rows)
+    # One half-year without a published rate: the one of the invoice date nine tenths of
+    # the way through (late enough to leave rates for most invoices of a short period).
+    gap = dt.date.fromisoformat(dated[len(dated) * 9 // 10]).toordinal() if dated else last
     _write(
-        folder / "invoices.csv",
-        ("invoice_id", "contract_id", "invoice_date", "total", "status"),
-        header_rows,
+        folder / "interest_rates.csv",
+        ("start", "end", "rate"),
+        _interest_rows(max([last + 60, *paid]), gap),
     )
     stats = {
         "lines": len(billing.planted),
@@ -472,15 +550,22 @@ def _write_trips(
     first: int,
     days: int,
     trips: int,
-) -> tuple[list[_Trip], int, collections.Counter[tuple[int, int]]]:
-    """Write manifests.csv and staff.csv; return the trips, the number of roster rows and
-    the number of completed trips per (contract index, day) of an option period.
+    plan: random.Random,
+) -> tuple[list[_Trip], int, collections.Counter[tuple[int, int]], bytearray]:
+    """Write manifests.csv and staff.csv; return the trips, the number of roster rows,
+    the number of completed trips per (contract index, day) of an option period, and
+    which trips recorded no passenger count (1 at the trip's index).
 
     Trip *t* belongs to contract ``t % contracts``; each contract's trips are in date
-    order, their days drawn uniformly over the period.
+    order, their days drawn uniformly over the period. The trips of every fourth contract
+    (index 3, 7, …) record no passengers at all (NO_PEOPLE_COUNT), and :data:`_UNCOUNTED`
+    of the other completed trips none either; the vendor still bills what it says it
+    carried. ``seats`` is the capacity of the vehicle sent.
     """
     contracts = len(cids)
     uniform = rng.random
+    plan_uniform = plan.random
+    no_count = bytearray(trips)
 
     def below(n: int) -> int:
         # Uniform enough for test data, and several times cheaper than randrange.
@@ -517,7 +602,7 @@ def _write_trips(
         if uniform() < 0.04:
             notice = (6, 12, 30, 60)[below(4)]
             manifest.rows.append([tid, cid, iso[day], "cancelled", o, d, str(notice),
-                                  "", "", "", "", ""])  # fmt: skip
+                                  "", "", "", "", "", ""])  # fmt: skip
             out.append((k, tid, day, w, lapse, notice, 0, None, 0, None, None, o, d,
                         "", 0, None, 0))  # fmt: skip
             continue
@@ -527,6 +612,18 @@ def _write_trips(
         pax = 1 + below(44)
         vehicle = 50 + below(800) if uniform() < 0.12 else None  # scale 2
         deadhead = 5 + below(3600) if uniform() < 0.12 else None  # scale 1
+        # The head count and the seats come from the plan's stream: the trips and lines
+        # drawn from *rng* stay what they were before these columns existed.
+        counted = k % 4 != _NO_COUNT and plan_uniform() >= _UNCOUNTED
+        if not counted:
+            no_count[t] = 1
+        u = plan_uniform()
+        if u < _NO_SEATS:
+            seats = ""
+        elif u < _NO_SEATS + _COACH:
+            seats = _COACH_SEATS  # a coach sent for a van's load: below the floor if pax < 36
+        else:
+            seats = str(pax + int(pax * plan_uniform() * 0.2))  # at least 5/6 of the seats used
         manifest.rows.append(
             [
                 tid,
@@ -538,9 +635,10 @@ def _write_trips(
                 "",
                 tenths[miles],
                 "" if wait is None else hundredths[wait],
-                str(pax),
+                str(pax) if counted else "",
                 "" if vehicle is None else hundredths[vehicle],
                 "" if deadhead is None else tenths[deadhead],
+                seats,
             ]
         )
         to_person, to_hours = f"P{t % 9973:05d}", 150 + below(750)
@@ -560,7 +658,7 @@ def _write_trips(
     staff_rows += len(staff.rows)
     manifest.close()
     staff.close()
-    return out, staff_rows, completed
+    return out, staff_rows, completed, no_count
 
 
 #: A charge: clin, quantity units and scale, price units and scale, amount in cents, the
@@ -579,9 +677,11 @@ class _Billing:
         fuel: dict[int, int],
         missing: set[int],
         completed: collections.Counter[tuple[int, int]],
+        no_count: bytearray,
     ) -> None:
         self.rng = rng
         self.completed = completed
+        self.no_count = no_count
         self.cids = cids
         self.rates = [[_rates(w, k) for w in range(len(ws))] for k, ws in enumerate(windows)]
         self.fuel = fuel
@@ -684,7 +784,7 @@ class _Billing:
         total_weight = cumulative[-1]
         cumulative[-1] = total_weight * 2  # the last bucket takes everything up to the total
         uniform, below, iso, planted = self.rng.random, self.below, self.iso, self.planted
-        texts = self.texts
+        texts, no_count = self.texts, self.no_count
         invoices, current, cids = self.invoices, self.current, self.cids
         out = _Writer(path, _LINE_COLUMNS)
 
@@ -700,6 +800,7 @@ class _Billing:
         iterations = 0
         while len(planted) < lines:
             trip = trips[iterations % len(trips)]
+            uncounted = no_count[iterations % len(trips)]
             rebilled = iterations >= len(trips)
             iterations += 1
             k, tid, day, w, lapse, notice = trip[:6]
@@ -780,6 +881,13 @@ class _Billing:
                     date_day = day + 1  # the trip's date governs: SERVICE_DATE_MISMATCH
                 else:
                     kind = "clean"
+                copyable = kind in _COPYABLE
+                if uncounted and clin == "0006" and kind not in _BEFORE_MISSING:
+                    # Billed per passenger on a trip that counted none: missing evidence,
+                    # whatever else was planted (a planted date stays: SERVICE_DATE_MISMATCH
+                    # too). Decided after the draws and still copyable (its copy is a
+                    # DUPLICATE), so that the random stream and the lines stay as they were.
+                    kind = "missing_measure"
                 row = ["", "", cid, clin, iso[date_day], qty_text, price_text,
                        format_cents(amount), ref, category, person, origin, dest]  # fmt: skip
                 if kind == "invalid":
@@ -787,7 +895,7 @@ class _Billing:
                     row[column] = text  # INVALID: in no invoice total
                 row[0], row[1] = self.open_line(k, date_day)
                 add(k, row, amount, kind)
-                if kind in _COPYABLE:
+                if copyable:
                     self.recent[k].append((row, amount, date_day))
         out.close()
 
@@ -861,14 +969,16 @@ class _Billing:
             return row, 1850, day
         return None
 
-    def headers(self) -> list[list[str]]:
+    def headers(self, plan: random.Random, terms: _Terms) -> list[list[str]]:
         """Return the invoices.csv rows: one per invoice (two for some), planted footing errors.
 
         An invoice is dated 14 days after its latest service date, but never before the
         contract's previous invoice: a planted duplicate then comes after the line it copies
         in processing order. Dates come from the day numbers, never from the lines' text
-        (which may be a planted malformed date).
+        (which may be a planted malformed date). Approval and payment come from *plan*
+        (see :meth:`_Terms.payment`); a second header is a resubmission, only received.
         """
+        left = collections.Counter(invoice.contract for invoice in self.invoices)
         footing = dict(ERROR_KINDS)["footing"]
         uniform, below, iso = self.rng.random, self.below, self.iso
         latest = [0] * len(self.cids)
@@ -879,10 +989,163 @@ class _Billing:
             if uniform() < footing:
                 total += (900, -1800, 1)[below(3)]
             cid = self.cids[k]
-            rows.append([invoice.invoice_id, cid, iso[when], format_cents(total), "received"])
+            left[k] -= 1
+            payment = terms.payment(k, when, invoice.total, left[k], plan)
+            rows.append([invoice.invoice_id, cid, iso[when], format_cents(total), *payment])
             if uniform() < DUPLICATE_HEADERS:
                 # Billed twice: a second header, later, for the same invoice.
                 again = iso[when + 30]
-                rows.append([invoice.invoice_id, cid, again, format_cents(total), "received"])
+                rows.append([invoice.invoice_id, cid, again, format_cents(total), "received",
+                             "", "", "", ""])  # fmt: skip
         rows.sort(key=lambda row: (row[1], row[0]))
         return rows
+
+
+def _iso(day: int) -> str:
+    return dt.date.fromordinal(day).isoformat()
+
+
+def _share(cents: int, percent: int) -> str:
+    """Return *percent* % of *cents* in whole dollars, rounded down (at least 1,000.00)."""
+    return format_cents(max(100_000, cents * percent // 10_000 * 100))
+
+
+class _Terms:
+    """The section 9.1 terms of the contracts: figures, periods, COR appointments, approvers.
+
+    The money figures are shares of each contract's billed total (the sum of its
+    non-malformed lines, what DESIGN section 9.2 adds up against the ceiling), so that the
+    part a contract plays (:data:`CONTRACT_TERMS`) shows at any size. The COR is appointed
+    from 30 days before the period for a year at a time; the first renewal, and every third
+    after it, comes 20 to 40 days after the appointment ended (invoices approved then are
+    approved by an expired appointment). The alternate COR is appointed for 240 days around
+    the middle of the billing.
+    """
+
+    def __init__(
+        self,
+        cids: Sequence[str],
+        windows: Sequence[Sequence[tuple[int, int]]],
+        last: int,
+        invoices: Sequence[_Invoice],
+        plan: random.Random,
+    ) -> None:
+        n = len(cids)
+        self.cids = cids
+        self.totals = [0] * n
+        billed: list[list[int]] = [[] for _ in range(n)]
+        for invoice in invoices:
+            self.totals[invoice.contract] += invoice.total
+            billed[invoice.contract].append(invoice.last_day)
+        self.start = [ws[0][0] for ws in windows]
+        self.end = [
+            max(days) if CONTRACT_TERMS[k % 4][8] and days else max(ws[-1][1], last + 60)
+            for k, (ws, days) in enumerate(zip(windows, billed, strict=True))
+        ]
+        self.payment_days = [int(CONTRACT_TERMS[k % 4][4] or 30) for k in range(n)]
+        #: (contract, person, appointed, level, expires or None), in file order.
+        self.cors: list[tuple[int, str, int, str, int | None]] = []
+        self.alternate: list[tuple[int, int] | None] = [None] * n
+        for k in range(n):
+            level, alternate_level = CONTRACT_TERMS[k % 4][6:8]
+            if level is None:
+                continue
+            day, until = self.start[k] - 30, max(self.end[k], last) + 120
+            renewal = 0
+            while True:
+                expires = day + 364
+                if expires >= until:
+                    self.cors.append((k, self.primary(k), day, level, None))
+                    break
+                self.cors.append((k, self.primary(k), day, level, expires))
+                lapse = 20 + int(plan.random() * 21) if renewal % 3 == 0 else 0
+                day, renewal = expires + 1 + lapse, renewal + 1
+            if alternate_level is not None:
+                mid = (min(billed[k]) + max(billed[k])) // 2 if billed[k] else last
+                self.alternate[k] = (mid - 120, mid + 120)
+                self.cors.append((k, f"COR-{k + 1:02d}-2", mid - 120, alternate_level, mid + 120))
+
+    @staticmethod
+    def primary(k: int) -> str:
+        return f"COR-{k + 1:02d}-1"
+
+    def contract_rows(self) -> list[list[str]]:
+        """Return the contracts.csv rows."""
+        rows = []
+        for k, cid in enumerate(self.cids):
+            ceiling, funded, estimate, risk, days, notice = CONTRACT_TERMS[k % 4][:6]
+            total = self.totals[k]
+            rows.append([
+                cid, _share(total, ceiling), _share(total, funded),
+                "" if estimate is None else _share(total, estimate),
+                _iso(self.start[k]), _iso(self.end[k]), risk, days, notice,
+            ])  # fmt: skip
+        return rows
+
+    def cor_rows(self) -> list[list[str]]:
+        """Return the cors.csv rows."""
+        return [
+            [self.cids[k], person, _iso(day), level, "" if until is None else _iso(until)]
+            for k, person, day, level, until in self.cors
+        ]
+
+    def payment(self, k: int, when: int, cents: int, later: int, plan: random.Random) -> list[str]:
+        """Return status, approved_by, approved_date, paid_date, paid_amount of an invoice.
+
+        *later* is the number of the contract's invoices after this one: the last is only
+        received, the one before approved. Of the others, :data:`_UNPAID` are approved and
+        the rest paid: on time (by the invoice date + payment_days, the earliest due date
+        DESIGN 9.2 can give) or :data:`_LATE` late (after approved_date + payment_days, the
+        latest due date it can give). *cents* (the lines' total) is the paid amount written
+        for 70 % of the paid invoices; the others fall back to the header total.
+        """
+        if later == 0:
+            return ["received", "", "", "", ""]
+        uniform = plan.random
+        paid = later > 1 and uniform() >= _UNPAID
+        late = paid and uniform() < _LATE
+        one_day = late and uniform() < _ONE_DAY_LATE
+        # Approved on receipt when paid one day late: every reading of the due date then
+        # gives the invoice date + payment_days, so the interest is one day's.
+        approved = when if one_day else when + int(uniform() * 6)
+        by = self.approver(k, approved, uniform())
+        undocumented = uniform()
+        approved_text = _iso(approved)
+        base = approved
+        if undocumented < _UNDOCUMENTED / 2:
+            by = ""
+        elif undocumented < _UNDOCUMENTED:
+            approved_text, base = "", when
+        if not paid:
+            return ["approved", by, approved_text, "", ""]
+        days = self.payment_days[k]
+        if late:
+            day = base + days + (1 if one_day else 2 + int(uniform() * 120))
+        else:
+            day = base + int(uniform() * (when + days - base + 1))
+        amount = format_cents(cents) if uniform() < 0.7 else ""
+        return ["paid", by, approved_text, _iso(day), amount]
+
+    def approver(self, k: int, day: int, u: float) -> str:
+        """Return who approves contract *k*'s invoice on *day*, with *u* uniform in [0, 1)."""
+        if u < _BY_CO:
+            return f"CO-{k + 1:02d}"  # the contracting officer: no COR appointment
+        alternate = self.alternate[k]
+        if alternate and alternate[0] <= day <= alternate[1] and u < _BY_CO + _BY_ALTERNATE:
+            return f"COR-{k + 1:02d}-2"
+        return self.primary(k)
+
+
+def _interest_rows(until: int, gap: int) -> list[list[str]]:
+    """Return interest_rates.csv: half-years from January 2019 to *until*, but *gap*'s."""
+    rows: list[list[str]] = []
+    for i in itertools.count():
+        year, half = 2019 + i // 2, i % 2
+        start = dt.date(year, 7 if half else 1, 1).toordinal()
+        end = dt.date(year, 12, 31).toordinal() if half else dt.date(year, 6, 30).toordinal()
+        if start > until:
+            return rows
+        if not start <= gap <= end:
+            rate = _INTEREST_RATES[i] if i < len(_INTEREST_RATES) else _LATER_RATES[i % 8]
+            rows.append([_iso(start), _iso(end), rate])
+    raise AssertionError("unreachable")  # pragma: no cover

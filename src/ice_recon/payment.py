@@ -55,10 +55,10 @@ __all__ = [
 #: FAR 52.232-25(a)(6)(i): constructive acceptance on the 7th day after delivery.
 CONSTRUCTIVE_ACCEPTANCE_DAYS: Final = 7
 
-#: 5 CFR 1315.10(a)(4): interest is paid for at most one year.
+#: 5 CFR 1315.10: interest is paid for at most one year.
 MAX_INTEREST_DAYS: Final = 365
 
-#: 5 CFR 1315.10(a)(3): interest under one dollar is not paid.
+#: 5 CFR 1315.10: interest under one dollar is not paid.
 INTEREST_OWED_CENTS: Final = 100
 
 

@@ -586,6 +586,27 @@ class Report(Totals):
 
     Attributes:
         lines: one :class:`LineResult` per invoice line, in processing order.
+
+    The payment controls and oversight of DESIGN section 9, on the bundled sample (its
+    README works these figures out by hand):
+
+    >>> from ice_recon import reconcile
+    >>> from ice_recon.cli import sample_dir
+    >>> report = reconcile(sample_dir())
+    >>> p = report.payments
+    >>> p.paid_erroneous, p.paid_unsupported, p.to_withhold, p.interest_due
+    (Decimal('569.66'), Decimal('452.86'), Decimal('6006.75'), Decimal('7.65'))
+    >>> p.unused_capacity, p.deobligation, p.funds_put_to_better_use
+    (Decimal('5401.62'), Decimal('12128.00'), Decimal('17529.62'))
+    >>> [(f.invoice_id, f.finding.value, f.amount) for f in report.invoices][:2]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [('TRS-21-0142', 'LATE_PAYMENT', Decimal('7.65')),
+     ('TRS-21-0157', 'APPROVER_NOT_APPOINTED', None)]
+    >>> [(c.trip_id, str(c.passengers), str(c.seats), str(c.unused))
+    ...  for c in report.oversight.capacity]
+    [('T000210001', '96', '135', '5272.54'), ('T000123402', '9', '45', '129.08')]
+    >>> [(c.contract_id, [f.value for f in c.findings]) for c in report.oversight.contracts]
+    [('70CDCR-20-C-00007', []), ('HSCEMD-19-C-00012', ['NO_COST_ESTIMATE'])]
     """
 
     lines: Sequence[LineResult]
