@@ -263,7 +263,11 @@ class _PricedBuilder(_BaseBuilder):
                 a = _cents(qb * Fraction(pb), mode)
                 if terms.price(qb) != terms.price(qe) and a != e:
                     break
+                if qb + step < 0:  # never a negative quantity: search upwards instead
+                    step = unit
                 qb += step
+            else:
+                raise AssertionError(f"no billed quantity near {qe} changes the price")
             variant += "-raw" if qb == s.quantity() else ""
         elif status is Status.RATE_MISMATCH:
             assert rate is not None
