@@ -332,23 +332,15 @@ def month_sums(
     ordinal). Sums under a key that is not a trip's are not counted. A trip below the
     floor is listed in the capacity rows when the expected amount counted is not zero.
     """
-    months: dict[tuple[str, str], Month] = {}
-    texts: dict[int, str] = {}
+    # Summed by (contract, date) first, then the days of a month are added up.
+    days: dict[tuple[str, int], Month] = {}
     floor = Fraction(utilization_floor)
     capacity: list[CapacityRow] = []
-
-    def month(contract: str, ordinal: int) -> Month:
-        text = texts.get(ordinal)
-        if text is None:
-            text = texts[ordinal] = dt.date.fromordinal(ordinal).strftime("%Y-%m")
-        m = months.get((contract, text))
-        if m is None:
-            m = months[(contract, text)] = Month()
-        return m
-
     empty = (0, 0, 0, 0)
     for key, contract, trip_id, day, cancelled, claimed, passengers, seats in trips:
-        m = month(contract, day)
+        m = days.get((contract, day))
+        if m is None:
+            m = days[(contract, day)] = Month()
         sums = by_trip.get(key, empty)
         m.billed += sums[0]
         m.expected += sums[1]
@@ -394,11 +386,24 @@ def month_sums(
                 )
             )
     for (contract, day), sums in loose.items():
-        m = month(contract, day)
+        m = days.get((contract, day))
+        if m is None:
+            m = days[(contract, day)] = Month()
         m.billed += sums[0]
         m.expected += sums[1]
         m.questioned += sums[2]
     capacity.sort(key=lambda c: (c.contract_id, c.trip_id))
+    months: dict[tuple[str, str], Month] = {}
+    texts: dict[int, str] = {}
+    for (contract, day), m in days.items():
+        text = texts.get(day)
+        if text is None:
+            text = texts[day] = dt.date.fromordinal(day).strftime("%Y-%m")
+        found = months.get((contract, text))
+        if found is None:
+            months[(contract, text)] = m
+        else:
+            found.merge(m)
     return months, capacity
 
 
