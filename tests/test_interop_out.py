@@ -48,8 +48,12 @@ CODES = {"status", "findings", "match", "explanation", "finding"}
 
 
 def _read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
-    with path.open(encoding="utf-8", newline="") as f:
-        rows = list(csv.reader(f))
+    limit = csv.field_size_limit(1 << 24)  # an output cell may quote a huge input cell
+    try:
+        with path.open(encoding="utf-8", newline="") as f:
+            rows = list(csv.reader(f))
+    finally:
+        csv.field_size_limit(limit)
     return rows[0], rows[1:]
 
 
@@ -371,6 +375,24 @@ class TestWrite:
         assert read.schema.field("lines_total").type == pa.decimal128(38, 2)
         assert read.equals(interop._table("invoices", lines))
         assert pq.ParquetFile(path).metadata.num_rows == 60_001
+
+    def test_a_row_longer_than_a_read_block(self, pa: Any, tmp_path: Path) -> None:
+        """A row of several MiB (an input cell may hold up to 8 MiB) is read whole."""
+        folder = tmp_path / "in"
+        shutil.copytree(sample_dir(), folder)
+        long_id = "X" * 3_000_000
+        with (folder / "invoice_lines.csv").open("a", encoding="utf-8") as f:
+            f.write(f"{long_id},1,HSCEMD-19-C-00012,0001,2021-09-27,,,,,,1,1.00,1.00,d\n")
+        report = ice_recon.reconcile(folder)
+        report.write(tmp_path / "csv")
+        report.write(tmp_path / "pq", format="parquet")
+        report.write(tmp_path / "jsonl", format="jsonl")
+        results = (tmp_path / "jsonl" / "results.jsonl").read_text(encoding="utf-8")
+        assert long_id in {json.loads(line)["invoice_id"] for line in results.splitlines()}
+        _, expected = _expected(tmp_path / "csv", "results")
+        _same(_rows(report.to_arrow()), expected)
+        assert long_id in report.to_arrow().column("invoice_id").to_pylist()
+        assert interop.read_output(tmp_path / "pq" / "results.parquet").equals(report.to_arrow())
 
 
 class TestCli:

@@ -253,7 +253,16 @@ class _LineFile(io.RawIOBase):
         return k
 
 
-def _open_text(table: str, source: Source) -> Any:
+#: The block sizes the CSV text is read in: a row longer than a block (an input cell may
+#: hold up to 8 MiB) makes the read start again with the next.
+_BLOCKS: Final = (1 << 20, 1 << 23, 1 << 26, 1 << 29)
+
+
+class _Again(Exception):
+    """The reading of a table must start again (a longer block, or a wider decimal type)."""
+
+
+def _open_text(table: str, source: Source, block: int) -> Any:
     """Return a pyarrow CSV stream of *source* with every column a string, checking the header."""
     pa = _pyarrow()
     names = list(column_kinds(table))
@@ -261,7 +270,7 @@ def _open_text(table: str, source: Source) -> Any:
     try:
         reader = pa.csv.open_csv(
             stream,
-            read_options=pa.csv.ReadOptions(block_size=1 << 20),
+            read_options=pa.csv.ReadOptions(block_size=block),
             parse_options=pa.csv.ParseOptions(newlines_in_values=True),
             convert_options=pa.csv.ConvertOptions(
                 column_types=dict.fromkeys(names, pa.string()),
@@ -270,6 +279,8 @@ def _open_text(table: str, source: Source) -> Any:
             ),
         )
     except pa.ArrowInvalid as exc:
+        if "straddl" in str(exc) and block < _BLOCKS[-1]:
+            raise _Again from None
         raise ArgumentError(f"{_where(table, source)}: not a {table}.csv ({exc})") from None
     if reader.schema.names != names:
         raise ArgumentError(
@@ -283,14 +294,22 @@ def _where(table: str, source: Source) -> str:
     return str(source) if isinstance(source, Path) else f"{table}.csv"
 
 
-def _text_batches(table: str, source: Source) -> Iterator[Any]:
+def _text_batches(table: str, source: Source, block: int) -> Iterator[Any]:
     """Yield the record batches of *source*, every column a string, input text restored."""
     pa = _pyarrow()
     pc = pa.compute
     kinds = column_kinds(table)
-    reader = _open_text(table, source)
+    reader = _open_text(table, source, block)
     texts = [i for i, kind in enumerate(kinds.values()) if kind == TEXT]
-    for batch in reader:
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            return
+        except pa.ArrowInvalid as exc:
+            if "straddl" in str(exc) and block < _BLOCKS[-1]:
+                raise _Again from None
+            raise ArgumentError(f"{_where(table, source)}: {exc}") from None
         columns = list(batch.columns)
         for i in texts:
             col = columns[i]
@@ -369,7 +388,12 @@ def _typed(pa: Any, table: str, batch: Any, types: dict[str, Any]) -> Any:
 def _table(table: str, source: Source) -> Any:
     """Return the Arrow table of *source* with the types of the module docstring."""
     pa = _pyarrow()
-    batches = list(_text_batches(table, source))
+    for block in _BLOCKS:
+        try:
+            batches = list(_text_batches(table, source, block))
+            break
+        except _Again:
+            continue
     names = list(column_kinds(table))
     text = pa.Table.from_batches(batches, schema=pa.schema([(n, pa.string()) for n in names]))
     columns = {n: text.column(n) for n in names}
@@ -493,6 +517,17 @@ def _json_lines(table: str, source: Source) -> Iterator[str]:
     names = list(kinds)
     texts = [i for i, k in enumerate(kinds.values()) if k == TEXT]
     ints = [i for i, k in enumerate(kinds.values()) if k == INT]
+    # A cell may quote an input cell of up to 8 MiB: more than csv's default field limit.
+    limit = csv.field_size_limit(2**31 - 1)
+    try:
+        yield from _json_rows(table, source, names, texts, ints)
+    finally:
+        csv.field_size_limit(limit)
+
+
+def _json_rows(
+    table: str, source: Source, names: list[str], texts: list[int], ints: list[int]
+) -> Iterator[str]:
     dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     with _csv_lines(source) as lines:
         rows = csv.reader(lines)
@@ -524,10 +559,6 @@ def _csv_lines(source: Source) -> Iterator[Iterable[str]]:
         yield source()
 
 
-class _Wider(Exception):
-    """A later batch needs wider decimal types than the Parquet file was begun with."""
-
-
 #: Rows per Parquet row group (batches are gathered up to this many).
 _ROW_GROUP: Final = 1 << 17
 
@@ -542,16 +573,24 @@ def _write_parquet(path: Path, table: str, source: Source) -> None:
     pa = _pyarrow()
     kinds = column_kinds(table)
     needs = {n: (0, _PLACES[k]) for n, k in kinds.items() if k in _PLACES}
+    blocks = iter(_BLOCKS)
+    block = next(blocks)
     while True:
         try:
-            _parquet_pass(pa, path, table, source, needs)
+            _parquet_pass(pa, path, table, source, needs, block)
             return
-        except _Wider:
-            continue
+        except _Again as again:
+            if again.args == ("block",):
+                block = next(blocks)
 
 
 def _parquet_pass(
-    pa: Any, path: Path, table: str, source: Source, needs: dict[str, tuple[int, int]]
+    pa: Any,
+    path: Path,
+    table: str,
+    source: Source,
+    needs: dict[str, tuple[int, int]],
+    block: int,
 ) -> None:
     kinds = column_kinds(table)
     types = _types(pa, table)
@@ -562,13 +601,20 @@ def _parquet_pass(
     pending: list[Any] = []
     rows = written = 0
     try:
-        for batch in _text_batches(table, source):
+        batches = _text_batches(table, source, block)
+        while True:
+            try:
+                batch = next(batches)
+            except StopIteration:
+                break
+            except _Again:
+                raise _Again("block") from None
             for name, (whole, places) in needs.items():
                 more, more_places = _need(pa, batch.column(name), kinds[name])
                 if more > whole or more_places > places:
                     needs[name] = (max(whole, more), max(places, more_places))
                     if _decimal_type(pa, *needs[name]) != types[name]:
-                        raise _Wider(name)
+                        raise _Again(name)
             pending.append(_typed(pa, table, batch, types))
             rows += batch.num_rows
             if rows >= _ROW_GROUP:
