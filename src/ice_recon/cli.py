@@ -189,6 +189,14 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         print(f"ice-recon reconcile: {exc}", file=sys.stderr)
         return 2
     show = not args.quiet
+    if args.format != "csv":
+        from ice_recon.interop import check_format
+
+        try:
+            check_format(args.format)
+        except ImportError as exc:
+            print(f"ice-recon reconcile: --format {args.format}: {exc}", file=sys.stderr)
+            return 2
     if args.workers < 1 or args.batch_lines < 1:
         print(
             "ice-recon reconcile: --workers and --batch-lines must be at least 1", file=sys.stderr
@@ -275,9 +283,11 @@ def _reconcile_prepared(
             "bad rows are left out",
             file=sys.stderr,
         )
-    result = ready.reconcile(args.out, policy=policy, progress=_progress if long_run else None)
+    result = ready.reconcile(
+        args.out, policy=policy, progress=_progress if long_run else None, format=args.format
+    )
     if show:
-        print_summary(result, sys.stdout, out_dir=args.out)
+        print_summary(result, sys.stdout, out_dir=args.out, format=args.format)
     if "questioned" in args.fail_on and result.ledgers.questioned > 0:
         return 1
     if "problems" in args.fail_on and result.problems:
@@ -285,7 +295,9 @@ def _reconcile_prepared(
     return 0
 
 
-def print_summary(result: Totals, out: TextIO, *, out_dir: str | None = None, top: int = 5) -> None:
+def print_summary(
+    result: Totals, out: TextIO, *, out_dir: str | None = None, top: int = 5, format: str = "csv"
+) -> None:
     """Print the human summary of a reconciliation: counts, ledgers, top invoices."""
     n = result.line_count
     print(f"Reconciled {n} invoice line{'s' if n != 1 else ''}.", file=out)
@@ -329,6 +341,7 @@ def print_summary(result: Totals, out: TextIO, *, out_dir: str | None = None, to
     print(f"Inference examined {result.stats['candidate_pairs']} candidate pair(s).", file=out)
     if out_dir is not None:
         names = ["results.csv", *(n for n in OUTPUT_FILES if n != "results.csv")]
+        names = [n.replace(".csv", f".{format}") for n in names]
         print(f"Wrote {', '.join(names)} to {out_dir}", file=out)
 
 
@@ -464,6 +477,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="invoice lines per batch when invoice_lines.csv is too long to hold in memory "
         f"(over 256 MiB; default {DEFAULT_BATCH_LINES}; the results are the same)",
+    )
+    p.add_argument(
+        "--format",
+        default="csv",
+        choices=["csv", "jsonl", "parquet"],
+        help="write the tables as NAME.csv (default), NAME.jsonl (JSON lines) or NAME.parquet "
+        "(needs pyarrow: pip install 'ice-recon[fast]'); summary.json is always JSON",
     )
     p.add_argument("--progress", action="store_true", help="always show stage progress")
     p.add_argument(

@@ -32,6 +32,16 @@ OUTPUT_FILES: Final = (
     "results.csv",
     "summary.json",
 )
+#: The output files of every format (``format="jsonl"`` and ``"parquet"`` write the tables
+#: as ``NAME.jsonl`` or ``NAME.parquet``), in the order they are renamed into place.
+_ALL_FILES: Final = (
+    *(
+        f"{name.removesuffix('.csv')}.{suffix}"
+        for name in OUTPUT_FILES[:-1]
+        for suffix in ("csv", "jsonl", "parquet")
+    ),
+    "summary.json",
+)
 
 
 class OutputSet:
@@ -70,8 +80,8 @@ class OutputSet:
 
     def path(self, name: str) -> Path:
         """Return the temporary path for the output file *name* (one of OUTPUT_FILES)."""
-        assert name in OUTPUT_FILES, name
-        temp = self.folder / f".{name}.{os.getpid()}.part"
+        assert name in _ALL_FILES, name
+        temp = self._temps.get(name) or self.folder / f".{name}.{os.getpid()}.part"
         self._temps[name] = temp
         self._current = self.folder / name
         return temp
@@ -90,13 +100,19 @@ class OutputSet:
                     size = 0
             f.write("".join(buffer).encode("utf-8"))
 
+    def discard(self, name: str) -> None:
+        """Delete the temporary file of *name*: it is not an output of this set after all."""
+        temp = self._temps.pop(name, None)
+        if temp is not None:
+            temp.unlink(missing_ok=True)
+
     def commit(self) -> None:
         """Rename every file written into place, ``summary.json`` last."""
-        for name in OUTPUT_FILES:
+        for name in _ALL_FILES:
             target = self.folder / name
             if name in self._temps and target.is_dir():
                 raise OutputError(str(target), "it is a folder")
-        for name in OUTPUT_FILES:
+        for name in _ALL_FILES:
             temp = self._temps.get(name)
             if temp is None:
                 continue

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 import itertools
 import json
 import operator
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Final, overload
 
@@ -28,7 +29,7 @@ from ice_recon._section9 import section9
 from ice_recon._version import __version__
 from ice_recon.classify import Classified
 from ice_recon.controls import InvoiceFinding, PaymentLedgers, footing_findings
-from ice_recon.errors import Problem, UnknownStatusError
+from ice_recon.errors import ArgumentError, Problem, UnknownStatusError
 from ice_recon.explain import Explainer, problem_columns
 from ice_recon.index import T_ID, T_ROW, TripIndex
 from ice_recon.load import Inputs
@@ -421,17 +422,84 @@ class Totals:
             "policy": _policy(self.policy),
         }
 
-    def write_totals(self, out_dir: str | os.PathLike[str]) -> None:
+    def write_totals(self, out_dir: str | os.PathLike[str], format: str = "csv") -> None:
         """Write every output file but ``results.csv`` (atomically, as :meth:`Report.write`).
 
         Raises:
             OutputError: a file or the folder cannot be written.
         """
+        _check_format(format)
         with output_errors(out_dir), OutputSet(out_dir) as out:
-            self._write_totals(out)
+            self._write_totals(out, format)
             out.commit()
 
-    def _write_totals(self, out: OutputSet) -> None:
+    def to_arrow(self, table: str) -> Any:
+        """Return the output *table* (``unbilled``, ``invoices`` … not ``results``) as Arrow.
+
+        The cells of ``TABLE.csv`` with exact types: money as ``decimal128(18, 2)``, never
+        a float (see :mod:`ice_recon.interop`). Needs pyarrow (the ``fast`` extra).
+        """
+        from ice_recon import interop
+
+        return interop.to_arrow(self, table)
+
+    def to_pandas(self, table: str) -> Any:
+        """Return the output *table* as a pandas DataFrame of ``pd.ArrowDtype`` columns."""
+        from ice_recon import interop
+
+        return interop.to_pandas(self, table)
+
+    def to_polars(self, table: str) -> Any:
+        """Return the output *table* as a polars DataFrame (money as ``pl.Decimal``)."""
+        from ice_recon import interop
+
+        return interop.to_polars(self, table)
+
+    def _table_lines(self, table: str) -> Iterator[str]:
+        """Return the lines of ``TABLE.csv``, header first (the results are not in Totals)."""
+        tables = {
+            "unbilled": self._unbilled_lines,
+            "invoices": self._invoice_lines,
+            "by_invoice": lambda: _lines(by_invoice_columns(), self._by_invoice_lines()),
+            "oversight": lambda: _lines(
+                OVERSIGHT_COLUMNS, map(_record_line, self.oversight.months)
+            ),
+            "contracts": lambda: _lines(
+                CONTRACT_COLUMNS, map(_record_line, self.oversight.contracts)
+            ),
+            "capacity": lambda: _lines(
+                CAPACITY_COLUMNS, map(_record_line, self.oversight.capacity)
+            ),
+            "problems": self._problem_lines,
+        }
+        lines = tables.get(table)
+        if lines is None:
+            if table == "results":
+                raise ArgumentError(
+                    "a Totals has no line results: they are in results.csv "
+                    "(read it with ice_recon.interop.read_results)"
+                )
+            from ice_recon.interop import column_kinds
+
+            column_kinds(table)  # raises: no such table
+        assert lines is not None
+        return lines()
+
+    def _write_totals(self, out: OutputSet, format: str = "csv") -> None:
+        for table in (
+            "unbilled",
+            "invoices",
+            "by_invoice",
+            "oversight",
+            "contracts",
+            "capacity",
+            "problems",
+        ):
+            _write_table(out, table, functools.partial(self._table_lines, table), format)
+        text = json.dumps(self.summary(), indent=2, ensure_ascii=False) + "\n"
+        out.write_lines("summary.json", [text])
+
+    def _unbilled_lines(self) -> Iterator[str]:
         unbilled = self.unbilled
         rows = (
             unbilled.rows()
@@ -440,59 +508,47 @@ class Totals:
                 (u.contract_id, u.trip_id, u.service_date.isoformat(), u.status) for u in unbilled
             )
         )
-        out.write_lines(
-            "unbilled.csv",
-            _lines(
-                ("contract_id", "trip_id", "service_date", "status"),
-                (csv_line((text_cell(c), text_cell(t), day, status)) for c, t, day, status in rows),
-            ),
+        return _lines(
+            ("contract_id", "trip_id", "service_date", "status"),
+            (csv_line((text_cell(c), text_cell(t), day, status)) for c, t, day, status in rows),
         )
-        out.write_lines(
-            "invoices.csv",
-            _lines(
-                INVOICE_COLUMNS,
-                (
-                    csv_line(
-                        (
-                            text_cell(f.contract_id),
-                            text_cell(f.invoice_id),
-                            f.finding.value,
-                            _text(f.header_total),
-                            _text(f.lines_total),
-                            _text(f.difference),
-                            _text(f.amount),
-                            text_cell(f.detail),
-                        )
+
+    def _invoice_lines(self) -> Iterator[str]:
+        return _lines(
+            INVOICE_COLUMNS,
+            (
+                csv_line(
+                    (
+                        text_cell(f.contract_id),
+                        text_cell(f.invoice_id),
+                        f.finding.value,
+                        _text(f.header_total),
+                        _text(f.lines_total),
+                        _text(f.difference),
+                        _text(f.amount),
+                        text_cell(f.detail),
                     )
-                    for f in self.invoices
-                ),
+                )
+                for f in self.invoices
             ),
         )
-        out.write_lines("by_invoice.csv", _lines(by_invoice_columns(), self._by_invoice_lines()))
-        o = self.oversight
-        out.write_lines("oversight.csv", _lines(OVERSIGHT_COLUMNS, map(_record_line, o.months)))
-        out.write_lines("contracts.csv", _lines(CONTRACT_COLUMNS, map(_record_line, o.contracts)))
-        out.write_lines("capacity.csv", _lines(CAPACITY_COLUMNS, map(_record_line, o.capacity)))
-        out.write_lines(
-            "problems.csv",
-            _lines(
-                PROBLEM_COLUMNS,
-                (
-                    csv_line(
-                        (
-                            text_cell(p.file),
-                            str(p.line),
-                            text_cell(p.column or ""),
-                            text_cell(p.value or ""),
-                            text_cell(p.message),
-                        )
+
+    def _problem_lines(self) -> Iterator[str]:
+        return _lines(
+            PROBLEM_COLUMNS,
+            (
+                csv_line(
+                    (
+                        text_cell(p.file),
+                        str(p.line),
+                        text_cell(p.column or ""),
+                        text_cell(p.value or ""),
+                        text_cell(p.message),
                     )
-                    for p in sorted(self.problems, key=Problem.sort_key)
-                ),
+                )
+                for p in sorted(self.problems, key=Problem.sort_key)
             ),
         )
-        text = json.dumps(self.summary(), indent=2, ensure_ascii=False) + "\n"
-        out.write_lines("summary.json", [text])
 
     def _by_invoice_lines(self) -> Iterator[str]:
         empty = Ledgers()
@@ -615,7 +671,7 @@ class Report(Totals):
     def __repr__(self) -> str:
         return super().__repr__()
 
-    def write(self, out_dir: str | os.PathLike[str]) -> None:
+    def write(self, out_dir: str | os.PathLike[str], format: str = "csv") -> None:
         """Write the output files of DESIGN section 6 to *out_dir* (see :data:`OUTPUT_FILES`).
 
         Each file is written under a temporary name in *out_dir* and renamed into place once
@@ -623,13 +679,73 @@ class Report(Totals):
         ``summary.json`` left by an earlier run is removed first. A folder with a
         ``summary.json`` therefore holds one complete set of files.
 
+        *format* ``"jsonl"`` writes each table as ``NAME.jsonl`` (one JSON object per row;
+        money as strings with 2 places, empty cells null) and ``"parquet"`` as
+        ``NAME.parquet`` (the types of :meth:`to_arrow`; needs pyarrow) instead of
+        ``NAME.csv``; ``summary.json`` is the same whatever the format.
+
         Raises:
             OutputError: a file or the folder cannot be written; no new file is left.
+            ArgumentError: *format* is not ``csv``, ``jsonl`` or ``parquet``.
+            ImportError: ``parquet`` without pyarrow.
         """
+        _check_format(format)
         with output_errors(out_dir), OutputSet(out_dir) as out:
-            out.write_lines("results.csv", _lines(RESULT_COLUMNS, self._rows()))
-            self._write_totals(out)
+            _write_table(out, "results", self._result_lines, format)
+            self._write_totals(out, format)
             out.commit()
+
+    def to_arrow(self, table: str = "results") -> Any:
+        """Return an output table as an Arrow table: by default the line results.
+
+        The table holds the cells of ``TABLE.csv`` (*table* is one of
+        :data:`ice_recon.interop.TABLES`): money as ``decimal128(18, 2)`` (wider only for
+        a value that needs it), never a float; identifiers as strings without the
+        apostrophe that neutralises a spreadsheet formula; empty cells as nulls. Made
+        column-wise from the CSV text by pyarrow; needs the ``fast`` extra.
+        """
+        from ice_recon import interop
+
+        return interop.to_arrow(self, table)
+
+    def to_pandas(self, table: str = "results") -> Any:
+        """Return an output table as a pandas DataFrame (``pd.ArrowDtype``: decimal money)."""
+        from ice_recon import interop
+
+        return interop.to_pandas(self, table)
+
+    def to_polars(self, table: str = "results") -> Any:
+        """Return an output table as a polars DataFrame (money as ``pl.Decimal(18, 2)``)."""
+        from ice_recon import interop
+
+        return interop.to_polars(self, table)
+
+    def _result_lines(self) -> Iterator[str]:
+        return _lines(RESULT_COLUMNS, self._rows())
+
+    def _table_lines(self, table: str) -> Iterator[str]:
+        if table == "results":
+            return self._result_lines()
+        return super()._table_lines(table)
+
+
+def _check_format(format: str) -> None:
+    if format != "csv":
+        from ice_recon.interop import check_format
+
+        check_format(format)
+
+
+def _write_table(
+    out: OutputSet, table: str, lines: Callable[[], Iterator[str]], format: str
+) -> None:
+    """Write the output *table* from its CSV *lines* as ``TABLE.FORMAT``."""
+    if format == "csv":
+        out.write_lines(f"{table}.csv", lines())
+    else:
+        from ice_recon.interop import write_table
+
+        write_table(out, table, lines, format)
 
 
 def csv_cell_line(cells: Sequence[str]) -> str:

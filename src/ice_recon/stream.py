@@ -74,6 +74,7 @@ from ice_recon.report import (
     Accumulator,
     ChunkResult,
     Totals,
+    _check_format,
     csv_cell_line,
     untied,
 )
@@ -177,11 +178,13 @@ class Prepared:
         *,
         policy: Policy | None = None,
         progress: Progress | None = None,
+        format: str = "csv",
     ) -> Totals:
         """Reconcile the lines, write the output files; return the totals.
 
         The files are written as :meth:`ice_recon.Report.write` writes them: under
-        temporary names, renamed into place once all are complete (``summary.json`` last).
+        temporary names, renamed into place once all are complete (``summary.json`` last);
+        *format* as there (``jsonl`` and ``parquet`` are made from the CSV text).
 
         Raises:
             OutputError: an output file or the folder cannot be written.
@@ -212,7 +215,11 @@ class Prepared:
                 pairs += part.pairs
             inputs = attrs.evolve(self.inputs, problems=self.problems, digests=self.digests)
             totals = Totals(**acc.totals(inputs, claimed, pairs, policy))
-            totals._write_totals(out)
+            totals._write_totals(out, format)
+            if format != "csv":
+                from ice_recon.interop import convert
+
+                convert(out, "results", format)
             out.commit()
             step("totals")
         return totals
@@ -326,6 +333,7 @@ def reconcile_to(
     progress: Progress | None = None,
     workdir: str | os.PathLike[str] | None = None,
     memory_bytes: int = DEFAULT_MEMORY_BYTES,
+    format: str = "csv",
 ) -> Totals:
     """Reconcile the folder *input_dir* into the output files of *out_dir*.
 
@@ -334,13 +342,15 @@ def reconcile_to(
     spilled in batches of *batch_lines* beyond; with *workers* > 1 the contracts are
     reconciled in that many processes. *progress* is called with each step's name and
     duration in seconds. A ``summary.json`` left in *out_dir* by an earlier run is removed
-    before anything is read, and written last (see :meth:`ice_recon.Report.write`).
+    before anything is read, and written last (see :meth:`ice_recon.Report.write`, whose
+    *format* — ``csv``, ``jsonl`` or ``parquet`` — this takes too).
 
     Raises:
         OutputError: an output file or *out_dir* cannot be written.
         InputError: the inputs cannot be reconciled (a required file or column missing, an
             unusable header); nothing is written, and *out_dir* is not left behind.
     """
+    _check_format(format)
     existed = isinstance(out_dir, str | os.PathLike) and os.path.lexists(out_dir)
     prepare_output(out_dir)
     try:
@@ -358,7 +368,7 @@ def reconcile_to(
                 os.rmdir(out_dir)
         raise
     with ready:
-        return ready.reconcile(out_dir, policy=policy, progress=progress)
+        return ready.reconcile(out_dir, policy=policy, progress=progress, format=format)
 
 
 # ----------------------------------------------------------------------------------- groups
