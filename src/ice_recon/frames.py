@@ -364,15 +364,12 @@ def _taken(cells: list[str], rejected: Rejected, keep: Sequence[int]) -> tuple[l
 def _float_problem(type_name: str, value: float, role: str) -> str | None:
     """Return the problem of a float in a column of *role* (None: a whole number, read)."""
     if role == _MONEY:
-        return f"money must be a decimal or text, never a float (got {type_name} {value!r})"
+        return f"money must be a decimal or text, never a {type_name}"
     if role == _DECIMAL:
-        return (
-            "quantities and rates must be decimals or text, never floats "
-            f"(got {type_name} {value!r})"
-        )
+        return f"quantities and rates must be decimals or text, never a {type_name}"
     if math.isfinite(value) and value == int(value):
         return None
-    return f"a float is read here only when it is a whole number (got {type_name} {value!r})"
+    return f"a {type_name} is read here only when it is a whole number"
 
 
 def _floats(values: list[Any], type_name: str, role: str) -> tuple[list[str], Rejected]:
@@ -424,7 +421,7 @@ def _arrow_cells(column: Any, role: str) -> tuple[list[str], Rejected]:
             "" if b is None else b.decode("utf-8", errors="surrogateescape").strip() for b in raw
         ], {}
     rejected: Rejected = {}
-    message = f"must be text, a number or a date (got Arrow type {t})"
+    message = f"must be text, a number or a date, not Arrow type {t}"
     for i, valid in enumerate(pc.is_valid(column).to_pylist()):
         if valid:
             rejected[i] = (message, str(column[i]))
@@ -447,7 +444,7 @@ def _timestamps(column: Any) -> tuple[list[str], Rejected]:
             if not at_midnight:
                 cells[i] = ""
                 rejected[i] = (
-                    "must be a date (got a timestamp with a time of day)",
+                    "must be a date, not a timestamp with a time of day",
                     str(column[i]),
                 )
     return cells, rejected
@@ -490,9 +487,9 @@ def _python_cell(v: Any, role: str) -> tuple[str, tuple[str, str] | None]:
     if isinstance(v, dt.datetime):
         if (v.hour, v.minute, v.second, v.microsecond) == (0, 0, 0, 0):  # its wall clock
             return v.date().isoformat(), None
-        return "", ("must be a date (got a timestamp with a time of day)", str(v))
+        return "", ("must be a date, not a timestamp with a time of day", str(v))
     if isinstance(v, dt.date):
         return v.isoformat(), None
     if isinstance(v, bytes):
         return v.decode("utf-8", errors="surrogateescape").strip(), None
-    return "", (f"must be text, a number or a date (got {type(v).__name__})", repr(v))
+    return "", (f"must be text, a number or a date, not {type(v).__name__}", repr(v))
