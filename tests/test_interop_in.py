@@ -342,6 +342,27 @@ class TestParquetFolders:
         assert expected in capsys.readouterr().err
         assert not (tmp_path / "out").exists()
 
+    def test_generated_inputs_with_planted_errors_give_the_same_problems(
+        self, tmp_path: Path
+    ) -> None:
+        """Every problem of a generated folder, from its CSV files and as Parquet of text."""
+        from ice_recon.generate import generate
+
+        generate(tmp_path / "csv", lines=3000, contracts=2, seed=5)
+        folder = tmp_path / "parquet"
+        folder.mkdir()
+        for path in (tmp_path / "csv").iterdir():
+            pq.write_table(_text_table(path), folder / path.name.replace(".csv", ".parquet"))
+
+        from_csv = ice_recon.validate(tmp_path / "csv")
+        from_parquet = ice_recon.validate(folder)
+
+        assert len(from_csv) > 10
+        assert [
+            (p.file.replace(".parquet", ".csv"), p.line, p.column, p.message, p.value)
+            for p in from_parquet
+        ] == [(p.file, p.line, p.column, p.message, p.value) for p in from_csv]
+
     def test_a_misnamed_parquet_file_is_reported(
         self, world: dict[str, Any], tmp_path: Path
     ) -> None:

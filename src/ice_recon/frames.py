@@ -51,7 +51,7 @@ from ice_recon._specs import (
 from ice_recon.errors import ArgumentTypeError
 
 if TYPE_CHECKING:
-    from ice_recon._read import Parsed, TableReader
+    from ice_recon._read import Layout, Parsed, TableReader
     from ice_recon.load import Inputs
 
 __all__ = ["PARQUET_SUFFIX", "frame_kind", "load_frames"]
@@ -231,7 +231,7 @@ def _read_parquet(reader: TableReader, path: Path) -> Any:
         data = raw.read()
     reader.digest = hashlib.sha256(data).hexdigest()
     try:
-        return pq.read_table(pa.BufferReader(data))
+        return pq.ParquetFile(pa.BufferReader(data)).read()
     except (pa.ArrowException, OSError) as exc:
         reader.problem(1, f"cannot be read as a Parquet file ({exc})")
         return None
@@ -258,8 +258,8 @@ class _ArrowColumns:
         self.names = [str(n) for n in table.column_names]
         self.rows: int = table.num_rows
 
-    def cells(self, j: int, role: str) -> tuple[list[str], Rejected]:
-        return _arrow_cells(self.table.column(j), role)
+    def cells(self, j: int, role: str, start: int, stop: int) -> tuple[list[str], Rejected]:
+        return _arrow_cells(self.table.column(j).slice(start, stop - start), role)
 
 
 class _PandasColumns:
@@ -275,9 +275,9 @@ class _PandasColumns:
         self.names = [str(n) for n in frame.columns]
         self.rows: int = len(frame)
 
-    def cells(self, j: int, role: str) -> tuple[list[str], Rejected]:
+    def cells(self, j: int, role: str, start: int, stop: int) -> tuple[list[str], Rejected]:
         pa = _pyarrow()
-        series = self.frame.iloc[:, j]
+        series = self.frame.iloc[start:stop, j]
         if series.dtype == object:
             return _python_cells(series.tolist(), role)
         try:
@@ -296,31 +296,59 @@ def _role(parse: Any) -> str:
 
 
 def _parse_columns(reader: TableReader, columns: _ArrowColumns | _PandasColumns) -> Parsed:
+    """Check the column names, then parse the rows in slices of :data:`_SLICE_ROWS`.
+
+    Only one slice's cell text is held at a time, as the CSV reader holds one chunk's.
+    """
     from ice_recon._read import Parsed
 
     names = columns.names
     layout = reader._begin([names] if names else [])
     if layout is None:
         return None  # type: ignore[return-value]
-    n = columns.rows
-    roles: dict[int, tuple[str, Any]] = {}
+    roles = dict.fromkeys(range(len(names)), _OTHER)
     for col, pos in zip(reader.spec.columns, layout.positions, strict=True):
         if pos is not None:
-            roles[pos] = (_role(col.parse), col.parse)
+            roles[pos] = _role(col.parse)
     for _, pos in layout.extras:
-        roles[pos] = (_DECIMAL, _p_decimal)
-    converted = [columns.cells(j, roles.get(j, (_OTHER, None))[0]) for j in range(len(names))]
+        roles[pos] = _DECIMAL
+    n = columns.rows
+    parts = [
+        _parse_slice(reader, columns, layout, roles, start, min(n, start + _SLICE_ROWS))
+        for start in range(0, n, _SLICE_ROWS)
+    ] or [_parse_slice(reader, columns, layout, roles, 0, 0)]
+    reader._end()
+    return Parsed.joined(parts)
+
+
+#: Rows of a frame made into cell text at once.
+_SLICE_ROWS: Final = 1 << 16
+
+
+def _parse_slice(
+    reader: TableReader,
+    columns: _ArrowColumns | _PandasColumns,
+    layout: Layout,
+    roles: dict[int, str],
+    start: int,
+    stop: int,
+) -> Parsed:
+    """Parse the rows *start* to *stop* of *columns* (row index i is line i + 2)."""
+    from ice_recon._read import Parsed
+
+    n = stop - start
+    converted = [columns.cells(j, role, start, stop) for j, role in roles.items()]
     # A row whose cells are all empty is reported and left out, as in a CSV file.
     keep: Sequence[int] = range(n)
     empty = _empty_rows(converted, n)
     if empty:
         for i in empty:
-            reader.problem(i + 2, "row is empty (ignored)")
+            reader.problem(start + i + 2, "row is empty (ignored)")
         gone = set(empty)
         keep = [i for i in range(n) if i not in gone]
         converted = [_taken(cells, rejected, keep) for cells, rejected in converted]
     parsed = Parsed(reader.file, reader.spec.names, reader.extra_names)
-    parsed.lines = [i + 2 for i in keep]
+    parsed.lines = [start + i + 2 for i in keep]
     parsed.ok = bytearray(b"\x01") * len(keep)
     reader.rows_read += len(keep)
     rejected: Rejected
@@ -333,7 +361,6 @@ def _parse_columns(reader: TableReader, columns: _ArrowColumns | _PandasColumns)
     for name, pos in layout.extras:
         cells, rejected = converted[pos]
         reader._column(parsed, name, _p_decimal, False, cells, rejected=rejected)
-    reader._end()
     return parsed
 
 
