@@ -604,6 +604,26 @@ class TestCells:
             ("my_rates.csv", "start"),
         }
 
+    def test_pandas_object_columns_keep_each_decimal_and_mixed_kinds(
+        self, world: dict[str, Any]
+    ) -> None:
+        """Decimal objects keep their own scale; a column of str and int reads both."""
+        pd = pytest.importorskip("pandas", reason="pandas is not installed")
+        lines = world["typed"]["invoice_lines"].to_pandas()
+        n = len(lines)
+        prices = [decimal.Decimal("2.5"), decimal.Decimal("2.4575")] * (n // 2) + [
+            decimal.Decimal("7")
+        ] * (n % 2)
+        lines["unit_price"] = pd.Series(prices, dtype=object)
+        lines["person_id"] = pd.Series([1234, "E-1"] * (n // 2) + [None] * (n % 2), dtype=object)
+
+        inputs = _load_lines(world, lines)
+
+        assert inputs.problems == ()
+        expected = [(int(p.scaleb(-p.as_tuple().exponent)), -p.as_tuple().exponent) for p in prices]
+        assert inputs.invoice_lines.unit_price.values == expected
+        assert inputs.invoice_lines.person_id[:2] == ["1234", "E-1"]
+
     def test_nan_none_and_pd_na_are_absent(self, world: dict[str, Any]) -> None:
         pd = pytest.importorskip("pandas", reason="pandas is not installed")
         lines = world["typed"]["invoice_lines"].to_pandas()

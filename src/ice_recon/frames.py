@@ -263,10 +263,10 @@ class _ArrowColumns:
 
 
 class _PandasColumns:
-    """The columns of a pandas DataFrame: object columns cell by cell, others via Arrow.
+    """The columns of a pandas DataFrame, each through Arrow when it can be.
 
-    A column of Python objects is read cell by cell (its cells are Python objects already;
-    Arrow's type inference would also give every Decimal of a column the largest scale). The
+    A column of Python objects that Arrow cannot type (mixed kinds) or types as decimals
+    (Arrow would give every Decimal the column's largest scale) is read cell by cell. The
     index is not read: ``reset_index()`` first if it holds a column.
     """
 
@@ -278,11 +278,12 @@ class _PandasColumns:
     def cells(self, j: int, role: str, start: int, stop: int) -> tuple[list[str], Rejected]:
         pa = _pyarrow()
         series = self.frame.iloc[start:stop, j]
-        if series.dtype == object:
-            return _python_cells(series.tolist(), role)
         try:
             array = pa.Array.from_pandas(series)
         except (pa.ArrowException, TypeError, ValueError):
+            return _python_cells(series.tolist(), role)  # mixed objects
+        if series.dtype == object and pa.types.is_decimal(array.type):
+            # Arrow gives every Decimal the column's largest scale: read each as written.
             return _python_cells(series.tolist(), role)
         if not isinstance(array, pa.ChunkedArray):
             array = pa.chunked_array([array])
@@ -428,7 +429,7 @@ def _arrow_cells(column: Any, role: str) -> tuple[list[str], Rejected]:
     n = len(column)
     if types.is_null(t):
         return [""] * n, {}
-    if types.is_string(t) or types.is_large_string(t) or types.is_string_view(t):
+    if types.is_string(t) or types.is_large_string(t) or _is_view(types, "string", t):
         text = pc.fill_null(column.cast(pa.large_string()), "").to_pylist()
         return list(map(str.strip, text)), {}
     if types.is_decimal(t) and t.scale < 0:
@@ -442,7 +443,12 @@ def _arrow_cells(column: Any, role: str) -> tuple[list[str], Rejected]:
         return _timestamps(column)
     if types.is_floating(t):
         return _floats(column.to_pylist(), f"float{t.bit_width}", role)
-    if types.is_binary(t) or types.is_large_binary(t) or types.is_fixed_size_binary(t):
+    if (
+        types.is_binary(t)
+        or types.is_large_binary(t)
+        or types.is_fixed_size_binary(t)
+        or _is_view(types, "binary", t)
+    ):
         raw = column.to_pylist()
         return [
             "" if b is None else b.decode("utf-8", errors="surrogateescape").strip() for b in raw
@@ -453,6 +459,12 @@ def _arrow_cells(column: Any, role: str) -> tuple[list[str], Rejected]:
         if valid:
             rejected[i] = (message, str(column[i]))
     return [""] * n, rejected
+
+
+def _is_view(types: Any, kind: str, t: Any) -> bool:
+    """Return whether *t* is a string or binary view (types pyarrow 16 added)."""
+    test = getattr(types, f"is_{kind}_view", None)
+    return test is not None and bool(test(t))
 
 
 def _timestamps(column: Any) -> tuple[list[str], Rejected]:
