@@ -363,6 +363,32 @@ class TestParquetFolders:
             for p in from_parquet
         ] == [(p.file, p.line, p.column, p.message, p.value) for p in from_csv]
 
+    def test_parquet_lines_without_a_required_column_refuse_the_run(
+        self, world: dict[str, Any], tmp_path: Path
+    ) -> None:
+        """The header (schema) of invoice_lines.parquet is checked before any line is read."""
+        folder = _parquet_folder(world["typed"], tmp_path / "in")
+        path = folder / "invoice_lines.parquet"
+        pq.write_table(world["typed"]["invoice_lines"].drop_columns(["amount"]), path)
+
+        with pytest.raises(ice_recon.InputError) as raised:
+            ice_recon.reconcile_to(folder, tmp_path / "out")
+
+        assert [str(p) for p in raised.value.problems] == [
+            "invoice_lines.parquet:1: column 'amount': required column is missing"
+        ]
+
+    def test_a_table_with_no_rows_is_valid_and_empty(
+        self, world: dict[str, Any], tmp_path: Path
+    ) -> None:
+        folder = _parquet_folder(world["typed"], tmp_path / "in")
+        pq.write_table(world["typed"]["staff"].slice(0, 0), folder / "staff.parquet")
+
+        inputs = ice_recon.load(folder)
+
+        assert [str(p) for p in inputs.problems] == []
+        assert len(inputs.staff) == 0
+
     def test_a_misnamed_parquet_file_is_reported(
         self, world: dict[str, Any], tmp_path: Path
     ) -> None:

@@ -296,7 +296,7 @@ def _role(parse: Any) -> str:
     return _DECIMAL if parse in _DECIMALS else _OTHER
 
 
-def _parse_columns(reader: TableReader, columns: _ArrowColumns | _PandasColumns) -> Parsed:
+def _parse_columns(reader: TableReader, columns: _ArrowColumns | _PandasColumns) -> Parsed | None:
     """Check the column names, then parse the rows in slices of :data:`_SLICE_ROWS`.
 
     Only one slice's cell text is held at a time, as the CSV reader holds one chunk's.
@@ -306,7 +306,7 @@ def _parse_columns(reader: TableReader, columns: _ArrowColumns | _PandasColumns)
     names = columns.names
     layout = reader._begin([names] if names else [])
     if layout is None:
-        return None  # type: ignore[return-value]
+        return None
     roles = dict.fromkeys(range(len(names)), _OTHER)
     for col, pos in zip(reader.spec.columns, layout.positions, strict=True):
         if pos is not None:
