@@ -23,6 +23,7 @@ from ice_recon.errors import (
     RuleNotFoundError,
     UnknownStatusError,
 )
+from ice_recon.frames import load_frames
 from ice_recon.index import FuelTerms, Index, PricingRule, RateIndex, Tier, build
 from ice_recon.load import Inputs, load, load_files, validate
 from ice_recon.money import IncrementRounding, Rounding
@@ -123,6 +124,7 @@ __all__ = [
     "build",
     "load",
     "load_files",
+    "load_frames",
     "price",
     "price_line",
     "price_trip",

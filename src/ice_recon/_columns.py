@@ -231,6 +231,10 @@ def _dates(cells: list[str]) -> tuple[list[int | None], list[int]]:
             c = cells[i]
             if not c:
                 continue
+            known = _DATES.get(c)  # read earlier in this column
+            if known is not None:
+                values[i] = known
+                continue
             try:
                 values[i] = day = _p_date(c)
             except ValueError:

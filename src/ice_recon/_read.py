@@ -26,6 +26,7 @@ from typing import IO, Any, Final, TypeVar
 
 import attrs
 
+from ice_recon import frames
 from ice_recon._columns import (
     _EDGE_SPACE,
     _MEMO_LIMIT,
@@ -265,6 +266,8 @@ class TableReader:
         A file is read in chunks (:meth:`parse_chunks`) whose columns are then joined, so
         that the raw rows of a large file are never all in memory at once.
         """
+        if frames.frame_kind(source) is not None:  # a frame or a Parquet file
+            return frames.parse(self, source)
         if isinstance(source, str | os.PathLike):
             parts = list(self.parse_chunks(source, _CHUNK_ROWS))
             return Parsed.joined(parts) if parts else None
@@ -438,6 +441,8 @@ class TableReader:
         Reads at most :data:`_HEADER_BYTES` bytes: a run that cannot go on is refused before
         any data row is read.
         """
+        if frames.is_parquet(path):
+            return frames.header_usable(self, path)
         file = Path(path)
         self.file = file.name
         raw = self._open(file)
@@ -694,12 +699,15 @@ class TableReader:
         required: bool,
         cells: list[str],
         ascii: bool = False,
+        rejected: Mapping[int, tuple[str, str]] | None = None,
     ) -> None:
         """Parse one column into *parsed*, reporting each bad cell and clearing its row's ok.
 
         A fast path per kind of column takes the cells that are well formed; only the
         others go through :meth:`_cell`, which words the problem. *ascii* says that the
-        cells are known to be ASCII (so none can hold an undecodable byte).
+        cells are known to be ASCII (so none can hold an undecodable byte). *rejected*:
+        rows whose cell (empty in *cells*) could not be made text, with the problem and the
+        value as text (a float in a money column of a frame: :mod:`ice_recon.frames`).
         """
         bad: list[int] = []
         if not ascii and not "".join(cells).isascii():
@@ -717,6 +725,8 @@ class TableReader:
             values, slow = _fast_values(cells, parse, self._value_memo(name, parse))
         if required and not all(cells):
             slow.extend(itertools.compress(range(len(cells)), map(operator.not_, cells)))
+        if rejected:
+            slow = [i for i in slow if i not in rejected]
         if bad or slow:
             lines, ok = parsed.lines, parsed.ok
             if values is cells:  # type: ignore[comparison-overlap]
@@ -730,6 +740,13 @@ class TableReader:
                 cells = list(cells)
                 for i in bad:
                     cells[i] = _printable(cells[i])
+        if rejected:
+            values, cells = list(values), list(cells)
+            for i, (message, raw) in rejected.items():
+                self.problem(parsed.lines[i], message, name, raw)
+                parsed.ok[i] = 0
+                values[i] = None
+                cells[i] = raw
         parsed.values[name] = values
         if self._keep_text is None or name in self._keep_text:
             parsed.text[name] = cells

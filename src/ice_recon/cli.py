@@ -407,14 +407,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     p = sub.add_parser("validate", help="check every input file and print every problem")
-    p.add_argument("input_dir", metavar="INPUT_DIR", help="folder with the input CSV files")
+    p.add_argument("input_dir", metavar="INPUT_DIR", help="folder of input CSV (or Parquet) files")
     p.set_defaults(func=cmd_validate)
     p = sub.add_parser(
         "price",
         help="print the expected amount of each invoice line (input problems on stderr; "
         "exit 1 if any)",
     )
-    p.add_argument("input_dir", metavar="INPUT_DIR", help="folder with the input CSV files")
+    p.add_argument("input_dir", metavar="INPUT_DIR", help="folder of input CSV (or Parquet) files")
     p.add_argument(
         "--all-problems",
         action="store_true",
@@ -424,7 +424,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "reconcile", help="reconcile every invoice line and write the results to OUT_DIR"
     )
-    p.add_argument("input_dir", metavar="INPUT_DIR", help="folder with the input CSV files")
+    p.add_argument("input_dir", metavar="INPUT_DIR", help="folder of input CSV (or Parquet) files")
     p.add_argument("--out", required=True, metavar="OUT_DIR", help="folder for the outputs")
     p.add_argument(
         "--tolerance",

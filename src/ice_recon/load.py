@@ -51,6 +51,7 @@ from ice_recon.errors import (
     NotAFolderError,
     Problem,
 )
+from ice_recon.frames import PARQUET_SUFFIX, parquet_name
 from ice_recon.money import scaled_to_decimal
 from ice_recon.records import (
     Appointment,
@@ -100,7 +101,8 @@ class Inputs:
         interest_rates: usable ``interest_rates.csv`` windows; ``None`` when not given.
         measures: the measure columns of ``manifests.csv``, in file order.
         problems: every problem found, sorted by file, line, column.
-        digests: sha256 of each file read, by file name (empty for in-memory sources).
+        digests: sha256 of each file read (CSV or Parquet), by file name; none for tables
+            given in memory (rows, records, Arrow tables, DataFrames).
     """
 
     rates: tuple[Sourced[RateRule], ...] = ()
@@ -197,7 +199,7 @@ class _Loader:
             return reader, None
         parsed = reader.parse(source)
         if FILES_REQUIRED[name] and not reader.header_ok:
-            self.refused.add(name)
+            self.refused.add(reader.file)  # its problems name the file read (rates.parquet)
         return reader, parsed
 
     def header_usable(self, name: str, source: Source | None) -> bool:
@@ -216,7 +218,7 @@ class _Loader:
         if reader.header_usable(source):
             return True
         self.problems += problems
-        self.refused.add(name)
+        self.refused.add(reader.file)
         return False
 
     def refusal(self) -> InputError | None:
@@ -224,7 +226,7 @@ class _Loader:
         if not self.refused:
             return None
         found = [p for p in self.problems if p.file in self.refused and p.line == 1]
-        found += self.folder_problems
+        found += [p for p in self.folder_problems if p not in found]
         return InputError(*sorted(found, key=Problem.sort_key))
 
     def rows(self, name: str, source: Source | None) -> tuple[TableReader, Iterator[Row]]:
@@ -632,7 +634,9 @@ def load_files(
     """Load and validate the input tables from explicit sources.
 
     Each source is a path to a CSV file, an iterable of row mappings (column name to cell
-    text, as a CSV file would give), or an iterable of records (``RateRule``, ``Trip`` …).
+    text, as a CSV file would give), an iterable of records (``RateRule``, ``Trip`` …), or
+    — with pyarrow installed — an Arrow table, a pandas or polars DataFrame or a path to a
+    ``.parquet`` file (see :func:`ice_recon.load_frames`).
     A required table given as ``None`` is reported as missing; *cors* and *interest_rates*
     given as ``None`` are "not given" (:attr:`Inputs.cors` is then ``None``, not ``()``).
 
@@ -695,6 +699,9 @@ def _load(
     loader = _Loader()
     loader.folder_problems = list(folder_problems)
     loader.problems += folder_problems
+    # A folder problem about an input file's own name (rates.csv beside rates.parquet)
+    # refuses the run: which one to read is not ice_recon's guess.
+    loader.refused.update(p.file for p in folder_problems if p.file in FILES_REQUIRED)
     trips, measures, header_ok = loader.manifests(manifests)
     # Without a usable manifests header the measures are unknown: checking bases against
     # them would only repeat that one problem on every rate row.
@@ -739,8 +746,10 @@ def _load(
 def load(input_dir: str | os.PathLike[str], *, strict: bool = False) -> Inputs:
     """Load and validate every input table of DESIGN section 4 from the folder *input_dir*.
 
-    Files are found by their standard names (``rates.csv``, ``manifests.csv`` …); an
-    optional file that is absent is simply not used.
+    Files are found by their standard names (``rates.csv``, ``manifests.csv`` …), each of
+    which may be a Parquet file instead (``rates.parquet``; see :mod:`ice_recon.frames`);
+    an optional file that is absent is simply not used. A table given both ways is a
+    problem that refuses the run.
 
     Raises:
         NotAFolderError: *input_dir* is not a folder (a ``NotADirectoryError``, raised at once).
@@ -764,7 +773,7 @@ def load(input_dir: str | os.PathLike[str], *, strict: bool = False) -> Inputs:
 
 
 #: Extensions of files that look like tables (a file with another one is not an input).
-_TABLE_SUFFIXES: Final = (".csv", ".tsv", ".txt")
+_TABLE_SUFFIXES: Final = (".csv", ".tsv", ".txt", PARQUET_SUFFIX)
 
 
 def _sources(input_dir: str | os.PathLike[str]) -> tuple[dict[str, Any], list[Problem]]:
@@ -782,12 +791,18 @@ def _sources(input_dir: str | os.PathLike[str]) -> tuple[dict[str, Any], list[Pr
         raise NotAFolderError(f"{folder}: not a folder of input files")
     present = set(os.listdir(folder))
     sources: dict[str, Any] = {}
+    problems: list[Problem] = []
     for table, (name, _) in FILES.items():
-        sources[table] = folder / name if name in present else None
+        parquet = parquet_name(name)
+        if name in present and parquet in present:
+            message = f"{name} and {parquet} are both in the folder; keep one of them"
+            problems.append(Problem(file=name, line=1, message=message))
+        found = name if name in present else parquet if parquet in present else None
+        sources[table] = None if found is None else folder / found
     known = [name for name, _ in FILES.values()]
     folded = {name.casefold(): name for name in known}
-    problems: list[Problem] = []
-    for entry in sorted(present.difference(known)):
+    parquets = [parquet_name(name) for name in known]
+    for entry in sorted(present.difference(known, parquets)):
         path = folder / entry
         if entry.startswith(".") or (path.is_dir() and not path.is_symlink()):
             continue
@@ -798,6 +813,8 @@ def _sources(input_dir: str | os.PathLike[str]) -> tuple[dict[str, Any], list[Pr
             meant = close[0] if close else None
         if meant is None and suffix not in _TABLE_SUFFIXES:
             continue
+        if meant is not None and suffix == PARQUET_SUFFIX:
+            meant = parquet_name(meant)
         hint = f"; did you mean {meant}?" if meant else f" (input files: {', '.join(known)})"
         problems.append(Problem(file=entry, line=1, message=f"not an input file{hint}"))
     return sources, problems

@@ -62,6 +62,7 @@ from ice_recon._read import MAX_RECORD_BYTES, Layout, TableReader
 from ice_recon._specs import INVOICE_LINES, SPECS
 from ice_recon.errors import ArgumentError, InputError, Problem
 from ice_recon.explain import Explainer, problem_columns
+from ice_recon.frames import is_parquet
 from ice_recon.index import Index, build
 from ice_recon.load import Inputs, line_table, load_resident, mark_duplicate_keys
 from ice_recon.match import MatchState, claim_exact, invoice_dates, ordered, sorted_invoices
@@ -279,7 +280,8 @@ def prepare(
             reader = TableReader(SPECS[INVOICE_LINES], problems)
             dates = invoice_dates(inputs.invoices)
             groups = _contract_groups(inputs, workers)
-            spill = path is not None and path.stat().st_size > memory_bytes
+            # A Parquet file of lines is read whole, in memory (it is compressed columns).
+            spill = path is not None and not is_parquet(path) and path.stat().st_size > memory_bytes
             if spill:
                 assert path is not None
                 count, ranks, batches = _spill(
