@@ -27,7 +27,7 @@ from typing import Final, Literal
 
 from ice_recon.errors import ArgumentError, IceReconError
 
-__all__ = ["ENGINES", "Engine", "EngineUnavailableError", "available", "fast", "resolve", "using"]
+__all__ = ["ENGINES", "Engine", "EngineUnavailableError", "available", "current", "fast", "resolve", "using"]
 
 Engine = Literal["auto", "python", "fast"]
 #: The engines a caller may name.
@@ -74,6 +74,11 @@ def using(engine: str) -> Iterator[str]:
         yield _CURRENT.get()
     finally:
         _CURRENT.reset(token)
+
+
+def current() -> Engine:
+    """Return the engine in force (``"python"`` outside :func:`using`)."""
+    return "fast" if fast() else "python"
 
 
 def fast() -> bool:

@@ -77,7 +77,7 @@ def _reconcile(
             f"inputs must be an Inputs or a folder path (got {type(inputs).__name__})"
         )
     if not isinstance(inputs, Inputs):
-        inputs = load(inputs)
+        inputs = load(inputs, engine=_engine.current())
         step("load")
     policy = policy or Policy()
     index = build(inputs)
