@@ -197,6 +197,9 @@ FILE_CASES = {
     "header only": lambda t: t.split("\n", 1)[0] + "\n",
     "empty": lambda t: "",
     "quote after quote": lambda t: t.replace(",", ',"a"b', 41),
+    "row of empty cells": lambda t: t.replace(
+        "\n", "\n" + "," * (t.split("\n", 1)[0].count(",")) + "\n", 2
+    ),
 }
 
 

@@ -27,7 +27,16 @@ from typing import Final, Literal
 
 from ice_recon.errors import ArgumentError, IceReconError
 
-__all__ = ["ENGINES", "Engine", "EngineUnavailableError", "available", "current", "fast", "resolve", "using"]
+__all__ = [
+    "ENGINES",
+    "Engine",
+    "EngineUnavailableError",
+    "available",
+    "current",
+    "fast",
+    "resolve",
+    "using",
+]
 
 Engine = Literal["auto", "python", "fast"]
 #: The engines a caller may name.

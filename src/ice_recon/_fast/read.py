@@ -132,9 +132,18 @@ def _parse(reader: TableReader, data: bytes) -> Parsed | None:
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None  # a row of another width (or anything pyarrow refuses)
     n = table.num_rows
-    longest = sum(int(pc.max(pc.binary_length(table.column(k))).as_py() or 0) for k in range(width))
+    longest = 0
+    empty = np.ones(n, dtype=bool)
+    for k in range(width):
+        lengths = pc.binary_length(table.column(k))
+        longest += int(pc.max(lengths).as_py() or 0)
+        empty &= np.concatenate([_values(chunk) for chunk in lengths.chunks] or [empty[:0]]) == 0
     if longest + width > MAX_RECORD_BYTES:
         return None
+    if quoted:
+        empty[list(quoted)] = False
+    if empty.any():
+        return None  # a row of empty cells, to be reported and left out
     parsed = Parsed(reader.file, reader.spec.names, reader.extra_names)
     parsed.lines = list(range(2, n + 2))
     parsed.ok = bytearray(b"\x01") * n
@@ -183,7 +192,7 @@ def _column(
     """
     encoded = column.combine_chunks().dictionary_encode()
     uniques: list[str] = encoded.dictionary.to_pylist()
-    codes = _codes(encoded.indices)
+    codes = _values(encoded.indices)
     if parse in _DECIMAL_PARSERS:
         found, slow = _fast_decimals(uniques, parse)
     else:
@@ -265,11 +274,11 @@ def _quoted(text: bytes, start: int, width: int) -> tuple[dict[int, list[str]], 
     return rows, b"".join(pieces)
 
 
-def _codes(indices: pa.Array) -> Any:
-    """Return the dictionary codes as a numpy array, without a copy (and without pandas)."""
-    width = indices.type.bit_width // 8
+def _values(array: pa.Array) -> Any:
+    """Return an integer array without nulls as numpy, without a copy (and without pandas)."""
+    width = array.type.bit_width // 8
     return np.frombuffer(
-        indices.buffers()[1], dtype=f"<i{width}", count=len(indices), offset=indices.offset * width
+        array.buffers()[1], dtype=f"<i{width}", count=len(array), offset=array.offset * width
     )
 
 
