@@ -209,15 +209,18 @@ def test_odd_files_give_the_same_bytes(tmp_path: Path, change: Any, name: str) -
     folder = _folder(tmp_path, [])
     path = folder / name
     path.write_bytes(change(path.read_text()).encode())
+    want = _loaded(folder, "python")
+    assert _loaded(folder, "fast") == want
+    if isinstance(want, ice_recon.Inputs):
+        assert_same(folder, tmp_path)
+
+
+def _loaded(folder: Path, engine: str) -> Any:
+    """The inputs, or the problems of the refusal."""
     try:
-        want = ice_recon.load(folder, engine="python")
+        return ice_recon.load(folder, engine=engine)  # type: ignore[arg-type]
     except ice_recon.InputError as refused:
-        with pytest.raises(ice_recon.InputError) as fast:
-            ice_recon.load(folder, engine="fast")
-        assert fast.value.problems == refused.problems
-        return
-    assert ice_recon.load(folder, engine="fast") == want
-    assert_same(folder, tmp_path)
+        return refused.problems
 
 
 # ---------------------------------------------------------------------------- the option
