@@ -98,6 +98,11 @@ MATCHED = "MATCHED"
 CORE_BASES = frozenset({"loaded_miles", "wait_hours", "passengers", "trip", "cancellation"})
 DUCKDB = "duckdb SQL"
 PANDAS = "pandas int cents"
+POLARS = "polars int cents"
+ICE_FAST = "ice_recon CLI fast"
+ICE_FAST_WORKERS = f"ice_recon CLI fast -w{WORKERS}"
+#: The accelerated contenders: their results.csv must be the Python engine's bytes.
+FAST = (ICE_FAST, ICE_FAST_WORKERS)
 
 
 @dataclass
@@ -124,12 +129,26 @@ class Contender:
 def contenders(*, peers: bool = True) -> list[Contender]:
     """The contenders whose packages are installed; say which are skipped and why."""
     found = [
-        Contender(ICE, None, "results.csv"),
-        Contender(ICE_WORKERS, None, "results.csv", ("--workers", str(WORKERS))),
+        Contender(ICE, None, "results.csv", ("--engine", "python")),
+        Contender(
+            ICE_WORKERS, None, "results.csv", ("--engine", "python", "--workers", str(WORKERS))
+        ),
     ]
+    if importlib.util.find_spec("pyarrow") and importlib.util.find_spec("numpy"):
+        found.append(Contender(ICE_FAST, None, "results.csv", ("--engine", "fast")))
+        found.append(
+            Contender(
+                ICE_FAST_WORKERS,
+                None,
+                "results.csv",
+                ("--engine", "fast", "--workers", str(WORKERS)),
+            )
+        )
+    else:
+        print("note: pyarrow/numpy are not installed: skipping the fast engine", flush=True)
     if not peers:
         return found
-    for name, package in ((DUCKDB, "duckdb"), (PANDAS, "pandas")):
+    for name, package in ((DUCKDB, "duckdb"), (PANDAS, "pandas"), (POLARS, "polars")):
         if importlib.util.find_spec(package) is None:
             print(
                 f"note: {package} is not installed: skipping the {name} peer "
@@ -251,11 +270,12 @@ def sanity(folder: Path, outputs: dict[str, Path]) -> list[str]:
     return text
 
 
-def inprocess(folder: Path, runs: int, work: Path) -> tuple[dict, int]:
-    """Run inprocess.py in a child; return its timings and its peak RSS."""
-    target = work / "inprocess.json"
+def inprocess(folder: Path, runs: int, work: Path, engine: str = "python") -> tuple[dict, int]:
+    """Run inprocess.py in a child (with *engine*); return its timings and its peak RSS."""
+    target = work / f"inprocess-{engine}.json"
     command = [sys.executable, str(HERE / "inprocess.py"), str(folder), "--runs", str(runs)]
-    command += ["--out", str(work / "out-inprocess"), "--json", str(target)]
+    command += ["--out", str(work / f"out-inprocess-{engine}"), "--json", str(target)]
+    command += ["--engine", engine]
     _, rss = spawn(command, work / "inprocess.log")
     return json.loads(target.read_text(encoding="utf-8")), rss
 
@@ -285,7 +305,10 @@ def bench_size(size: int, runs: int, root: Path) -> dict:
             f"{RESIDENT_LINES:,}-line folder: {'identical' if same else 'DIFFERENT'}"
         )
     everyone = contenders(peers=not stream_only)
-    outs = {c.name: work / f"out-{size}-{c.package or 'ice_recon'}" for c in everyone}
+    outs = {
+        c.name: work / f"out-{size}-{c.package or 'ice_recon'}{'-'.join(('', *c.options))}"
+        for c in everyone
+    }
     for out in outs.values():
         out.mkdir(parents=True, exist_ok=True)
     floor_seconds: list[float] = []
@@ -321,6 +344,17 @@ def bench_size(size: int, runs: int, root: Path) -> dict:
     ratios = {name: rows[ICE]["median"] / row["median"] for name, row in rows.items()}
     del ratios[ICE]
     speedup = ratios.pop(ICE_WORKERS)
+    for name in FAST:
+        ratios.pop(name, None)
+    if DUCKDB in rows:
+        for name in (name for name in FAST if name in rows):
+            quotient_ = rows[name]["median"] / rows[DUCKDB]["median"]
+            rss = rows[name]["rss_mib"] / rows[DUCKDB]["rss_mib"]
+            print(f"{name} / duckdb: time {quotient_:.2f}x, peak RSS {rss:.2f}x (target <= 1)")
+    for name in (name for name in FAST if name in rows):
+        same_ = filecmp.cmp(outs[ICE] / "results.csv", outs[name] / "results.csv", shallow=False)
+        verdict_ = "identical" if same_ else "DIFFERENT"
+        print(f"results.csv of {name} and of the Python engine: {verdict_}")
     print(f"--workers {WORKERS} speed-up (CLI time / CLI -w{WORKERS} time): {speedup:.2f}x")
     if ratios:
         print(
@@ -367,7 +401,21 @@ def bench_size(size: int, runs: int, root: Path) -> dict:
     for line in profile_table(size, steps, total):
         print(line)
     print()
-    outputs = {name: outs[name] / "results.csv" for name in rows if name != ICE_WORKERS}
+    fast_profile = None
+    if ICE_FAST in rows:
+        fast, _ = inprocess(folder, runs, work, "fast")
+        fast_steps = {"load": fast["load"], **stage_medians(fast["runs"]), "write": fast["write"]}
+        fast_total = sum(fast_steps.values())
+        fast_profile = {**fast_steps, "total": fast_total}
+        print(f"profile at {size:,} lines with the fast engine (medians of {runs}; write once):\n")
+        for line in profile_table(size, fast_steps, fast_total):
+            print(line)
+        print()
+    outputs = {
+        name: outs[name] / "results.csv"
+        for name in rows
+        if name != ICE_WORKERS and name not in FAST
+    }
     for line in sanity(folder, outputs):
         print(line)
     sys.stdout.flush()
@@ -379,6 +427,7 @@ def bench_size(size: int, runs: int, root: Path) -> dict:
         "pairs_per_line": pairs_per_line,
         "stages": stages,
         "profile": {**steps, "total": total},
+        "profile_fast": fast_profile,
     }
 
 

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 
-def measure(folder: Path, runs: int, out_dir: Path) -> dict[str, object]:
+def measure(folder: Path, runs: int, out_dir: Path, engine: str = "python") -> dict[str, object]:
     """Load *folder* and reconcile it *runs* times each, write once; return the timings."""
     import ice_recon
 
@@ -33,7 +33,7 @@ def measure(folder: Path, runs: int, out_dir: Path) -> dict[str, object]:
         inputs = None  # drop the previous inputs: one load in memory at a time
         gc.collect()
         t0 = time.perf_counter()
-        inputs = ice_recon.load(folder)
+        inputs = ice_recon.load(folder, engine=engine)  # type: ignore[arg-type]
         loads.append(time.perf_counter() - t0)
     assert inputs is not None
     results: list[dict[str, float]] = []
@@ -72,9 +72,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--out", type=Path, default=None, help="where to write the last report")
     parser.add_argument("--json", type=Path, default=None, help="write the timings here")
+    parser.add_argument("--engine", default="python", choices=["python", "fast", "auto"])
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        found = measure(args.input_dir, args.runs, args.out or Path(tmp) / "out")
+        found = measure(args.input_dir, args.runs, args.out or Path(tmp) / "out", args.engine)
     if args.json is not None:
         args.json.write_text(json.dumps(found, indent=1), encoding="utf-8")
     else:

@@ -25,6 +25,7 @@ import dataclasses
 import enum
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -97,6 +98,7 @@ class Both:
     report: Report
     want: ref.RefResult
     controls: ref.RefControls
+    folder: Path | None = None
 
     def __repr__(self) -> str:
         # Short: pytest shows the fixture in a failure, and the tables hold 100,000 rows.
@@ -111,14 +113,28 @@ def both(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     stats = generate(folder, lines=run.lines, trips=run.trips, contracts=CONTRACTS, seed=run.seed)
     assert stats["lines"] == run.lines
     tables = ref.read_folder(folder)
-    report = reconcile(folder, policy=run.policy)
+    report = reconcile(folder, policy=run.policy, engine="python")
     want = ref.reference(
         tables,
         default_rounding=run.default_rounding,
         tolerances=run.tolerances,
         window_days=run.window_days,
     )
-    return Both(run, tables, report, want, ref.reference9(tables, want))
+    return Both(run, tables, report, want, ref.reference9(tables, want), folder)
+
+
+def test_the_fast_engine_writes_the_python_engines_bytes(
+    both: Both, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The same run with ``engine="fast"`` (when the extra is installed): the same files."""
+    pytest.importorskip("pyarrow", reason="the fast engine needs the fast extra (pyarrow)")
+    pytest.importorskip("numpy", reason="the fast engine needs the fast extra (numpy)")
+    assert both.folder is not None
+    out = tmp_path_factory.mktemp(f"{both.run.name}-engines")
+    both.report.write(out / "python")
+    reconcile(both.folder, policy=both.run.policy, engine="fast").write(out / "fast")
+    for path in sorted((out / "python").iterdir()):
+        assert (out / "fast" / path.name).read_bytes() == path.read_bytes(), path.name
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,7 @@ from typing import IO, Any, Final, TypeVar
 
 import attrs
 
-from ice_recon import frames
+from ice_recon import _engine, frames
 from ice_recon._columns import (
     _EDGE_SPACE,
     _MEMO_LIMIT,
@@ -269,6 +269,12 @@ class TableReader:
         if frames.frame_kind(source) is not None:  # a frame or a Parquet file
             return frames.parse(self, source)
         if isinstance(source, str | os.PathLike):
+            if self.spec.file in _FAST_FILES and _engine.fast():
+                from ice_recon._fast.read import parse_file  # the fast extra, lazily
+
+                fast = parse_file(self, source)
+                if fast is not None:
+                    return fast
             parts = list(self.parse_chunks(source, _CHUNK_ROWS))
             return Parsed.joined(parts) if parts else None
         starts, records = self.records(source)
@@ -943,6 +949,9 @@ _FILE_KINDS: Final = {
     stat.S_IFIFO: "a FIFO",
     stat.S_IFSOCK: "a socket",
 }
+
+#: The files the accelerator reads, when in force (the large ones; the others are small).
+_FAST_FILES: Final = frozenset({"manifests.csv", "staff.csv", "invoice_lines.csv"})
 
 #: Rows per chunk when a whole file is read (what is held as raw cells at once).
 _CHUNK_ROWS: Final = 100_000

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ice_recon import __version__
+from ice_recon._engine import EngineUnavailableError
 from ice_recon.errors import IceReconError, InputError, InputErrors, OutputError, Problem
 from ice_recon.index import build
 from ice_recon.load import Inputs, inspect, load
@@ -218,6 +219,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
                 workers=args.workers,
                 progress=_progress if long_run else None,
                 check=lambda inputs: _check_tolerances(inputs, policy),
+                engine=args.engine,
             )
         except InputError:
             if not existed:  # a refused run leaves nothing behind, not even an empty folder
@@ -228,6 +230,9 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
             return _reconcile_prepared(args, ready, policy, show, long_run)
     except _Refused as refused:
         print(f"ice-recon reconcile: {refused}", file=sys.stderr)
+        return 2
+    except EngineUnavailableError as exc:
+        print(f"ice-recon reconcile: {exc}", file=sys.stderr)
         return 2
     except OutputError as exc:
         print(f"ice-recon reconcile: {exc}; no output written", file=sys.stderr)
@@ -484,6 +489,14 @@ def _parser() -> argparse.ArgumentParser:
         choices=["csv", "jsonl", "parquet"],
         help="write the tables as NAME.csv (default), NAME.jsonl (JSON lines) or NAME.parquet "
         "(needs pyarrow: pip install 'ice-recon[fast]'); summary.json is always JSON",
+    )
+    p.add_argument(
+        "--engine",
+        choices=["auto", "python", "fast"],
+        default="auto",
+        help="who reads the large CSV files: python (the pure-Python core), fast (pyarrow, "
+        "from pip install 'ice-recon[fast]') or auto (fast when installed; the default); "
+        "the output files are the same bytes",
     )
     p.add_argument("--progress", action="store_true", help="always show stage progress")
     p.add_argument(

@@ -24,7 +24,7 @@ from typing import Any, Final
 
 import attrs
 
-from ice_recon import _fork
+from ice_recon import _engine, _fork
 from ice_recon._gc import paused
 from ice_recon._payment_inputs import read_contracts, read_cors, read_interest_rates
 from ice_recon._read import Parsed, TableReader
@@ -630,6 +630,7 @@ def load_files(
     cors: Source | None = None,
     interest_rates: Source | None = None,
     strict: bool = False,
+    engine: _engine.Engine = "auto",
 ) -> Inputs:
     """Load and validate the input tables from explicit sources.
 
@@ -643,6 +644,9 @@ def load_files(
     Args:
         strict: raise every problem at once instead of returning them in
             :attr:`Inputs.problems`.
+        engine: ``"auto"`` (the default), ``"python"`` or ``"fast"``: who reads the large
+            CSV files (``"fast"``: pyarrow, from the ``fast`` extra); the same inputs either
+            way.
 
     Raises:
         InputErrors: with ``strict=True``, an ``ExceptionGroup`` (and an ``IceReconError``)
@@ -651,7 +655,7 @@ def load_files(
         ArgumentTypeError: a source is neither a path nor an iterable of mappings or records,
             or a cell of a row mapping is not text (a ``TypeError``).
     """
-    with paused():
+    with paused(), _engine.using(engine):
         inputs = _load(
             rates=rates,
             manifests=manifests,
@@ -743,13 +747,17 @@ def _load(
     )
 
 
-def load(input_dir: str | os.PathLike[str], *, strict: bool = False) -> Inputs:
+def load(
+    input_dir: str | os.PathLike[str], *, strict: bool = False, engine: _engine.Engine = "auto"
+) -> Inputs:
     """Load and validate every input table of DESIGN section 4 from the folder *input_dir*.
 
     Files are found by their standard names (``rates.csv``, ``manifests.csv`` …), each of
     which may be a Parquet file instead (``rates.parquet``; see :mod:`ice_recon.frames`);
     an optional file that is absent is simply not used. A table given both ways is a
     problem that refuses the run.
+    *engine* (``"auto"``, ``"python"`` or ``"fast"``) says who reads the large CSV files,
+    as for :func:`load_files`.
 
     Raises:
         NotAFolderError: *input_dir* is not a folder (a ``NotADirectoryError``, raised at once).
@@ -761,7 +769,7 @@ def load(input_dir: str | os.PathLike[str], *, strict: bool = False) -> Inputs:
             ``ExceptionGroup`` of :class:`~ice_recon.errors.InputError`).
     """
     sources, folder_problems = _sources(input_dir)
-    with paused():
+    with paused(), _engine.using(engine):
         inputs = _load(**sources, refuse=True, folder_problems=folder_problems)
     if strict and inputs.problems:
         count = len(inputs.problems)

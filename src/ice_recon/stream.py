@@ -56,7 +56,7 @@ from typing import IO, Final
 
 import attrs
 
-from ice_recon import _fork
+from ice_recon import _engine, _fork
 from ice_recon._gc import paused
 from ice_recon._read import MAX_RECORD_BYTES, Layout, TableReader
 from ice_recon._specs import INVOICE_LINES, SPECS
@@ -244,6 +244,7 @@ def prepare(
     progress: Progress | None = None,
     check: Callable[[Inputs], None] | None = None,
     memory_bytes: int = DEFAULT_MEMORY_BYTES,
+    engine: _engine.Engine = "auto",
 ) -> Prepared:
     """Load the tables of *input_dir* and put its invoice lines in processing order.
 
@@ -257,6 +258,8 @@ def prepare(
             here, before reading millions of lines).
         memory_bytes: the longest ``invoice_lines.csv`` whose lines are held in memory; a
             longer one is read and spilled in batches (0: always spill).
+        engine: ``"auto"``, ``"python"`` or ``"fast"``: who reads the large CSV files (see
+            :func:`ice_recon.reconcile`); the results are the same.
 
     Raises:
         ValueError: *batch_lines* or *workers* is less than 1, or *memory_bytes* negative.
@@ -269,7 +272,7 @@ def prepare(
     if memory_bytes < 0:
         raise ArgumentError(f"memory_bytes must not be negative (got {memory_bytes})")
     step = Stopwatch(progress)
-    with paused():
+    with paused(), _engine.using(engine):
         inputs, path = load_resident(input_dir, workers=workers)
         step("read the manifest, roster, rates and invoice headers")
         if check is not None:
@@ -336,6 +339,7 @@ def reconcile_to(
     workdir: str | os.PathLike[str] | None = None,
     memory_bytes: int = DEFAULT_MEMORY_BYTES,
     format: str = "csv",
+    engine: _engine.Engine = "auto",
 ) -> Totals:
     """Reconcile the folder *input_dir* into the output files of *out_dir*.
 
@@ -346,6 +350,8 @@ def reconcile_to(
     duration in seconds. A ``summary.json`` left in *out_dir* by an earlier run is removed
     before anything is read, and written last (see :meth:`ice_recon.Report.write`, whose
     *format* — ``csv``, ``jsonl`` or ``parquet`` — this takes too).
+    *engine* (``"auto"``, ``"python"`` or ``"fast"``) is as for :func:`ice_recon.reconcile`:
+    the files are the same bytes whichever runs.
 
     Raises:
         OutputError: an output file or *out_dir* cannot be written.
@@ -363,6 +369,7 @@ def reconcile_to(
             workdir=workdir,
             progress=progress,
             memory_bytes=memory_bytes,
+            engine=engine,
         )
     except InputError:
         if not existed:  # a refused run leaves nothing behind, not even an empty folder
