@@ -631,6 +631,25 @@ class Report(Totals):
             self._write_totals(out)
             out.commit()
 
+    def to_html(self, path: str | os.PathLike[str], *, top: int = 50) -> None:
+        """Write the self-contained ``report.html`` of this report to *path*.
+
+        The page is the one ``ice-recon report`` makes of an output folder: the files are
+        written to a temporary folder and read back (see :mod:`ice_recon.htmlreport`);
+        *top* bounds its lists. Needs the optional extra ``report``. Added in 0.3.0.
+
+        Raises:
+            MissingExtraError: the extra ``report`` is not installed.
+            OutputError: the page cannot be written.
+        """
+        import tempfile
+
+        from ice_recon.htmlreport import write_report
+
+        with tempfile.TemporaryDirectory(prefix="ice-recon-html-") as folder:
+            self.write(folder)
+            write_report(folder, path=path, top=top)
+
 
 def csv_cell_line(cells: Sequence[str]) -> str:
     """Return one CSV line of *cells* (quoted where a cell must be; no neutralisation)."""
