@@ -72,9 +72,10 @@ def bars(
     n = max(len(labels), 1)
     with matplotlib.rc_context(_STYLE):
         if horizontal:
-            fig = figure(figsize=(7.2, 0.9 + 0.32 * n * (1 if stacked else len(series) ** 0.5)))
+            height = 0.9 + 0.22 * n * (1 if stacked else max(len(series), 1) ** 0.5)
+            fig = figure(figsize=(7.2, min(height, 14)), layout="constrained")
         else:
-            fig = figure(figsize=(7.2, 3.2))
+            fig = figure(figsize=(7.2, 3.2), layout="constrained")
         ax = fig.add_subplot()
         positions = list(range(len(labels)))
         scale = 100 if money else 1
@@ -104,11 +105,11 @@ def bars(
             ax.axvline(0, color="#555", linewidth=0.6)
             ax.set_xlabel("USD" if money else "count")
         else:
-            ax.set_xticks(positions, list(labels), rotation=45 if n > 6 else 0, ha="right")
+            step = max(1, n // 24)  # at most about 24 labels under the bars
+            ax.set_xticks(positions[::step], list(labels)[::step], rotation=45 if n > 6 else 0)
             ax.axhline(0, color="#555", linewidth=0.6)
             ax.set_ylabel("USD" if money else "count")
         ax.set_title(title, loc="left")
         if len(series) > 1:
-            ax.legend(frameon=False, fontsize=8)
-        fig.tight_layout()
+            ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
         return _svg(fig, prefix)

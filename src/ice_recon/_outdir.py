@@ -257,34 +257,50 @@ def read_folder(path: str | os.PathLike[str], *, top: int = 50) -> Folder:
     if top < 1:
         raise ValueError(f"top must be at least 1 (got {top})")
 
-    # results.csv: by status, the decomposition per contract, the top lines.
+    # results.csv: by status, the decomposition per contract, the top lines. The rows are
+    # looked at as the csv module gives them; a LineRow is made for the top lines only.
     by_status: dict[str, list[int]] = {}
     parts: dict[str, list[int]] = {}
-    heap: list[tuple[int, int, LineRow]] = []
+    heap: list[tuple[int, int, list[str]]] = []
     questioned_lines = 0
-    for n, line in enumerate(read_lines(folder)):
-        q = line.questioned
-        s = by_status.setdefault(line.status, [0, 0])
+    priced = frozenset(s.value for s in _PRICED)
+    zero = "0.00"
+    where = str(folder / "results.csv")
+    for n, r in enumerate(results_rows(folder)):
+        if r[7] == zero and r[8] == zero and r[9] == zero and r[10] == zero:
+            continue  # nothing questioned, underbilled or different
+        if not r[5]:
+            continue  # INVALID: in no ledger
+        q = money(r[8], where) + money(r[9], where)
+        under = money(r[10], where)
+        s = by_status.get(r[3])
+        if s is None:
+            s = by_status[r[3]] = [0, 0]
         s[0] += q
-        s[1] += line.underbilled
-        row = parts.setdefault(line.contract_id, [0, 0, 0, 0, 0, 0])
-        if line.variance:
-            found = decomposition(line.explanation, line.variance)
+        s[1] += under
+        variance = money(r[7], where)
+        if variance:
+            row = parts.get(r[0])
+            if row is None:
+                row = parts[r[0]] = [0, 0, 0, 0, 0, 0]
+            found = decomposition(r[15], variance)
             if found is not None:
-                for i, v in enumerate(found):
-                    row[i] += v
-            elif Status(line.status) in _PRICED:
-                row[5] += line.variance
+                row[0] += found[0]
+                row[1] += found[1]
+                row[2] += found[2]
+                row[3] += found[3]
+            elif r[3] in priced:
+                row[5] += variance
             else:
-                row[4] += line.variance
+                row[4] += variance
         if q > 0:
             questioned_lines += 1
-            item = (q, -n, line)
             if len(heap) < top:
-                heapq.heappush(heap, item)
-            elif item > heap[0]:
-                heapq.heapreplace(heap, item)
-    top_lines = [item[2] for item in sorted(heap, reverse=True)]
+                heapq.heappush(heap, (q, -n, r))
+            elif (q, -n) > heap[0][:2]:
+                heapq.heapreplace(heap, (q, -n, r))
+    top_lines = [_line(e[2], where) for e in sorted(heap, key=lambda e: e[:2], reverse=True)]
+    parts = {untext(c): v for c, v in parts.items()}
     counts: dict[str, int] = summary.get("counts", {})
     amounts: dict[str, str] = summary.get("amounts", {})
     statuses = [
