@@ -19,7 +19,7 @@ pytest.importorskip("jinja2", reason="the extra 'report' is not installed (jinja
 pytest.importorskip("matplotlib", reason="the extra 'report' is not installed (matplotlib)")
 pytest.importorskip("websockets", reason="websockets (dev extra) drives the browser")
 
-from cdp import Page, browser, find_browser  # noqa: E402
+from cdp import Page, browser, find_browser
 
 BROWSER = find_browser()
 needs_browser = pytest.mark.skipif(
@@ -85,9 +85,7 @@ class TestSampleReportInChromium:
             ".map(r => r.cells[3].textContent.replace(/,/g, ''))"
         )
         box = "document.querySelector('#table-lines').previousElementSibling"
-        page.evaluate(
-            f"{box}.value = 'RATE_MISMATCH'; {box}.dispatchEvent(new Event('input'))"
-        )
+        page.evaluate(f"{box}.value = 'RATE_MISMATCH'; {box}.dispatchEvent(new Event('input'))")
         shown = page.evaluate(
             "Array.from(document.querySelectorAll('#table-lines tbody tr'))"
             ".filter(r => !r.hidden).map(r => r.cells[3].textContent)"
@@ -123,8 +121,19 @@ def test_page_load_time_at_100k_lines(
     folder = os.environ.get("ICE_RECON_100K_OUT")
     if folder is None:
         generate(tmp_path / "in", lines=100_000, seed=1)
-        assert main(["reconcile", str(tmp_path / "in"), "--out", str(tmp_path / "out"),
-                     "--quiet", "--html"]) == 0
+        assert (
+            main(
+                [
+                    "reconcile",
+                    str(tmp_path / "in"),
+                    "--out",
+                    str(tmp_path / "out"),
+                    "--quiet",
+                    "--html",
+                ]
+            )
+            == 0
+        )
         folder = str(tmp_path / "out")
     else:
         assert main(["report", folder]) == 0

@@ -18,8 +18,8 @@ from ice_recon.records import Status
 pytest.importorskip("jinja2", reason="the extra 'report' is not installed (jinja2)")
 pytest.importorskip("matplotlib", reason="the extra 'report' is not installed (matplotlib)")
 
-from ice_recon._outdir import read_folder  # noqa: E402
-from ice_recon.htmlreport import write_report  # noqa: E402
+from ice_recon._outdir import read_folder
+from ice_recon.htmlreport import write_report
 
 PLANTED = "<script>alert(1)</script>"
 _PRICED = set(list(Status)[list(Status).index(Status.MATCHED) :])
@@ -208,3 +208,33 @@ class TestCommand:
         assert err.count("pip install 'ice-recon[report]'") == 3
         assert not (tmp_path / "r.html").exists() and not (tmp_path / "n").exists()
         assert not target.exists()  # refused before any work
+
+
+class TestDemo:
+    def test_demo_writes_and_prints_the_page_and_notices(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """`ice-recon demo` prints the paths of report.html and of the 3 notices (md and html)."""
+        out = tmp_path / "out"
+
+        status = main(["demo", "--out", str(out)])
+
+        printed = capsys.readouterr().out
+        paths = [Path(x.strip()) for x in printed.splitlines() if x.strip().startswith(str(out))]
+        assert status == 0
+        assert f"Report: {out / 'report.html'}" in printed
+        assert (out / "report.html").is_file()
+        assert len(paths) == 6 and all(p.is_file() for p in paths)
+        assert {p.suffix for p in paths} == {".md", ".html"}
+
+    def test_demo_without_the_extra_says_which(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Without jinja2 the demo still reconciles (exit 0) and names the extra to install."""
+        monkeypatch.setitem(sys.modules, "jinja2", None)
+
+        status = main(["demo", "--out", str(tmp_path / "out")])
+
+        assert status == 0
+        assert "pip install 'ice-recon[report]'" in capsys.readouterr().out
+        assert not (tmp_path / "out" / "report.html").exists()

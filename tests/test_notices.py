@@ -13,8 +13,9 @@ import ice_recon
 from ice_recon.cli import main, sample_dir
 
 pytest.importorskip("jinja2", reason="the extra 'report' is not installed (jinja2)")
+pytest.importorskip("matplotlib", reason="the extra 'report' is not installed (matplotlib)")
 
-from ice_recon.notices import safe_name, write_notices  # noqa: E402
+from ice_recon.notices import safe_name, write_notices
 
 
 def _cents(value: Decimal) -> int:
@@ -59,8 +60,7 @@ class TestWriteNotices:
         notices = write_notices(out, dest=tmp_path / "n")
 
         assert {
-            (n.contract_id, n.invoice_id): (n.billed, n.questioned, n.underbilled)
-            for n in notices
+            (n.contract_id, n.invoice_id): (n.billed, n.questioned, n.underbilled) for n in notices
         } == expected
         for n in notices:
             assert n.payable == n.billed - n.questioned

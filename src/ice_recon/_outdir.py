@@ -266,39 +266,39 @@ def read_folder(path: str | os.PathLike[str], *, top: int = 50) -> Folder:
     priced = frozenset(s.value for s in _PRICED)
     zero = "0.00"
     where = str(folder / "results.csv")
-    for n, r in enumerate(results_rows(folder)):
-        if r[7] == zero and r[8] == zero and r[9] == zero and r[10] == zero:
+    for n, cells in enumerate(results_rows(folder)):
+        if cells[7] == zero and cells[8] == zero and cells[9] == zero and cells[10] == zero:
             continue  # nothing questioned, underbilled or different
-        if not r[5]:
+        if not cells[5]:
             continue  # INVALID: in no ledger
-        q = money(r[8], where) + money(r[9], where)
-        under = money(r[10], where)
-        s = by_status.get(r[3])
+        q = money(cells[8], where) + money(cells[9], where)
+        under = money(cells[10], where)
+        s = by_status.get(cells[3])
         if s is None:
-            s = by_status[r[3]] = [0, 0]
+            s = by_status[cells[3]] = [0, 0]
         s[0] += q
         s[1] += under
-        variance = money(r[7], where)
+        variance = money(cells[7], where)
         if variance:
-            row = parts.get(r[0])
+            row = parts.get(cells[0])
             if row is None:
-                row = parts[r[0]] = [0, 0, 0, 0, 0, 0]
-            found = decomposition(r[15], variance)
+                row = parts[cells[0]] = [0, 0, 0, 0, 0, 0]
+            found = decomposition(cells[15], variance)
             if found is not None:
                 row[0] += found[0]
                 row[1] += found[1]
                 row[2] += found[2]
                 row[3] += found[3]
-            elif r[3] in priced:
+            elif cells[3] in priced:
                 row[5] += variance
             else:
                 row[4] += variance
         if q > 0:
             questioned_lines += 1
             if len(heap) < top:
-                heapq.heappush(heap, (q, -n, r))
+                heapq.heappush(heap, (q, -n, cells))
             elif (q, -n) > heap[0][:2]:
-                heapq.heapreplace(heap, (q, -n, r))
+                heapq.heapreplace(heap, (q, -n, cells))
     top_lines = [_line(e[2], where) for e in sorted(heap, key=lambda e: e[:2], reverse=True)]
     parts = {untext(c): v for c, v in parts.items()}
     counts: dict[str, int] = summary.get("counts", {})
