@@ -252,10 +252,10 @@ def read_folder(path: str | os.PathLike[str], *, top: int = 50) -> Folder:
         ArgumentError: *path* holds no complete run (no ``summary.json``) or a file is not
             in the format of docs/reference/outputs.md.
     """
+    if top < 1:
+        raise ArgumentError(f"--top must be at least 1 (got {top})")
     folder = Path(path)
     summary = read_summary(folder)
-    if top < 1:
-        raise ValueError(f"top must be at least 1 (got {top})")
 
     # results.csv: by status, the decomposition per contract, the top lines. The rows are
     # looked at as the csv module gives them; a LineRow is made for the top lines only.

@@ -193,6 +193,9 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         from ice_recon._render import require
 
         require("ice-recon reconcile --html")  # before any work: exit 2 naming the extra
+        if args.top < 1:
+            print("ice-recon reconcile: --top must be at least 1", file=sys.stderr)
+            return 2
     if args.workers < 1 or args.batch_lines < 1:
         print(
             "ice-recon reconcile: --workers and --batch-lines must be at least 1", file=sys.stderr
