@@ -198,6 +198,20 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         except ImportError as exc:
             print(f"ice-recon reconcile: --format {args.format}: {exc}", file=sys.stderr)
             return 2
+    if args.html and args.format != "csv":
+        print(
+            "ice-recon reconcile: --html reads the CSV output files; use it with --format csv "
+            "(or run ice-recon report on a CSV output folder)",
+            file=sys.stderr,
+        )
+        return 2
+    if args.html:
+        from ice_recon._render import require
+
+        require("ice-recon reconcile --html")  # before any work: exit 2 naming the extra
+        if args.top < 1:
+            print("ice-recon reconcile: --top must be at least 1", file=sys.stderr)
+            return 2
     if args.workers < 1 or args.batch_lines < 1:
         print(
             "ice-recon reconcile: --workers and --batch-lines must be at least 1", file=sys.stderr
@@ -293,6 +307,12 @@ def _reconcile_prepared(
     )
     if show:
         print_summary(result, sys.stdout, out_dir=args.out, format=args.format)
+    if args.html:
+        from ice_recon.htmlreport import write_report
+
+        page = write_report(args.out, top=args.top)
+        if show:
+            print(f"Wrote {page}")
     if "questioned" in args.fail_on and result.ledgers.questioned > 0:
         return 1
     if "problems" in args.fail_on and result.problems:
@@ -350,6 +370,33 @@ def print_summary(
         print(f"Wrote {', '.join(names)} to {out_dir}", file=out)
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write report.html of an output folder (needs the extra ``report``)."""
+    from ice_recon.htmlreport import write_report
+
+    if args.top < 1:
+        print("ice-recon report: --top must be at least 1", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    page = write_report(args.out_dir, path=args.output, top=args.top)
+    seconds = time.perf_counter() - started
+    print(f"Wrote {page} in {seconds:.1f} s")
+    return 0
+
+
+def cmd_notices(args: argparse.Namespace) -> int:
+    """Write a notice of difference per invoice with a questioned amount."""
+    from ice_recon.notices import write_notices
+
+    if args.inputs is not None and not Path(args.inputs).is_dir():
+        print(f"ice-recon notices: {args.inputs}: not a folder of input files", file=sys.stderr)
+        return 2
+    written = write_notices(args.out_dir, dest=args.dest, inputs=args.inputs)
+    dest = args.dest if args.dest is not None else str(Path(args.out_dir) / "notices")
+    print(f"Wrote {len(written)} notice(s) of difference (Markdown and HTML) to {dest}")
+    return 0
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     """Write a generated input folder with planted errors (deterministic per seed)."""
     from ice_recon.generate import generate
@@ -393,6 +440,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else tempfile.mkdtemp(prefix="ice-recon-demo-")
     result.write(out)
     print_summary(result, sys.stdout, out_dir=out)
+    _demo_pages(out, folder)
     print("\nNot MATCHED, with the statement of difference:", file=sys.stdout)
     for line in result.lines:
         if line.status is not Status.MATCHED:
@@ -401,6 +449,26 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 f"      {line.explanation}"
             )
     return 0
+
+
+def _demo_pages(out: str, inputs: Path) -> None:
+    """Write the demo's report.html and notices, or say which extra they need."""
+    from ice_recon.errors import MissingExtraError
+
+    try:
+        from ice_recon.htmlreport import write_report
+        from ice_recon.notices import write_notices
+
+        page = write_report(out)
+        notices = write_notices(out, inputs=inputs)
+    except MissingExtraError as exc:
+        print(f"\nreport.html and notices not written: {exc}")
+        return
+    print(f"\nReport: {page}")
+    print(f"Notices of difference ({len(notices)}):")
+    for notice in notices:
+        print(f"  {notice.html}")
+        print(f"  {notice.markdown}")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -505,7 +573,62 @@ def _parser() -> argparse.ArgumentParser:
         help=f"print every input problem (default: the first {MAX_PROBLEMS} and a count)",
     )
     p.add_argument("--quiet", action="store_true", help="print nothing on success")
+    p.add_argument(
+        "--html",
+        action="store_true",
+        help="also write OUT_DIR/report.html, as `ice-recon report` does (needs the extra "
+        "'report')",
+    )
+    p.add_argument(
+        "--top",
+        type=int,
+        default=50,
+        metavar="N",
+        help="with --html: how many invoices, lines and rows each list of the page shows "
+        "(default 50)",
+    )
     p.set_defaults(func=cmd_reconcile)
+    p = sub.add_parser(
+        "report",
+        help="write report.html, one self-contained page with charts, from an output folder "
+        "(needs the extra 'report')",
+    )
+    p.add_argument("out_dir", metavar="OUT_DIR", help="the output folder of a complete run")
+    p.add_argument(
+        "--top",
+        type=int,
+        default=50,
+        metavar="N",
+        help="how many invoices, lines, findings, problem kinds and rows each list shows "
+        "(default 50; every row is in the CSV files)",
+    )
+    p.add_argument(
+        "--output",
+        default=None,
+        metavar="FILE",
+        help="where to write the page (default OUT_DIR/report.html)",
+    )
+    p.set_defaults(func=cmd_report)
+    p = sub.add_parser(
+        "notices",
+        help="write a notice of difference (Markdown and HTML) per invoice with a "
+        "questioned amount (needs the extra 'report')",
+    )
+    p.add_argument("out_dir", metavar="OUT_DIR", help="the output folder of a complete run")
+    p.add_argument(
+        "--inputs",
+        default=None,
+        metavar="INPUT_DIR",
+        help="the run's input folder: add the invoice headers and the trips' manifest rows "
+        "(checked against the sha256 in summary.json)",
+    )
+    p.add_argument(
+        "--dest",
+        default=None,
+        metavar="DIR",
+        help="where to write the notices (default OUT_DIR/notices)",
+    )
+    p.set_defaults(func=cmd_notices)
     p = sub.add_parser(
         "generate", help="write a realistic generated input folder with planted errors"
     )

@@ -22,6 +22,7 @@ __all__ = [
     "InputError",
     "InputErrors",
     "MissingEvidenceError",
+    "MissingExtraError",
     "MoneyTypeError",
     "NotAFolderError",
     "OutputError",
@@ -127,6 +128,15 @@ class MissingEvidenceError(IceReconError, LookupError):
     def __init__(self, missing: object, what: str) -> None:
         super().__init__(what)
         self.missing = missing
+
+
+class MissingExtraError(IceReconError, ImportError):
+    """A feature needs an optional extra that is not installed.
+
+    The message names the extra to install (``pip install 'ice-recon[report]'``).
+
+    ``name`` is the module that could not be imported. Added in 0.3.0.
+    """
 
 
 class NotAFolderError(IceReconError, NotADirectoryError):

@@ -728,6 +728,25 @@ class Report(Totals):
             return self._result_lines()
         return super()._table_lines(table)
 
+    def to_html(self, path: str | os.PathLike[str], *, top: int = 50) -> None:
+        """Write the self-contained ``report.html`` of this report to *path*.
+
+        The page is the one ``ice-recon report`` makes of an output folder: the files are
+        written to a temporary folder and read back (see :mod:`ice_recon.htmlreport`);
+        *top* bounds its lists. Needs the optional extra ``report``. Added in 0.3.0.
+
+        Raises:
+            MissingExtraError: the extra ``report`` is not installed.
+            OutputError: the page cannot be written.
+        """
+        import tempfile
+
+        from ice_recon.htmlreport import write_report
+
+        with tempfile.TemporaryDirectory(prefix="ice-recon-html-") as folder:
+            self.write(folder)
+            write_report(folder, path=path, top=top)
+
 
 def _check_format(format: str) -> None:
     if format != "csv":
