@@ -173,6 +173,20 @@ class TestCommand:
         assert status == 0
         assert (out / "report.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
+    def test_html_with_another_format_exits_2_before_writing(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """The page reads the CSV files: --html with --format jsonl is refused at once."""
+        out = tmp_path / "out"
+
+        status = main(
+            ["reconcile", str(sample_dir()), "--out", str(out), "--html", "--format", "jsonl"]
+        )
+
+        assert status == 2
+        assert "--format csv" in capsys.readouterr().err
+        assert not out.exists()
+
     def test_folder_without_a_run_exits_2(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
