@@ -263,3 +263,18 @@ def test_invalid_lines_without_ids_belong_to_no_invoice_or_contract(
         ("C1", "I3"),
     }
     assert report.payments == reconcile(load(folder)).payments
+
+
+def test_the_callers_decimal_context_plays_no_part(folder: Path) -> None:
+    """A caller's 3-digit context changes no section 9 figure (700.00 + 1000.00 = 1700.00)."""
+    import decimal
+
+    plain = reconcile(load(folder))
+    with decimal.localcontext() as context:
+        context.prec = 3
+        context.rounding = decimal.ROUND_DOWN
+        tight = reconcile(load(folder))
+        assert tight.payments.funds_put_to_better_use == D("1700.00")
+    assert tight.payments == plain.payments
+    assert tight.oversight == plain.oversight
+    assert tight.invoices == plain.invoices

@@ -139,8 +139,11 @@ class PaymentLedgers:
 
     @property
     def funds_put_to_better_use(self) -> Decimal:
-        """Return unused capacity + deobligation (funds that could be put to better use)."""
-        return self.unused_capacity + self.deobligation
+        """Return unused capacity + deobligation (funds that could be put to better use).
+
+        Added in cents, so the caller's decimal context plays no part.
+        """
+        return cents_to_decimal(_cents(self.unused_capacity) + _cents(self.deobligation))
 
     def as_strings(self) -> dict[str, str]:
         """Return the ledgers as 2-place strings, in the order of ``summary.json``."""
