@@ -1,0 +1,313 @@
+"""Reconcile on a Dask cluster: one task per contract group, the same output bytes.
+
+Needs the extra ``dask`` (``pip install 'ice-recon[dask]'``: ``dask`` and ``distributed``);
+they are imported only when a function of this module is called.
+
+The client (this process) reads and validates the whole input folder, exactly as a local
+run does (:func:`ice_recon.stream.prepare`), so the input problems, the digests and the
+``--strict`` refusal are those of a local run. The contracts are then split into
+*partitions* contract groups (contracts share nothing: DESIGN section 7), balanced by their
+manifest trips. Each group's invoice lines and the resident tables (manifest, roster,
+rates, ...) are sent to the cluster — the resident tables once per worker — and one task
+per group claims, matches, prices and classifies the group's lines. A task returns its
+totals and its result rows, keyed by the processing rank of their invoice; the client
+merges them into ``results.csv`` in processing order and writes the output files as a
+local run does (temporary names, ``summary.json`` last). The output files are byte for byte
+those of ``ice-recon reconcile DIR --out OUT`` in one process.
+
+Only the client reads the input folder and writes the output folder: the workers need no
+shared storage. A task that fails (its code raises) fails the run with
+:class:`DistributedRunError`; a worker lost mid-task is retried by Dask on another worker
+(up to the scheduler's ``allowed-failures``). Either way no ``summary.json`` is written
+unless every group completed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import tempfile
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from ice_recon import _engine
+from ice_recon._gc import paused
+from ice_recon.errors import IceReconError, InputError, MissingExtraError, Problem
+from ice_recon.index import Index, build
+from ice_recon.load import Inputs, mark_duplicate_keys
+from ice_recon.match import ordered
+from ice_recon.output import prepare_output
+from ice_recon.policy import Policy
+from ice_recon.reconcile import Stopwatch
+from ice_recon.report import Totals, _check_format
+from ice_recon.stream import (
+    DEFAULT_BATCH_LINES,
+    DEFAULT_MEMORY_BYTES,
+    Prepared,
+    Progress,
+    _Part,
+    _read_batch,
+    _reconcile_group,
+    _Sink,
+    prepare,
+)
+from ice_recon.tables import InvoiceLineTable
+
+#: A ``distributed.Client`` (its methods are untyped: it is handled as Any).
+Client = Any
+
+__all__ = ["DistributedRunError", "connect", "reconcile_on", "reconcile_prepared"]
+
+
+class DistributedRunError(IceReconError, RuntimeError):
+    """A task of a distributed run failed: the run did not complete, no summary.json."""
+
+
+def _require() -> Any:
+    """Return the module ``distributed``; MissingExtraError naming the extra if absent."""
+    try:
+        importlib.import_module("dask")
+        return importlib.import_module("distributed")
+    except ImportError as exc:
+        raise MissingExtraError(
+            f"running on a Dask cluster needs dask and distributed: "
+            f"pip install 'ice-recon[dask]' ({exc})"
+        ) from exc
+
+
+def default_partitions(client: Client) -> int:
+    """Return the default number of contract groups: the cluster's threads (at least 1)."""
+    threads: dict[str, int] = client.nthreads()
+    return max(1, sum(threads.values()))
+
+
+def connect(scheduler: str) -> tuple[Client, Callable[[], None]]:
+    """Return a client for *scheduler* and a function that closes what was opened.
+
+    *scheduler* is a scheduler address (``tcp://HOST:PORT``) or ``local:N``: a
+    ``LocalCluster`` of N worker processes (one thread each) on this machine.
+    """
+    dist = _require()
+    if scheduler.startswith("local:"):
+        text = scheduler.removeprefix("local:")
+        if not text.isdigit() or int(text) < 1:
+            raise DistributedRunError(
+                f"--scheduler local:N needs a number of worker processes N >= 1 (got {text!r})"
+            )
+        cluster = dist.LocalCluster(
+            n_workers=int(text),
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        )
+        client = dist.Client(cluster)
+
+        def close() -> None:
+            client.close()
+            cluster.close()
+
+        return client, close
+    try:
+        client = dist.Client(scheduler, timeout="30s")
+    except (OSError, TimeoutError) as exc:
+        raise DistributedRunError(f"cannot reach the scheduler {scheduler}: {exc}") from exc
+    return client, client.close
+
+
+def reconcile_on(
+    client: Client,
+    input_dir: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    *,
+    policy: Policy | None = None,
+    partitions: int | None = None,
+    progress: Progress | None = None,
+    workdir: str | os.PathLike[str] | None = None,
+    batch_lines: int = DEFAULT_BATCH_LINES,
+    memory_bytes: int = DEFAULT_MEMORY_BYTES,
+    format: str = "csv",
+    engine: _engine.Engine = "auto",
+) -> Totals:
+    """Reconcile the folder *input_dir* on the cluster of *client* into *out_dir*.
+
+    The output files are those of :func:`ice_recon.stream.reconcile_to` (the same bytes).
+    *partitions* is the number of contract groups, one task each (default: the cluster's
+    worker threads). *workdir*, *batch_lines*, *memory_bytes* and *engine* are as for
+    :func:`~ice_recon.stream.reconcile_to`; they concern the client's reading of the folder.
+
+    Raises:
+        DistributedRunError: a task failed; nothing complete-looking is left in *out_dir*.
+        InputError, OutputError: as for :func:`~ice_recon.stream.reconcile_to`.
+    """
+    _require()
+    _check_format(format)
+    groups = default_partitions(client) if partitions is None else partitions
+    existed = os.path.lexists(out_dir)
+    prepare_output(out_dir)
+    try:
+        ready = prepare(
+            input_dir,
+            batch_lines=batch_lines,
+            workdir=workdir,
+            progress=progress,
+            memory_bytes=memory_bytes,
+            engine=engine,
+            groups=groups,
+        )
+    except InputError:
+        if not existed:  # a refused run leaves nothing behind, as reconcile_to
+            with contextlib.suppress(OSError):
+                os.rmdir(out_dir)
+        raise
+    with ready:
+        return reconcile_prepared(
+            client, ready, out_dir, policy=policy, progress=progress, format=format
+        )
+
+
+def reconcile_prepared(
+    client: Client,
+    ready: Prepared,
+    out_dir: str | os.PathLike[str],
+    *,
+    policy: Policy | None = None,
+    progress: Progress | None = None,
+    format: str = "csv",
+) -> Totals:
+    """:meth:`Prepared.reconcile <ice_recon.stream.Prepared.reconcile>`, one task per group."""
+    _require()
+
+    def runner(ready: Prepared, index: Index, policy: Policy, step: Stopwatch) -> list[_Part]:
+        return _run(client, ready, policy, step)
+
+    return ready._reconcile_with(out_dir, policy, progress, format, runner)
+
+
+# ----------------------------------------------------------------------------------- client
+
+
+@attrs.frozen
+class _Group:
+    """What a task needs besides the resident tables: one contract group's lines."""
+
+    group: int
+    columns: list[Any]
+    dates: dict[tuple[str, str], str]
+    ranks: dict[tuple[str, str], int]
+
+
+@attrs.frozen
+class _Shared:
+    """What every task needs: the resident tables and what the explanations read."""
+
+    token: str
+    inputs: Inputs
+    problems: tuple[Problem, ...]
+    file: str
+    line_count: int
+    policy: Policy
+
+
+def _group_table(ready: Prepared, group: int) -> InvoiceLineTable:
+    """Return the lines of contract group *group* (in processing order when in memory)."""
+    if not ready.spilled:
+        return ready.inputs.invoice_lines.take(ready._orders[group])
+    tables = [_read_batch(ready._folder, ready._file, p) for p in ready._batches[group]]
+    if not tables:
+        return InvoiceLineTable(file=ready._file)
+    return tables[0] if len(tables) == 1 else InvoiceLineTable.joined(ready._file, tables)
+
+
+def _run(client: Client, ready: Prepared, policy: Policy, step: Stopwatch) -> list[_Part]:
+    """Reconcile every group of *ready* on the cluster; write the groups' result files."""
+    as_completed = _require().as_completed
+
+    shared = _Shared(
+        token=uuid.uuid4().hex,
+        inputs=attrs.evolve(ready.inputs, invoice_lines=InvoiceLineTable(file=ready._file)),
+        problems=ready.problems,
+        file=ready._file,
+        line_count=ready.line_count,
+        policy=policy,
+    )
+    [shared_future] = client.scatter([shared], broadcast=True, hash=False)
+    futures = []
+    for g in range(ready.groups):
+        table = _group_table(ready, g)
+        keys = set(zip(table.contract_id, table.invoice_id, strict=True))
+        part = _Group(
+            group=g,
+            columns=table.columns(),
+            dates={k: ready._dates[k] for k in keys if k in ready._dates},
+            ranks={k: ready._ranks[k] for k in keys},
+        )
+        del table
+        [part_future] = client.scatter([part], hash=False)
+        futures.append(
+            client.submit(
+                _task, shared_future, part_future, key=f"ice-recon-group-{g}-{shared.token}"
+            )
+        )
+        del part_future
+    parts: list[_Part | None] = [None] * ready.groups
+    try:
+        for future in as_completed(futures):
+            g = futures.index(future)
+            try:
+                part, blob = future.result()
+            except Exception as exc:
+                raise DistributedRunError(
+                    f"contract group {g} of {ready.groups} failed on the cluster "
+                    f"({type(exc).__name__}: {exc}); the run did not complete and no "
+                    "summary.json was written"
+                ) from exc
+            (ready._folder / f"results-{g}.bin").write_bytes(blob)
+            parts[g] = part
+            future.release()
+    finally:
+        client.cancel(futures)
+        client.cancel([shared_future])
+    step(f"claim, match, price, classify in {ready.groups} tasks on the cluster")
+    assert all(p is not None for p in parts)
+    return [p for p in parts if p is not None]
+
+
+# ----------------------------------------------------------------------------------- worker
+
+#: The index each worker process built last, by the token of the run (built once per run).
+_INDEX: dict[str, Index] = {}
+
+
+def _task(shared: _Shared, part: _Group) -> tuple[_Part, bytes]:
+    """Reconcile one contract group on a worker; return its part and its result blocks."""
+    index = _INDEX.get(shared.token)
+    if index is None:
+        _INDEX.clear()
+        index = _INDEX[shared.token] = build(shared.inputs)
+    with paused(), tempfile.TemporaryDirectory(prefix="ice-recon-task-") as tmp:
+        table = InvoiceLineTable.from_columns(shared.file, part.columns)
+        mark_duplicate_keys(table, [])  # reported by the client; the marks are made again
+        order = ordered(table, part.dates)
+        ready = Prepared(
+            inputs=attrs.evolve(shared.inputs, invoice_lines=table),
+            line_count=shared.line_count,
+            problems=shared.problems,
+            digests={},
+            spilled=False,
+            folder=Path(tmp),
+            file=shared.file,
+            dates=part.dates,
+            ranks=part.ranks,
+            orders=[order],
+            batches=[],
+        )
+        path = Path(tmp) / "results.bin"
+        with _Sink(path, keyed=True) as sink:
+            result = _reconcile_group(ready, 0, index, shared.policy, sink)
+        return result, path.read_bytes()
