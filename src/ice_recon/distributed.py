@@ -104,7 +104,7 @@ def connect(scheduler: str) -> tuple[Client, Callable[[], None]]:
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address=":0",
         )
         client = dist.Client(cluster)
 
