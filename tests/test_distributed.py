@@ -166,3 +166,35 @@ def test_a_failing_task_fails_the_run_without_a_summary(
     # The cluster is usable again afterwards.
     reconcile_on(client1, folder, tmp_path / "again", partitions=2)
     assert (tmp_path / "again" / "summary.json").exists()
+
+
+def test_a_worker_killed_mid_task_is_replaced_and_the_bytes_are_the_same(
+    client2: Any, generated: tuple[Path, dict[str, bytes]], tmp_path: Path
+) -> None:
+    # The first task to start kills its worker process (as the OOM killer would); the
+    # nanny starts a new worker, the scheduler runs the lost tasks again.
+    folder, ref = generated
+    marker = str(tmp_path / "killed-once")
+
+    def sabotage() -> None:
+        import os
+
+        import ice_recon.distributed as d
+
+        original = d._reconcile_group
+
+        def die_once(*args: Any, **kwargs: Any) -> Any:
+            try:
+                fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                return original(*args, **kwargs)
+            os.close(fd)
+            os._exit(9)
+
+        d._reconcile_group = die_once
+
+    client2.run(sabotage)
+    reconcile_on(client2, folder, tmp_path / "out", partitions=4)
+    assert Path(marker).exists()  # a worker did die
+    assert _files(tmp_path / "out") == ref
+    client2.restart()  # no sabotaged worker is left for the other tests

@@ -29,6 +29,7 @@ import importlib
 import os
 import tempfile
 import uuid
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -236,7 +237,12 @@ def _run(client: Client, ready: Prepared, policy: Policy, step: Stopwatch) -> li
         line_count=ready.line_count,
         policy=policy,
     )
-    [shared_future] = client.scatter([shared], broadcast=True, hash=False)
+    # The data goes in the tasks' specifications, not scattered: a worker lost with its
+    # data is then recomputed by the scheduler (scattered data would be lost for good).
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Sending large graph", UserWarning)
+        warnings.filterwarnings("ignore", "Large object", UserWarning)
+        shared_future = client.submit(_keep, shared, key=f"ice-recon-shared-{shared.token}")
     futures = []
     for g in range(ready.groups):
         table = _group_table(ready, g)
@@ -248,13 +254,13 @@ def _run(client: Client, ready: Prepared, policy: Policy, step: Stopwatch) -> li
             ranks={k: ready._ranks[k] for k in keys},
         )
         del table
-        [part_future] = client.scatter([part], hash=False)
-        futures.append(
-            client.submit(
-                _task, shared_future, part_future, key=f"ice-recon-group-{g}-{shared.token}"
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Sending large graph", UserWarning)
+            warnings.filterwarnings("ignore", "Large object", UserWarning)
+            futures.append(
+                client.submit(_task, shared_future, part, key=f"ice-recon-group-{g}-{shared.token}")
             )
-        )
-        del part_future
+        del part
     parts: list[_Part | None] = [None] * ready.groups
     try:
         for future in as_completed(futures):
@@ -282,6 +288,11 @@ def _run(client: Client, ready: Prepared, policy: Policy, step: Stopwatch) -> li
 
 #: The index each worker process built last, by the token of the run (built once per run).
 _INDEX: dict[str, Index] = {}
+
+
+def _keep(shared: _Shared) -> _Shared:
+    """Return *shared*: the task that holds the resident tables on the cluster."""
+    return shared
 
 
 def _task(shared: _Shared, part: _Group) -> tuple[_Part, bytes]:
