@@ -7,7 +7,7 @@ The client (this process) reads and validates the whole input folder, exactly as
 run does (:func:`ice_recon.stream.prepare`), so the input problems, the digests and the
 ``--strict`` refusal are those of a local run. The contracts are then split into
 *partitions* contract groups (contracts share nothing: DESIGN section 7), balanced by their
-manifest trips. Each group's invoice lines and the resident tables (manifest, roster,
+invoice lines (by their manifest trips when the lines are spilled). Each group's invoice lines and the resident tables (manifest, roster,
 rates, ...) are sent to the cluster — the resident tables once per worker — and one task
 per group claims, matches, prices and classifies the group's lines. A task returns its
 totals and its result rows, keyed by the processing rank of their invoice; the client
@@ -215,10 +215,31 @@ class _Shared:
     policy: Policy
 
 
-def _group_table(ready: Prepared, group: int) -> InvoiceLineTable:
-    """Return the lines of contract group *group* (in processing order when in memory)."""
+def _line_groups(contract_ids: list[str], count: int) -> list[list[int]]:
+    """Split the rows into *count* groups of whole contracts, balanced by their lines.
+
+    >>> _line_groups(["a", "b", "a", "c", "a"], 2)
+    [[0, 2, 4], [1, 3]]
+    """
+    lines: dict[str, int] = {}
+    for c in contract_ids:
+        lines[c] = lines.get(c, 0) + 1
+    load = [0] * count
+    group: dict[str, int] = {}
+    for contract, n in sorted(lines.items(), key=lambda item: (-item[1], item[0])):
+        g = min(range(count), key=load.__getitem__)
+        group[contract] = g
+        load[g] += n
+    rows: list[list[int]] = [[] for _ in range(count)]
+    for i, c in enumerate(contract_ids):
+        rows[group[c]].append(i)
+    return rows
+
+
+def _group_table(ready: Prepared, group: int, rows: list[list[int]]) -> InvoiceLineTable:
+    """Return the lines of contract group *group*: *rows* of them in memory, else spilled."""
     if not ready.spilled:
-        return ready.inputs.invoice_lines.take(ready._orders[group])
+        return ready.inputs.invoice_lines.take(rows[group])
     tables = [_read_batch(ready._folder, ready._file, p) for p in ready._batches[group]]
     if not tables:
         return InvoiceLineTable(file=ready._file)
@@ -244,8 +265,13 @@ def _run(client: Client, ready: Prepared, policy: Policy, step: Stopwatch) -> li
         warnings.filterwarnings("ignore", "Large object", UserWarning)
         shared_future = client.submit(_keep, shared, key=f"ice-recon-shared-{shared.token}")
     futures = []
+    # In memory, the groups are balanced by their invoice lines (the order in a group does
+    # not matter: the task sorts it); spilled lines keep prepare's groups, by trips.
+    rows = (
+        [] if ready.spilled else _line_groups(ready.inputs.invoice_lines.contract_id, ready.groups)
+    )
     for g in range(ready.groups):
-        table = _group_table(ready, g)
+        table = _group_table(ready, g, rows)
         keys = set(zip(table.contract_id, table.invoice_id, strict=True))
         part = _Group(
             group=g,
