@@ -198,3 +198,13 @@ def test_a_worker_killed_mid_task_is_replaced_and_the_bytes_are_the_same(
     assert Path(marker).exists()  # a worker did die
     assert _files(tmp_path / "out") == ref
     client2.restart()  # no sabotaged worker is left for the other tests
+
+
+@pytest.mark.parametrize("scheduler", ["local:0", "local:two"])
+def test_a_bad_local_scheduler_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], scheduler: str
+) -> None:
+    argv = ["reconcile", str(tmp_path), "--out", str(tmp_path / "o"), "--scheduler", scheduler]
+    assert main(argv) == 2
+    assert "local:N" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
