@@ -208,3 +208,12 @@ def test_a_bad_local_scheduler_is_a_usage_error(
     assert main(argv) == 2
     assert "local:N" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_a_scheduler_address_of_an_unknown_scheme_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["reconcile", str(tmp_path), "--out", str(tmp_path / "o"), "--scheduler", "foo://x"]
+    assert main(argv) == 2
+    assert "cannot reach the scheduler foo://x" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()

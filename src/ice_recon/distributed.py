@@ -7,13 +7,15 @@ The client (this process) reads and validates the whole input folder, exactly as
 run does (:func:`ice_recon.stream.prepare`), so the input problems, the digests and the
 ``--strict`` refusal are those of a local run. The contracts are then split into
 *partitions* contract groups (contracts share nothing: DESIGN section 7), balanced by their
-invoice lines (by their manifest trips when the lines are spilled). Each group's invoice lines and the resident tables (manifest, roster,
-rates, ...) are sent to the cluster — the resident tables once per worker — and one task
-per group claims, matches, prices and classifies the group's lines. A task returns its
-totals and its result rows, keyed by the processing rank of their invoice; the client
-merges them into ``results.csv`` in processing order and writes the output files as a
-local run does (temporary names, ``summary.json`` last). The output files are byte for byte
-those of ``ice-recon reconcile DIR --out OUT`` in one process.
+invoice lines (by their manifest trips when the lines are spilled). Each group's invoice
+lines and the resident tables (manifest, roster, rates, ...) go to the cluster in the
+tasks' specifications — the resident tables in one task whose result every group's task
+takes — so that the scheduler can run the tasks of a lost worker again. One task per group
+builds the indexes (once per worker and run), claims, matches, prices and classifies the
+group's lines, and returns its totals and its result rows, keyed by the processing rank of
+their invoice; the client merges them into ``results.csv`` in processing order and writes
+the output files as a local run does (temporary names, ``summary.json`` last). The output
+files are byte for byte those of ``ice-recon reconcile DIR --out OUT`` in one process.
 
 Only the client reads the input folder and writes the output folder: the workers need no
 shared storage. A task that fails (its code raises) fails the run with
@@ -116,7 +118,7 @@ def connect(scheduler: str) -> tuple[Client, Callable[[], None]]:
         return client, close
     try:
         client = dist.Client(scheduler, timeout="30s")
-    except (OSError, TimeoutError) as exc:
+    except (OSError, TimeoutError, ValueError) as exc:  # ValueError: not an address
         raise DistributedRunError(f"cannot reach the scheduler {scheduler}: {exc}") from exc
     return client, client.close
 
