@@ -8,6 +8,7 @@ distributed run must write the same files, byte for byte (the section 9 files in
 from __future__ import annotations
 
 import io
+import tempfile
 from collections.abc import Iterator
 from contextlib import redirect_stdout
 from pathlib import Path
@@ -20,11 +21,17 @@ distributed = pytest.importorskip(
     "distributed", reason="the extra 'dask' (dask, distributed) is not installed"
 )
 
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
 from every9 import every_finding  # noqa: E402
+from ice_recon import Policy  # noqa: E402
 from ice_recon.cli import main  # noqa: E402
 from ice_recon.distributed import DistributedRunError, reconcile_on  # noqa: E402
 from ice_recon.generate import generate  # noqa: E402
 from ice_recon.stream import reconcile_to  # noqa: E402
+from test_properties import Tables, datasets  # noqa: E402
+from test_stream import _write_tables  # noqa: E402
 
 
 def _cluster(workers: int) -> Any:
@@ -217,3 +224,26 @@ def test_a_scheduler_address_of_an_unknown_scheme_is_a_usage_error(
     assert main(argv) == 2
     assert "cannot reach the scheduler foo://x" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(datasets(), st.integers(1, 4), st.sampled_from([0, 1 << 28]), st.integers(1, 8))
+def test_any_dataset_partitioning_and_spill_give_the_single_process_bytes(
+    client2: Any, case: tuple[Tables, Policy], partitions: int, memory: int, batch_lines: int
+) -> None:
+    tables, policy = case
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "in").mkdir()
+        _write_tables(tables, root / "in")
+        reconcile_to(root / "in", root / "a", policy=policy)
+        reconcile_on(
+            client2,
+            root / "in",
+            root / "b",
+            policy=policy,
+            partitions=partitions,
+            memory_bytes=memory,
+            batch_lines=batch_lines,
+        )
+        assert _files(root / "b") == _files(root / "a")
