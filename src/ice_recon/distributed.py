@@ -59,7 +59,7 @@ from ice_recon.stream import (
     _Sink,
     prepare,
 )
-from ice_recon.tables import InvoiceLineTable
+from ice_recon.tables import InvoiceLineTable, ManifestTable, StaffTable
 
 #: A ``distributed.Client`` (its methods are untyped: it is handled as Any).
 Client = Any
@@ -197,17 +197,28 @@ def reconcile_prepared(
 
 @attrs.frozen
 class _Group:
-    """What a task needs besides the resident tables: one contract group's lines."""
+    """What a task needs besides the shared tables: one contract group's lines and trips.
+
+    ``trip_rows`` are the rows of the whole manifest that ``manifests`` holds (the group's
+    contracts' trips), ``staff`` the roster rows of those contracts.
+    """
 
     group: int
     columns: list[Any]
     dates: dict[tuple[str, str], str]
     ranks: dict[tuple[str, str], int]
+    trip_rows: list[int]
+    manifests: ManifestTable
+    staff: StaffTable
 
 
 @attrs.frozen
 class _Shared:
-    """What every task needs: the resident tables and what the explanations read."""
+    """What every task needs: the small resident tables and what the explanations read.
+
+    ``inputs`` has no invoice line, no trip and no roster row: each group brings its own.
+    ``trips`` is the number of trips of the whole manifest.
+    """
 
     token: str
     inputs: Inputs
@@ -215,6 +226,7 @@ class _Shared:
     file: str
     line_count: int
     policy: Policy
+    trips: int
 
 
 def _line_groups(contract_ids: list[str], count: int) -> list[list[int]]:
@@ -254,12 +266,20 @@ def _run(client: Client, ready: Prepared, policy: Policy, step: Stopwatch) -> li
 
     shared = _Shared(
         token=uuid.uuid4().hex,
-        inputs=attrs.evolve(ready.inputs, invoice_lines=InvoiceLineTable(file=ready._file)),
+        inputs=attrs.evolve(
+            ready.inputs,
+            invoice_lines=InvoiceLineTable(file=ready._file),
+            manifests=ready.inputs.manifests.take([]),
+            staff=ready.inputs.staff.take([]),
+        ),
         problems=ready.problems,
         file=ready._file,
         line_count=ready.line_count,
         policy=policy,
+        trips=len(ready.inputs.manifests),
     )
+    trip_contracts = ready.inputs.manifests.contract_id
+    staff_contracts = ready.inputs.staff.contract_id
     # The data goes in the tasks' specifications, not scattered: a worker lost with its
     # data is then recomputed by the scheduler (scattered data would be lost for good).
     with warnings.catch_warnings():
@@ -275,11 +295,18 @@ def _run(client: Client, ready: Prepared, policy: Policy, step: Stopwatch) -> li
     for g in range(ready.groups):
         table = _group_table(ready, g, rows)
         keys = set(zip(table.contract_id, table.invoice_id, strict=True))
+        contracts = set(table.contract_id)
+        trip_rows = [i for i, c in enumerate(trip_contracts) if c in contracts]
         part = _Group(
             group=g,
             columns=table.columns(),
             dates={k: ready._dates[k] for k in keys if k in ready._dates},
             ranks={k: ready._ranks[k] for k in keys},
+            trip_rows=trip_rows,
+            manifests=ready.inputs.manifests.take(trip_rows),
+            staff=ready.inputs.staff.take(
+                [i for i, c in enumerate(staff_contracts) if c in contracts]
+            ),
         )
         del table
         with warnings.catch_warnings():
@@ -314,9 +341,6 @@ def _run(client: Client, ready: Prepared, policy: Policy, step: Stopwatch) -> li
 
 # ----------------------------------------------------------------------------------- worker
 
-#: The index each worker process built last, by the token of the run (built once per run).
-_INDEX: dict[str, Index] = {}
-
 
 def _keep(shared: _Shared) -> _Shared:
     """Return *shared*: the task that holds the resident tables on the cluster."""
@@ -325,16 +349,17 @@ def _keep(shared: _Shared) -> _Shared:
 
 def _task(shared: _Shared, part: _Group) -> tuple[_Part, bytes]:
     """Reconcile one contract group on a worker; return its part and its result blocks."""
-    index = _INDEX.get(shared.token)
-    if index is None:
-        _INDEX.clear()
-        index = _INDEX[shared.token] = build(shared.inputs)
     with paused(), tempfile.TemporaryDirectory(prefix="ice-recon-task-") as tmp:
         table = InvoiceLineTable.from_columns(shared.file, part.columns)
         mark_duplicate_keys(table, [])  # reported by the client; the marks are made again
         order = ordered(table, part.dates)
+        # Lines match trips of their own contract only: the group's trips are all it needs.
+        inputs = attrs.evolve(
+            shared.inputs, invoice_lines=table, manifests=part.manifests, staff=part.staff
+        )
+        index = build(inputs)
         ready = Prepared(
-            inputs=attrs.evolve(shared.inputs, invoice_lines=table),
+            inputs=inputs,
             line_count=shared.line_count,
             problems=shared.problems,
             digests={},
@@ -349,4 +374,15 @@ def _task(shared: _Shared, part: _Group) -> tuple[_Part, bytes]:
         path = Path(tmp) / "results.bin"
         with _Sink(path, keyed=True) as sink:
             result = _reconcile_group(ready, 0, index, shared.policy, sink)
-        return result, path.read_bytes()
+        return _whole_manifest(result, part.trip_rows, shared.trips), path.read_bytes()
+
+
+def _whole_manifest(part: _Part, rows: list[int], trips: int) -> _Part:
+    """Return *part* with its trip rows (group rows) turned into rows of the whole manifest."""
+    claimed = bytearray(trips)
+    for k, flag in enumerate(part.claimed):
+        if flag:
+            claimed[rows[k]] = flag
+    acc = part.accumulator
+    acc.by_trip = {rows[k]: sums for k, sums in acc.by_trip.items()}
+    return _Part(acc, claimed, part.pairs)
