@@ -8,10 +8,11 @@ run does (:func:`ice_recon.stream.prepare`), so the input problems, the digests 
 ``--strict`` refusal are those of a local run. The contracts are then split into
 *partitions* contract groups (contracts share nothing: DESIGN section 7), balanced by their
 invoice lines (by their manifest trips when the lines are spilled). Each group's invoice
-lines and the resident tables (manifest, roster, rates, ...) go to the cluster in the
-tasks' specifications — the resident tables in one task whose result every group's task
-takes — so that the scheduler can run the tasks of a lost worker again. One task per group
-builds the indexes (once per worker and run), claims, matches, prices and classifies the
+lines, trips and roster rows, and the other resident tables (rates, fuel, invoice headers,
+...) go to the cluster in the tasks' specifications — the shared tables in one task whose
+result every group's task takes — so that the scheduler can run the tasks of a lost worker
+again (lines match trips of their own contract only). One task per group builds its
+indexes, claims, matches, prices and classifies the
 group's lines, and returns its totals and its result rows, keyed by the processing rank of
 their invoice; the client merges them into ``results.csv`` in processing order and writes
 the output files as a local run does (temporary names, ``summary.json`` last). The output
