@@ -12,11 +12,11 @@ lines, trips and roster rows, and the other resident tables (rates, fuel, invoic
 ...) go to the cluster in the tasks' specifications — the shared tables in one task whose
 result every group's task takes — so that the scheduler can run the tasks of a lost worker
 again (lines match trips of their own contract only). One task per group builds its
-indexes, claims, matches, prices and classifies the
-group's lines, and returns its totals and its result rows, keyed by the processing rank of
-their invoice; the client merges them into ``results.csv`` in processing order and writes
-the output files as a local run does (temporary names, ``summary.json`` last). The output
-files are byte for byte those of ``ice-recon reconcile DIR --out OUT`` in one process.
+indexes, claims, matches, prices and classifies the group's lines, and returns its totals
+and its result rows, keyed by the processing rank of their invoice; the client merges them
+into ``results.csv`` in processing order and writes the output files as a local run does
+(temporary names, ``summary.json`` last). The output files are byte for byte those of
+``ice-recon reconcile DIR --out OUT`` in one process.
 
 Only the client reads the input folder and writes the output folder: the workers need no
 shared storage. A task that fails (its code raises) fails the run with
