@@ -7,8 +7,8 @@ mode too), an output folder or file that cannot be written, any other input or u
 error (one message on stderr, never a traceback), or input problems under ``reconcile
 --strict``; 130 when interrupted by SIGINT (Ctrl-C), 143 by SIGTERM (then no
 ``summary.json`` is left in the output folder and the temporary files are removed); 3 when
-a worker process of ``--workers`` died (killed, out of memory), likewise leaving no
-``summary.json``.
+a worker process of ``--workers`` died (killed, out of memory), or a task of ``--scheduler``
+failed, likewise leaving no ``summary.json``.
 """
 
 from __future__ import annotations
@@ -217,6 +217,38 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
             "ice-recon reconcile: --workers and --batch-lines must be at least 1", file=sys.stderr
         )
         return 2
+    if args.partitions is not None and (args.partitions < 1 or not args.scheduler):
+        print(
+            "ice-recon reconcile: --partitions must be at least 1 and needs --scheduler",
+            file=sys.stderr,
+        )
+        return 2
+    if args.scheduler:
+        from ice_recon.distributed import DistributedRunError, connect
+
+        try:
+            client, close = connect(args.scheduler)
+        except DistributedRunError as exc:
+            print(f"ice-recon reconcile: {exc}", file=sys.stderr)
+            return 2
+        try:
+            return _reconcile_checked(args, policy, show, client)
+        except DistributedRunError as exc:
+            print(f"ice-recon: {exc}", file=sys.stderr)
+            return 3
+        finally:
+            close()
+    return _reconcile_checked(args, policy, show, None)
+
+
+def _reconcile_checked(
+    args: argparse.Namespace, policy: Policy, show: bool, client: object | None
+) -> int:
+    groups = None
+    if client is not None:
+        from ice_recon.distributed import default_partitions
+
+        groups = args.partitions or default_partitions(client)
     lines_file = Path(args.input_dir) / "invoice_lines.csv"
     # The line count is known only once the file is read: judge a long run by its size.
     guess = lines_file.exists() and lines_file.stat().st_size >= PROGRESS_LINES * 100
@@ -234,6 +266,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
                 progress=_progress if long_run else None,
                 check=lambda inputs: _check_tolerances(inputs, policy),
                 engine=args.engine,
+                groups=groups,
             )
         except InputError:
             if not existed:  # a refused run leaves nothing behind, not even an empty folder
@@ -241,7 +274,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
                     os.rmdir(args.out)
             raise
         with ready:
-            return _reconcile_prepared(args, ready, policy, show, long_run)
+            return _reconcile_prepared(args, ready, policy, show, long_run, client)
     except _Refused as refused:
         print(f"ice-recon reconcile: {refused}", file=sys.stderr)
         return 2
@@ -286,7 +319,12 @@ def _progress(stage: str, seconds: float) -> None:  # float-ok: elapsed time, no
 
 
 def _reconcile_prepared(
-    args: argparse.Namespace, ready: Prepared, policy: Policy, show: bool, long_run: bool
+    args: argparse.Namespace,
+    ready: Prepared,
+    policy: Policy,
+    show: bool,
+    long_run: bool,
+    client: object | None = None,
 ) -> int:
     problems = ready.problems
     if problems and (show or args.strict):
@@ -302,9 +340,15 @@ def _reconcile_prepared(
             "bad rows are left out",
             file=sys.stderr,
         )
-    result = ready.reconcile(
-        args.out, policy=policy, progress=_progress if long_run else None, format=args.format
-    )
+    progress = _progress if long_run else None
+    if client is not None:
+        from ice_recon.distributed import reconcile_prepared
+
+        result = reconcile_prepared(
+            client, ready, args.out, policy=policy, progress=progress, format=args.format
+        )
+    else:
+        result = ready.reconcile(args.out, policy=policy, progress=progress, format=args.format)
     if show:
         print_summary(result, sys.stdout, out_dir=args.out, format=args.format)
     if args.html:
@@ -542,6 +586,22 @@ def _parser() -> argparse.ArgumentParser:
         default=1,
         metavar="N",
         help="reconcile the contracts in N processes (default 1; the results are the same)",
+    )
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="reconcile the contract groups as tasks on a Dask cluster: a scheduler address "
+        "(tcp://HOST:PORT) or local:N (a LocalCluster of N worker processes); needs pip "
+        "install 'ice-recon[dask]'; the output files are the same bytes",
+    )
+    p.add_argument(
+        "--partitions",
+        type=int,
+        default=None,
+        metavar="N",
+        help="with --scheduler: how many contract groups (tasks) to make (default: the "
+        "cluster's worker threads)",
     )
     p.add_argument(
         "--batch-lines",

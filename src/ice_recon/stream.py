@@ -99,6 +99,8 @@ _PROGRESS_LINES: Final = 100_000
 _READ_LINES: Final = 100_000
 
 Progress = Callable[[str, float], None]
+#: Reconciles every contract group of a Prepared (see Prepared._reconcile_with).
+Runner = Callable[["Prepared", Index, Policy, Stopwatch], "list[_Part]"]
 InvoiceKey = tuple[str, str]
 
 
@@ -190,6 +192,22 @@ class Prepared:
         Raises:
             OutputError: an output file or the folder cannot be written.
         """
+        return self._reconcile_with(out_dir, policy, progress, format, None)
+
+    def _reconcile_with(
+        self,
+        out_dir: str | os.PathLike[str],
+        policy: Policy | None,
+        progress: Progress | None,
+        format: str,
+        runner: Runner | None,
+    ) -> Totals:
+        """:meth:`reconcile`, the groups run by *runner* (default: forked processes).
+
+        A runner reconciles every contract group, writes each group's result blocks to
+        ``results-{g}.bin`` in the temporary folder, and returns the groups' parts in group
+        order (:mod:`ice_recon.distributed` runs them on a Dask cluster).
+        """
         check_policy(policy)
         policy = policy or Policy()
         step = Stopwatch(progress)
@@ -197,12 +215,11 @@ class Prepared:
             index = build(self.inputs)
             step("index")
             results = out.path("results.csv")
-            if self.groups == 1:
+            if self.groups == 1 and runner is None:
                 with _Sink(results, keyed=False) as sink:
                     parts = [_reconcile_group(self, 0, index, policy, sink, step)]
             else:
-                parts = _fork.forked(_group_worker, self.groups, (self, index, policy))
-                step(f"claim, match, price, classify in {self.groups} processes")
+                parts = (runner or _run_forked)(self, index, policy, step)
                 _merge_results(
                     [self._folder / f"results-{g}.bin" for g in range(self.groups)], results
                 )
@@ -226,6 +243,12 @@ class Prepared:
         return totals
 
 
+def _run_forked(ready: Prepared, index: Index, policy: Policy, step: Stopwatch) -> list[_Part]:
+    parts: list[_Part] = _fork.forked(_group_worker, ready.groups, (ready, index, policy))
+    step(f"claim, match, price, classify in {ready.groups} processes")
+    return parts
+
+
 @attrs.define(eq=False)
 class _Part:
     """What reconciling one contract group returns to the parent."""
@@ -245,6 +268,7 @@ def prepare(
     check: Callable[[Inputs], None] | None = None,
     memory_bytes: int = DEFAULT_MEMORY_BYTES,
     engine: _engine.Engine = "auto",
+    groups: int | None = None,
 ) -> Prepared:
     """Load the tables of *input_dir* and put its invoice lines in processing order.
 
@@ -260,6 +284,8 @@ def prepare(
             longer one is read and spilled in batches (0: always spill).
         engine: ``"auto"``, ``"python"`` or ``"fast"``: who reads the large CSV files (see
             :func:`ice_recon.reconcile`); the results are the same.
+        groups: how many contract groups to make (default: *workers*); *workers* then
+            only says how many processes read the files (:mod:`ice_recon.distributed`).
 
     Raises:
         ValueError: *batch_lines* or *workers* is less than 1, or *memory_bytes* negative.
@@ -269,6 +295,9 @@ def prepare(
         raise ArgumentError(f"batch_lines must be at least 1 (got {batch_lines})")
     if workers < 1:
         raise ArgumentError(f"workers must be at least 1 (got {workers})")
+    if groups is not None and groups < 1:
+        raise ArgumentError(f"groups must be at least 1 (got {groups})")
+    count_groups = workers if groups is None else groups
     if memory_bytes < 0:
         raise ArgumentError(f"memory_bytes must not be negative (got {memory_bytes})")
     step = Stopwatch(progress)
@@ -282,13 +311,13 @@ def prepare(
             problems = list(inputs.problems)
             reader = TableReader(SPECS[INVOICE_LINES], problems)
             dates = invoice_dates(inputs.invoices)
-            groups = _contract_groups(inputs, workers)
+            of_group = _contract_groups(inputs, count_groups)
             # A Parquet file of lines is read whole, in memory (it is compressed columns).
             spill = path is not None and not is_parquet(path) and path.stat().st_size > memory_bytes
             if spill:
                 assert path is not None
                 count, ranks, batches = _spill(
-                    path, reader, folder, dates, groups, workers, batch_lines
+                    path, reader, folder, dates, of_group, count_groups, batch_lines, workers
                 )
                 step("read, sort and batch invoice lines")
                 for pieces in itertools.chain.from_iterable(batches):
@@ -304,7 +333,7 @@ def prepare(
                 count = len(table)
                 order = ordered(table, dates)
                 ranks = _ranks(table.contract_id, table.invoice_id, dates)
-                orders = _group_orders(table, order, groups, workers)
+                orders = _group_orders(table, order, of_group, count_groups)
                 batches = []
                 step("read and sort invoice lines")
             digests = dict(inputs.digests)
@@ -437,13 +466,15 @@ def _spill(
     groups: dict[str, int],
     workers: int,
     batch_lines: int,
+    readers: int,
 ) -> tuple[int, dict[InvoiceKey, int], list[list[list[tuple[str, int, int]]]]]:
     """Read invoice_lines.csv into chunk files, batch the invoices, route the rows.
 
-    Returns the number of lines, the invoices' ranks and, per contract group, its batches
-    as lists of pieces (chunk file, offset, length).
+    *workers* is the number of contract groups, *readers* of reading processes. Returns
+    the number of lines, the invoices' ranks and, per contract group, its batches as lists
+    of pieces (chunk file, offset, length).
     """
-    plan = _plan(path, workers) if workers > 1 else None
+    plan = _plan(path, readers) if readers > 1 else None
     if plan is None:
         chunks, counts = _read_chunks(reader, path, folder, "0")
     else:
