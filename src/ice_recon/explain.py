@@ -18,8 +18,8 @@ billed 32.6 loaded_miles x 2.3950 = 150.00; trip T000123401 recorded 32.6 -> 150
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from typing import Final
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
 
 from ice_recon._csv import text_cell
 from ice_recon.classify import ZERO_PARTS, Classified
@@ -31,7 +31,10 @@ from ice_recon.price import PricedChunk, Tariff, Terms
 from ice_recon.records import BASIS_LABOR_HOURS, Status
 from ice_recon.tables import InvoiceLineTable, LineChunk
 
-__all__ = ["Explainer", "problem_columns"]
+__all__ = ["Explainer", "Fused", "problem_columns"]
+
+#: The fixed texts of a usual line's results.csv row (:meth:`Explainer.fused`).
+Fused = tuple[str, str, str]
 
 _PARTS: Final = ("extension", "price", "quantity", "minimum")
 _ZERO: Final = ZERO_PARTS
@@ -87,7 +90,7 @@ class Explainer:
     One explainer serves a whole run; its memos are bounded.
     """
 
-    __slots__ = ("_bad", "_cells", "_cites", "_numbers", "plain_trip_ids")
+    __slots__ = ("_bad", "_cells", "_cites", "_fused", "_numbers", "plain_trip_ids")
 
     def __init__(
         self, bad_columns: Mapping[int, tuple[str, ...]], *, plain_trip_ids: bool = False
@@ -98,6 +101,7 @@ class Explainer:
         self._numbers = _Numbers()
         self._cites: dict[tuple[int, int | None], tuple[PricingRule, str]] = {}
         self._cells: dict[int, tuple[PricingRule, str]] = {}
+        self._fused: dict[tuple[int, tuple[int, int], int | None], tuple[PricingRule, Fused]] = {}
 
     def rule_cells(self, rule: PricingRule) -> str:
         """Return the ``rule_id,rate_authority`` cells of results.csv for *rule*."""
@@ -105,6 +109,33 @@ class Explainer:
         if found is None or found[0] is not rule:
             text = text_cell(rule.rule_id) + "," + text_cell(rule.authority or "")
             found = self._cells[id(rule)] = (rule, text)
+        return found[1]
+
+    def fused(self, rule: PricingRule, price: tuple[int, int], terms: Terms | None) -> Fused:
+        """Return the fixed texts of a usual line's results.csv row at *rule* and *price*.
+
+        The usual line — MATCHED on the classify stage's fast path, at a flat-rate or fuel
+        rule, on the trip's day — is written as ``...,{trip},{match},{head}{quantity}
+        {middle}{amount}; trip {trip} recorded {quantity}{more} -> {amount}{tail}`` (*more*:
+        the billable quantity, the persons, the fuel rate, as :meth:`chunk` says them).
+        *head* holds the ``rule_id,rate_authority`` cells and opens the quoted explanation
+        (which always holds a comma: the citation's), *tail* closes it and ends the row; a
+        quote in the rule's texts is doubled. *terms* matter for a fuel rule (its week).
+        """
+        week = terms.week if terms is not None and rule.fuel is not None else None
+        key = (id(rule), price, week)
+        found = self._fused.get(key)
+        if found is None or found[0] is not rule:
+            if len(self._fused) > 10_000:
+                self._fused.clear()  # prices may vary without end: bound the memo
+            basis = rule.basis.replace('"', '""')
+            cite = self.cite(rule, terms).replace('"', '""')
+            fused = (
+                self.rule_cells(rule) + ',"billed ',
+                f" {basis} x {self._numbers[price]} = ",
+                f' ({cite}); matches"\n',
+            )
+            found = self._fused[key] = (rule, fused)
         return found[1]
 
     def number(self, value: tuple[int, int]) -> str:
@@ -127,8 +158,15 @@ class Explainer:
         where = f": {'; '.join(why)}" if why else ""
         return f"invalid input row{where}; not reconciled"
 
-    def chunk(self, chunk: LineChunk, m: Matched, p: PricedChunk, c: Classified) -> list[str]:
-        """Return the explanations of every line of a classified chunk, by position.
+    def chunk(
+        self,
+        chunk: LineChunk,
+        m: Matched,
+        p: PricedChunk,
+        c: Classified,
+        positions: Sequence[int] | None = None,
+    ) -> list[str]:
+        """Return the explanations of the lines at *positions* (all) of a classified chunk.
 
         The usual line — MATCHED on the classify stage's fast path: billed as expected, at
         the rule's rate, for the billable quantity — is put into words here, in one pass
@@ -143,13 +181,19 @@ class Explainer:
         matched = _S.MATCHED
         zero = _ZERO
         labor = BASIS_LABOR_HOURS
-        for k, (status, parts, rule, trip, q, used, qb, pb, a, day) in enumerate(
-            zip(
-                c.status, c.parts, p.rule, m.trip, p.q, c.used, chunk.qty, chunk.price,
-                chunk.amount, chunk.day,
-                strict=True,
-            )
-        ):  # fmt: skip
+        if positions is None:
+            positions = range(len(chunk))
+        status_col, parts_col, rule_col, trip_col = c.status, c.parts, p.rule, m.trip
+        # Typed Any: an INVALID line holds None there, and goes to :meth:`line` below.
+        numbers: tuple[Sequence[Any], ...] = (
+            p.q, c.used, chunk.qty, chunk.price, chunk.amount, chunk.day
+        )  # fmt: skip
+        q_col, used_col, qb_col, pb_col, a_col, day_col = numbers
+        for k in positions:
+            status, parts, rule, trip = status_col[k], parts_col[k], rule_col[k], trip_col[k]
+            q, used, qb, pb, a, day = (
+                q_col[k], used_col[k], qb_col[k], pb_col[k], a_col[k], day_col[k]
+            )  # fmt: skip
             if (
                 parts is not zero
                 or status is not matched

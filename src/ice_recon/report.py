@@ -27,11 +27,11 @@ import attrs
 from ice_recon._csv import csv_cell, csv_line, text_cell, text_cells
 from ice_recon._section9 import section9
 from ice_recon._version import __version__
-from ice_recon.classify import Classified
+from ice_recon.classify import ZERO_PARTS, Classified
 from ice_recon.controls import InvoiceFinding, PaymentLedgers, footing_findings
 from ice_recon.errors import ArgumentError, Problem, UnknownStatusError
 from ice_recon.explain import Explainer, problem_columns
-from ice_recon.index import T_ID, T_ROW, TripIndex
+from ice_recon.index import T_DAY, T_ID, T_ROW, TripIndex
 from ice_recon.load import Inputs
 from ice_recon.match import Matched, MatchState
 from ice_recon.money import (
@@ -54,7 +54,7 @@ from ice_recon.oversight import (
 )
 from ice_recon.policy import Policy
 from ice_recon.price import PricedChunk
-from ice_recon.records import Status
+from ice_recon.records import BASIS_LABOR_HOURS, Status
 from ice_recon.tables import LineChunk, ManifestTable
 
 __all__ = [
@@ -865,11 +865,84 @@ class ChunkResult:
 
         The lines are those :mod:`csv` writes (minimal quoting), made by joining cells
         directly: identifiers are quoted only when a cell needs it, money is formatted once
-        per value, and a rule's id and authority once per rule.
+        per value, and a rule's id and authority once per rule. The usual line (see
+        :meth:`Explainer.fused`) is made in one step from its rule's fixed texts; every
+        other line from its explanation (:meth:`Explainer.chunk`).
         """
         chunk, m, c, p = self.chunk, self.matched, self.classified, self.priced
         f = cents_text
-        whys = explainer.chunk(chunk, m, p, c)
+        contract = text_cells(chunk.contract)
+        invoice = text_cells(chunk.invoice)
+        line_no = text_cells(chunk.line_no_text)
+        findings, kinds = c.findings, m.kind
+        matched = Status.MATCHED
+        n = len(chunk)
+        done: list[str | None] = [None] * n
+        rest: list[int] = []
+        if explainer.plain_trip_ids:
+            # Trip ids need no quoting, in their cell or in the quoted explanation.
+            fused = explainer.fused
+            number = explainer.number
+            zero = ZERO_PARTS
+            labor = BASIS_LABOR_HOURS
+            state = f"{matched}"
+            persons_col, terms_col, tariff_col = p.persons, p.terms, p.tariff
+            for k, (status, parts, rule, cited, trip, q, used, qb, pb, a, day, billed) in enumerate(
+                zip(
+                    c.status, c.parts, p.rule, c.rule, m.trip, p.q, c.used, chunk.qty,
+                    chunk.price, chunk.amount, chunk.day, c.billed,
+                    strict=True,
+                )
+            ):  # fmt: skip
+                if (
+                    parts is not zero
+                    or status is not matched
+                    or rule is None
+                    or cited is not rule
+                    or trip is None
+                    or trip[T_DAY] != day
+                    or billed != a
+                    or (rule.rate is None and rule.fuel is None)
+                ):
+                    rest.append(k)
+                    continue
+                head, middle, tail = fused(rule, pb, terms_col[k])
+                qb_text = number(qb)
+                q_text = qb_text if q == qb else number(q)
+                if q is used or q == used:
+                    extra = ""
+                else:
+                    extra = f" (billable {qb_text if used == qb else number(used)})"
+                persons = persons_col[k]
+                if persons and rule.basis == labor:
+                    who = ", ".join(persons)
+                    extra += " for " + (who.replace('"', '""') if '"' in who else who)
+                if rule.rate is None:  # a fuel rule: its rate is that of the index week
+                    tariff = tariff_col[k]
+                    assert tariff is not None and tariff.rate is not None
+                    extra += f" at {number(tariff.rate)}"
+                money = f(billed)
+                code = findings[k]
+                trip_id = trip[T_ID]
+                done[k] = (
+                    f"{contract[k]},{invoice[k]},{line_no[k]},{state},"
+                    f"{';'.join(code) if code else ''},{money},{money},0.00,0.00,0.00,0.00,"
+                    f"{trip_id},{kinds[k]},{head}{qb_text}{middle}{money}; trip {trip_id} "
+                    f"recorded {q_text}{extra} -> {money}{tail}"
+                )
+        else:
+            rest = list(range(n))
+        if rest:
+            self._other_lines(explainer, rest, done)
+        if isinstance(self.order, range) and self.order == range(n):
+            return done  # type: ignore[return-value]  # every position is filled
+        return [done[k] for k in self.order]  # type: ignore[misc]
+
+    def _other_lines(self, explainer: Explainer, rest: list[int], done: list[str | None]) -> None:
+        """Fill in the results.csv lines at positions *rest* of *done*, from explanations."""
+        chunk, m, c, p = self.chunk, self.matched, self.classified, self.priced
+        f = cents_text
+        whys = explainer.chunk(chunk, m, p, c, rest)
         q = text_cell
         contract = text_cells(chunk.contract)
         invoice = text_cells(chunk.invoice)
@@ -879,8 +952,7 @@ class ChunkResult:
         matched = Status.MATCHED
         cited = explainer.rule_cells
         plain_ids = explainer.plain_trip_ids
-        out: list[str] = []
-        for k in self.order:
+        for k, why in zip(rest, whys, strict=True):
             billed, expected = billed_col[k], expected_col[k]
             status = statuses[k]
             if billed is None or expected is None:
@@ -898,17 +970,15 @@ class ChunkResult:
                     )
             rule = rules[k]
             code = findings[k]
-            why = whys[k]
             # An explanation begins with the library's words (never neutralised), and may
             # quote input text holding any character.
             if "," in why or '"' in why or "\n" in why or "\r" in why:
                 why = '"' + why.replace('"', '""') + '"' if '"' in why else '"' + why + '"'
-            out.append(
+            done[k] = (
                 f"{contract[k]},{invoice[k]},{line_no[k]},{status},"
                 f"{';'.join(code) if code else ''},{money}{kinds[k]},"
                 f"{',' if rule is None else cited(rule)},{why}\n"
             )
-        return out
 
     def line_result(self, k: int, explainer: Explainer) -> LineResult:
         """Return the :class:`LineResult` of the line at position *k* of the chunk."""
