@@ -933,20 +933,27 @@ class ChunkResult:
         else:
             rest = list(range(n))
         if rest:
-            self._other_lines(explainer, rest, done)
+            self._other_lines(explainer, rest, done, (contract, invoice, line_no))
         if isinstance(self.order, range) and self.order == range(n):
             return done  # type: ignore[return-value]  # every position is filled
         return [done[k] for k in self.order]  # type: ignore[misc]
 
-    def _other_lines(self, explainer: Explainer, rest: list[int], done: list[str | None]) -> None:
-        """Fill in the results.csv lines at positions *rest* of *done*, from explanations."""
+    def _other_lines(
+        self,
+        explainer: Explainer,
+        rest: list[int],
+        done: list[str | None],
+        keys: tuple[list[str], list[str], list[str]],
+    ) -> None:
+        """Fill in the results.csv lines at positions *rest* of *done*, from explanations.
+
+        *keys* are the chunk's contract, invoice and line number cells.
+        """
         chunk, m, c, p = self.chunk, self.matched, self.classified, self.priced
         f = cents_text
         whys = explainer.chunk(chunk, m, p, c, rest)
         q = text_cell
-        contract = text_cells(chunk.contract)
-        invoice = text_cells(chunk.invoice)
-        line_no = text_cells(chunk.line_no_text)
+        contract, invoice, line_no = keys
         statuses, findings, billed_col, expected_col = c.status, c.findings, c.billed, c.expected
         rules, kinds, trips = c.rule, m.kind, m.trip
         matched = Status.MATCHED
