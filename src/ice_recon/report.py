@@ -841,6 +841,11 @@ class _IsoDays(dict[int, str]):
         return text
 
 
+#: Write the usual lines in one step (off: every line from its explanation; a property test
+#: compares both).
+_FAST_PATHS = True
+
+
 class ChunkResult:
     """What the stages decided for one chunk of lines, and the order to write them in.
 
@@ -879,7 +884,7 @@ class ChunkResult:
         n = len(chunk)
         done: list[str | None] = [None] * n
         rest: list[int] = []
-        if explainer.plain_trip_ids:
+        if explainer.plain_trip_ids and _FAST_PATHS:
             # Trip ids need no quoting, in their cell or in the quoted explanation.
             fused = explainer.fused
             number = explainer.number
