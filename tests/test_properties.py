@@ -27,7 +27,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import reference as ref
-from ice_recon._csv import needs_care, text_cell
 from ice_recon import (
     Finding,
     Inputs,
@@ -39,6 +38,7 @@ from ice_recon import (
     load_files,
     reconcile,
 )
+from ice_recon._csv import needs_care, text_cell
 
 Tables = dict[str, list[dict[str, str]]]
 
