@@ -31,7 +31,7 @@ from ice_recon.price import PricedChunk, Tariff, Terms
 from ice_recon.records import BASIS_LABOR_HOURS, Status
 from ice_recon.tables import InvoiceLineTable, LineChunk
 
-__all__ = ["Explainer", "Fused", "problem_columns"]
+__all__ = ["Explainer", "Fused", "problem_columns", "same_value"]
 
 #: The fixed texts of a usual line's results.csv row (:meth:`Explainer.fused`).
 Fused = tuple[str, str, str]
@@ -59,7 +59,8 @@ def problem_columns(problems: tuple[Problem, ...], file: str) -> dict[int, tuple
     return {line: tuple(texts) for line, texts in found.items()}
 
 
-def _eq(a: tuple[int, int], b: tuple[int, int]) -> bool:
+def same_value(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """Return whether two ``(units, scale)`` numbers are equal in value (``1.50 == 1.5``)."""
     if a[1] == b[1]:
         return a[0] == b[0]
     s = max(a[1], b[1])
@@ -312,7 +313,7 @@ class Explainer:
             notes.append(f"billed quantity {qb_text} is within tolerance; accepted")
         q_text = qb_text if q == qb else number(q)
         measured = f"trip {trip[T_ID]} recorded {q_text}"
-        if q != used and not _eq(q, used):
+        if q != used and not same_value(q, used):
             measured += f" (billable {qb_text if used == qb else number(used)})"
         persons = p.persons[k]
         if persons and rule.basis == BASIS_LABOR_HOURS:

@@ -30,7 +30,7 @@ from ice_recon._version import __version__
 from ice_recon.classify import ZERO_PARTS, Classified
 from ice_recon.controls import InvoiceFinding, PaymentLedgers, footing_findings
 from ice_recon.errors import ArgumentError, Problem, UnknownStatusError
-from ice_recon.explain import Explainer, problem_columns
+from ice_recon.explain import Explainer, problem_columns, same_value
 from ice_recon.index import T_DAY, T_ID, T_ROW, TripIndex
 from ice_recon.load import Inputs
 from ice_recon.match import Matched, MatchState
@@ -892,6 +892,8 @@ class ChunkResult:
             labor = BASIS_LABOR_HOURS
             state = f"{matched}"
             persons_col, terms_col, tariff_col = p.persons, p.terms, p.tariff
+            expected_col, within, mismatch = c.expected, c.within, p.mismatch
+            ambiguous = m.ambiguous
             for k, (status, parts, rule, cited, trip, q, used, qb, pb, a, day, billed) in enumerate(
                 zip(
                     c.status, c.parts, p.rule, c.rule, m.trip, p.q, c.used, chunk.qty,
@@ -900,32 +902,54 @@ class ChunkResult:
                 )
             ):  # fmt: skip
                 if (
-                    parts is not zero
-                    or status is not matched
+                    status is not matched
                     or rule is None
                     or cited is not rule
                     or trip is None
                     or trip[T_DAY] != day
                     or billed != a
-                    or (rule.rate is None and rule.fuel is None)
                 ):
                     rest.append(k)
                     continue
-                head, middle, tail = fused(rule, pb, terms_col[k])
+                terms = terms_col[k]
+                if parts is zero:  # the classify stage's fast path (as Explainer.chunk)
+                    if rule.rate is None and rule.fuel is None:
+                        rest.append(k)
+                        continue
+                    billable = not (q is used or q == used)
+                elif (  # classified by the general rules, as Explainer.line words them
+                    parts is not None
+                    and expected_col[k] == billed
+                    and k not in within
+                    and k not in mismatch
+                    and k not in ambiguous
+                    and (terms is None or not terms.by_notice)
+                ):
+                    billable = q != used and not same_value(q, used)
+                else:
+                    rest.append(k)
+                    continue
+                head, middle, tail = fused(rule, pb, terms)
                 qb_text = number(qb)
                 q_text = qb_text if q == qb else number(q)
-                if q is used or q == used:
-                    extra = ""
-                else:
+                if billable:
                     extra = f" (billable {qb_text if used == qb else number(used)})"
+                else:
+                    extra = ""
                 persons = persons_col[k]
                 if persons and rule.basis == labor:
                     who = ", ".join(persons)
                     extra += " for " + (who.replace('"', '""') if '"' in who else who)
-                if rule.rate is None:  # a fuel rule: its rate is that of the index week
+                if rule.rate is None:  # a fuel rule (its rate is the index week's) or tiers
                     tariff = tariff_col[k]
-                    assert tariff is not None and tariff.rate is not None
-                    extra += f" at {number(tariff.rate)}"
+                    assert tariff is not None
+                    if parts is zero:
+                        assert tariff.rate is not None
+                        extra += f" at {number(tariff.rate)}"
+                    else:
+                        rate = tariff.effective_rate(used)
+                        if rate is not None:
+                            extra += f" at {number(rate)}"
                 money = f(billed)
                 code = findings[k]
                 trip_id = trip[T_ID]
