@@ -31,7 +31,7 @@ from ice_recon.price import PricedChunk, Tariff, Terms
 from ice_recon.records import BASIS_LABOR_HOURS, Status
 from ice_recon.tables import InvoiceLineTable, LineChunk
 
-__all__ = ["Explainer", "Fused", "problem_columns", "same_value"]
+__all__ = ["Explainer", "Fused", "iso_date", "problem_columns", "same_value"]
 
 #: The fixed texts of a usual line's results.csv row (:meth:`Explainer.fused`).
 Fused = tuple[str, str, str]
@@ -71,8 +71,12 @@ def _signed(cents: int) -> str:
     return ("+" if cents > 0 else "") + format_cents(cents)
 
 
-def _iso(ordinal: int) -> str:
+def iso_date(ordinal: int) -> str:
+    """Return the ISO text of the date with *ordinal* (``2021-09-30``)."""
     return dt.date.fromordinal(ordinal).isoformat()
+
+
+_iso = iso_date
 
 
 class _Numbers(dict[tuple[int, int], str]):
@@ -113,15 +117,16 @@ class Explainer:
         return found[1]
 
     def fused(self, rule: PricingRule, price: tuple[int, int], terms: Terms | None) -> Fused:
-        """Return the fixed texts of a usual line's results.csv row at *rule* and *price*.
+        """Return the fixed texts of a priced line's results.csv row at *rule* and *price*.
 
-        The usual line — MATCHED on the classify stage's fast path, at a flat-rate or fuel
-        rule, on the trip's day — is written as ``...,{trip},{match},{head}{quantity}
-        {middle}{amount}; trip {trip} recorded {quantity}{more} -> {amount}{tail}`` (*more*:
-        the billable quantity, the persons, the fuel rate, as :meth:`chunk` says them).
-        *head* holds the ``rule_id,rate_authority`` cells and opens the quoted explanation
-        (which always holds a comma: the citation's), *tail* closes it and ends the row; a
-        quote in the rule's texts is doubled. *terms* matter for a fuel rule (its week).
+        A priced line that :meth:`line` words by rule alone — on the trip's day or not,
+        with no note of tolerance, roster category, ambiguity or notice tiers — is
+        ``...,{match},{head}{quantity}{middle}{amount}; trip {trip} recorded {quantity}{more}
+        -> {expected}{cite}{end}"`` (*more*: the billable quantity, the persons, the rate,
+        as :meth:`line` says them; *end*: ``; matches`` or :meth:`variance`, and the date
+        note). *head* holds the ``rule_id,rate_authority`` cells and opens the quoted
+        explanation (which always holds a comma: the citation's); a quote in the rule's
+        texts is doubled. *terms* matter for a fuel rule (its week).
         """
         week = terms.week if terms is not None and rule.fuel is not None else None
         key = (id(rule), price, week)
@@ -134,7 +139,7 @@ class Explainer:
             fused = (
                 self.rule_cells(rule) + ',"billed ',
                 f" {basis} x {self._numbers[price]} = ",
-                f' ({cite}); matches"\n',
+                f" ({cite})",
             )
             found = self._fused[key] = (rule, fused)
         return found[1]
@@ -331,12 +336,19 @@ class Explainer:
         text = f"{billed}; {measured} -> {e_text} ({self.cite(rule, p.terms[k])})"
         if c.status[k] is _S.MATCHED:
             return text + "; matches"
-        variance = a - expected
+        return text + self.variance(parts, a - expected)
+
+    @staticmethod
+    def variance(parts: tuple[int, int, int, int], variance: int) -> str:
+        """Return how a priced line's *variance* (cents) decomposes into its *parts*.
+
+        E.g. ``; over by 27.00 (extension +27.00)``: the end of its explanation.
+        """
         shown = ", ".join(
             f"{part} {_signed(v)}" for part, v in zip(_PARTS, parts, strict=True) if v
         )
         direction = "over" if variance > 0 else "under"
-        return f"{text}; {direction} by {format_cents(abs(variance))} ({shown})"
+        return f"; {direction} by {format_cents(abs(variance))} ({shown})"
 
     def _notice(self, tiers: Tariff, notice: tuple[int, int] | None) -> str:
         """Say which cancellation tier the trip's notice hours reach, and why.

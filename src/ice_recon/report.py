@@ -30,7 +30,7 @@ from ice_recon._version import __version__
 from ice_recon.classify import ZERO_PARTS, Classified
 from ice_recon.controls import InvoiceFinding, PaymentLedgers, footing_findings
 from ice_recon.errors import ArgumentError, Problem, UnknownStatusError
-from ice_recon.explain import Explainer, problem_columns, same_value
+from ice_recon.explain import Explainer, iso_date, problem_columns, same_value
 from ice_recon.index import T_DAY, T_ID, T_ROW, TripIndex
 from ice_recon.load import Inputs
 from ice_recon.match import Matched, MatchState
@@ -844,6 +844,18 @@ class _IsoDays(dict[int, str]):
 #: Write the usual lines in one step (off: every line from its explanation; a property test
 #: compares both).
 _FAST_PATHS = True
+#: The statuses of lines the one-step path may write (those Explainer.line words by rule).
+_WORDED: Final = frozenset(
+    {
+        Status.MATCHED,
+        Status.MINIMUM_MISAPPLIED,
+        Status.EXTENSION_ERROR,
+        Status.QUANTITY_MISMATCH,
+        Status.RATE_MISMATCH,
+        Status.ROUNDING_DIFF,
+        Status.AMOUNT_MISMATCH,
+    }
+)
 
 
 class ChunkResult:
@@ -888,11 +900,14 @@ class ChunkResult:
             # Trip ids need no quoting, in their cell or in the quoted explanation.
             fused = explainer.fused
             number = explainer.number
+            iso = iso_date
             zero = ZERO_PARTS
             labor = BASIS_LABOR_HOURS
-            state = f"{matched}"
+            worded = _WORDED
+            variance_words = explainer.variance
             persons_col, terms_col, tariff_col = p.persons, p.terms, p.tariff
             expected_col, within, mismatch = c.expected, c.within, p.mismatch
+            erroneous, unsupported, underbilled = c.erroneous, c.unsupported, c.underbilled
             ambiguous = m.ambiguous
             for k, (status, parts, rule, cited, trip, q, used, qb, pb, a, day, billed) in enumerate(
                 zip(
@@ -902,16 +917,17 @@ class ChunkResult:
                 )
             ):  # fmt: skip
                 if (
-                    status is not matched
-                    or rule is None
-                    or cited is not rule
+                    rule is None
                     or trip is None
-                    or trip[T_DAY] != day
+                    or status not in worded
+                    or cited is not rule
                     or billed != a
                 ):
                     rest.append(k)
                     continue
                 terms = terms_col[k]
+                expected = expected_col[k]
+                assert expected is not None  # a priced line's
                 if parts is zero:  # the classify stage's fast path (as Explainer.chunk)
                     if rule.rate is None and rule.fuel is None:
                         rest.append(k)
@@ -919,7 +935,6 @@ class ChunkResult:
                     billable = not (q is used or q == used)
                 elif (  # classified by the general rules, as Explainer.line words them
                     parts is not None
-                    and expected_col[k] == billed
                     and k not in within
                     and k not in mismatch
                     and k not in ambiguous
@@ -929,7 +944,7 @@ class ChunkResult:
                 else:
                     rest.append(k)
                     continue
-                head, middle, tail = fused(rule, pb, terms)
+                head, middle, cite = fused(rule, pb, terms)
                 qb_text = number(qb)
                 q_text = qb_text if q == qb else number(q)
                 if billable:
@@ -951,13 +966,27 @@ class ChunkResult:
                         if rate is not None:
                             extra += f" at {number(rate)}"
                 money = f(billed)
-                code = findings[k]
                 trip_id = trip[T_ID]
+                if expected == billed and status is matched:
+                    cells = f"{money},{money},0.00,0.00,0.00,0.00,{trip_id},"
+                    close = "; matches"
+                    e_text = money
+                else:
+                    variance = billed - expected
+                    e_text = money if expected == billed else f(expected)
+                    cells = (
+                        f"{money},{e_text},{f(variance)},{f(erroneous[k])},"
+                        f"{f(unsupported[k])},{f(underbilled[k])},{trip_id},"
+                    )
+                    close = "; matches" if status is matched else variance_words(parts, variance)
+                if trip[T_DAY] != day:
+                    close += f"; line dated {iso(day)} but trip {trip_id} ran on {iso(trip[T_DAY])}"
+                code = findings[k]
                 done[k] = (
-                    f"{contract[k]},{invoice[k]},{line_no[k]},{state},"
-                    f"{';'.join(code) if code else ''},{money},{money},0.00,0.00,0.00,0.00,"
-                    f"{trip_id},{kinds[k]},{head}{qb_text}{middle}{money}; trip {trip_id} "
-                    f"recorded {q_text}{extra} -> {money}{tail}"
+                    f"{contract[k]},{invoice[k]},{line_no[k]},{status},"
+                    f"{';'.join(code) if code else ''},{cells}{kinds[k]},"
+                    f"{head}{qb_text}{middle}{money}; trip {trip_id} "
+                    f'recorded {q_text}{extra} -> {e_text}{cite}{close}"\n'
                 )
         else:
             rest = list(range(n))
