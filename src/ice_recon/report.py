@@ -25,6 +25,7 @@ from typing import Any, Final, overload
 import attrs
 
 from ice_recon._csv import csv_cell, csv_line, text_cell, text_cells
+from ice_recon._gc import paused
 from ice_recon._section9 import section9
 from ice_recon._version import __version__
 from ice_recon.classify import ZERO_PARTS, Classified
@@ -690,7 +691,9 @@ class Report(Totals):
             ImportError: ``parquet`` without pyarrow.
         """
         _check_format(format)
-        with output_errors(out_dir), OutputSet(out_dir) as out:
+        # Paused: a million written lines would otherwise have the cyclic collector walk
+        # the run's live chunk results over and over.
+        with paused(), output_errors(out_dir), OutputSet(out_dir) as out:
             _write_table(out, "results", self._result_lines, format)
             self._write_totals(out, format)
             out.commit()
