@@ -10,9 +10,14 @@ the whole file).
 
 from __future__ import annotations
 
+import csv
+import importlib
+import io
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -22,6 +27,7 @@ from ice_recon import _engine
 from ice_recon._read import TableReader
 from ice_recon.cli import main, sample_dir
 from ice_recon.errors import ArgumentError
+from ice_recon.explain import Explainer
 from ice_recon.generate import generate
 from ice_recon.strategies import cases
 
@@ -45,8 +51,17 @@ def streamed(folder: Path, out: Path, engine: str, **kw: Any) -> dict[str, bytes
     return files(out)
 
 
+def written_lines_off() -> Any:
+    """Write every results.csv line from its explanation (the usual lines' one step off)."""
+    return mock.patch.object(importlib.import_module("ice_recon.report"), "_FAST_PATHS", False)
+
+
 def assert_same(folder: Path, tmp: Path, **kw: Any) -> None:
-    """Both engines load the same inputs and write the same files, in memory and streamed."""
+    """Both engines load the same inputs and write the same files, in memory and streamed.
+
+    The same files again with the usual results.csv lines written from their explanations,
+    as every other line is (``report._FAST_PATHS`` off).
+    """
     python = ice_recon.load(folder, engine="python")
     fast = ice_recon.load(folder, engine="fast")
     assert fast.problems == python.problems
@@ -54,6 +69,9 @@ def assert_same(folder: Path, tmp: Path, **kw: Any) -> None:
     want = reconciled(folder, tmp / "py", "python", **kw)
     assert reconciled(folder, tmp / "fast", "fast", **kw) == want
     assert streamed(folder, tmp / "fast-stream", "fast", **kw) == want
+    with written_lines_off():
+        assert reconciled(folder, tmp / "fast-off", "fast", **kw) == want
+        assert streamed(folder, tmp / "fast-stream-off", "fast", **kw) == want
 
 
 @pytest.fixture
@@ -104,6 +122,45 @@ def test_generated_data_takes_the_fast_path(tmp_path: Path, python_reader_refuse
     assert any(p.file == "invoice_lines.csv" for p in inputs.problems)
     with pytest.raises(AssertionError, match="Python reader"):
         ice_recon.load(folder, engine="python")
+
+
+def test_the_usual_lines_are_written_in_one_step(tmp_path: Path) -> None:
+    # Most generated lines take the one-step path (else the comparisons above prove little).
+    folder = tmp_path / "in"
+    generate(folder, lines=2_000, contracts=2, seed=4)
+    fused = Explainer.fused
+    calls = 0
+
+    def counted(self: Explainer, *args: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        return fused(self, *args)
+
+    with mock.patch.object(Explainer, "fused", counted):
+        reconciled(folder, tmp_path / "out", "fast")
+    assert calls > 2_000 // 2
+
+
+def test_quotes_in_a_rules_texts_and_in_person_ids(tmp_path: Path) -> None:
+    # The usual line's explanation is quoted (its citation holds a comma): a quote in the
+    # rule's authority or in a person id is doubled there, as csv would.
+    folder = tmp_path / "in"
+    shutil.copytree(sample_dir(), folder)
+    rates = folder / "rates.csv"
+    rates.write_text(rates.read_text().replace("P00003 B.1", '"P00003 ""B.1"", rev"'))
+    staff = folder / "staff.csv"
+    staff.write_text(staff.read_text().replace("P20417", '"P2""04,17"'))
+    off = tmp_path / "off"
+    with written_lines_off():
+        want = reconciled(folder, off, "python")
+    assert reconciled(folder, tmp_path / "on", "python") == want
+    explanations = [
+        row["explanation"]
+        for row in csv.DictReader(io.StringIO(want["results.csv"].decode(), newline=""))
+    ]
+    assert any(e.endswith('P00003 "B.1", rev); matches') for e in explanations)
+    assert any('recorded 15.50 for P2"04,17, P20533 -> ' in e for e in explanations)
+    assert_same(folder, tmp_path)
 
 
 @given(case=cases(max_lines=12))

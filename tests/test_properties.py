@@ -38,6 +38,7 @@ from ice_recon import (
     load_files,
     reconcile,
 )
+from ice_recon._csv import needs_care, text_cell
 
 Tables = dict[str, list[dict[str, str]]]
 
@@ -981,21 +982,39 @@ def test_partition_independence(case: tuple[Tables, Policy]) -> None:
 
 @given(datasets())
 def test_fast_paths_are_the_general_definitions(case: tuple[Tables, Policy]) -> None:
-    """The inline pricing, classifying and explaining of usual lines change no output byte.
+    """The inline pricing, classifying, explaining and writing of usual lines change no byte.
 
     With the fast paths off, every line is priced by ``Pricer.line``, classified by the
-    general rules and explained by ``Explainer.line``: the plain definitions.
+    general rules, explained by ``Explainer.line`` and written from its explanation: the
+    plain definitions. With the writing's alone off, the usual lines (classified on the
+    fast path) are written from ``Explainer.chunk``'s explanations.
     """
     tables, policy = case
     fast = _outputs(_run(tables, policy))
+    written = mock.patch.object(importlib.import_module("ice_recon.report"), "_FAST_PATHS", False)
 
+    with written:
+        explained = _outputs(_run(tables, policy))
     with (
         mock.patch.object(importlib.import_module("ice_recon.price"), "_FAST_PATHS", False),
         mock.patch.object(importlib.import_module("ice_recon.classify"), "_FAST_PATHS", False),
+        written,
     ):
         general = _outputs(_run(tables, policy))
 
+    assert explained == fast
     assert general == fast
+
+
+@given(
+    st.lists(
+        st.text(st.sampled_from("aZ09 .-_/'=+@\t\r\n,\"é"), max_size=6),
+        max_size=8,
+    )
+)
+def test_a_column_needs_care_when_one_of_its_cells_does(texts: list[str]) -> None:
+    """``needs_care`` (substring scans of the joined column) says what ``text_cell`` does."""
+    assert needs_care(texts) == any(text_cell(t) != t for t in texts)
 
 
 def _reference(tables: Tables, policy: Policy) -> ref.RefResult:

@@ -31,8 +31,10 @@ __all__ = ["LEADS", "csv_cell", "csv_line", "needs_care", "restore", "text_cell"
 #: First characters that make an input-text cell begin with an apostrophe.
 LEADS: Final = frozenset("=+-@\t\r'")
 _QUOTE: Final = re.compile('[,"\r\n]')
-#: A cell that needs quoting, or a cell (in a ``\\x00``-joined column) that needs neutralising.
-_CARE: Final = re.compile("[,\"\r\n]|(?:^|\x00)[=+\\-@\t']")
+#: A cell (in a ``\\x00``-joined column, after a ``\\x00``) that needs neutralising.
+_LEAD: Final = re.compile("\x00[=+\\-@\t']")
+#: The characters of :data:`LEADS` not among those that need quoting.
+_LEAD_CHARS: Final = ("=", "+", "-", "@", "\t", "'")
 
 
 def csv_cell(text: str) -> str:
@@ -54,8 +56,16 @@ def text_cell(text: str) -> str:
 
 
 def needs_care(texts: Iterable[str]) -> bool:
-    """Return whether any of *texts* needs quoting or neutralising as a cell (one search)."""
-    return _CARE.search("\x00".join(texts)) is not None
+    """Return whether any of *texts* needs quoting or neutralising as a cell."""
+    # Substring tests, each a fast scan: a regular expression with an alternation tries a
+    # match at every position, several times slower on a column of a thousand cells.
+    joined = "\x00".join(texts)
+    if "," in joined or '"' in joined or "\r" in joined or "\n" in joined:
+        return True
+    for lead in _LEAD_CHARS:
+        if lead in joined:  # somewhere: is it the first character of a cell?
+            return _LEAD.search("\x00" + joined) is not None
+    return False
 
 
 def text_cells(column: list[str]) -> list[str]:

@@ -18,8 +18,8 @@ billed 32.6 loaded_miles x 2.3950 = 150.00; trip T000123401 recorded 32.6 -> 150
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from typing import Final
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
 
 from ice_recon._csv import text_cell
 from ice_recon.classify import ZERO_PARTS, Classified
@@ -31,7 +31,10 @@ from ice_recon.price import PricedChunk, Tariff, Terms
 from ice_recon.records import BASIS_LABOR_HOURS, Status
 from ice_recon.tables import InvoiceLineTable, LineChunk
 
-__all__ = ["Explainer", "problem_columns"]
+__all__ = ["Explainer", "Fused", "iso_date", "problem_columns", "same_value"]
+
+#: The fixed texts of a usual line's results.csv row (:meth:`Explainer.fused`).
+Fused = tuple[str, str, str]
 
 _PARTS: Final = ("extension", "price", "quantity", "minimum")
 _ZERO: Final = ZERO_PARTS
@@ -56,7 +59,8 @@ def problem_columns(problems: tuple[Problem, ...], file: str) -> dict[int, tuple
     return {line: tuple(texts) for line, texts in found.items()}
 
 
-def _eq(a: tuple[int, int], b: tuple[int, int]) -> bool:
+def same_value(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """Return whether two ``(units, scale)`` numbers are equal in value (``1.50 == 1.5``)."""
     if a[1] == b[1]:
         return a[0] == b[0]
     s = max(a[1], b[1])
@@ -67,8 +71,12 @@ def _signed(cents: int) -> str:
     return ("+" if cents > 0 else "") + format_cents(cents)
 
 
-def _iso(ordinal: int) -> str:
+def iso_date(ordinal: int) -> str:
+    """Return the ISO text of the date with *ordinal* (``2021-09-30``)."""
     return dt.date.fromordinal(ordinal).isoformat()
+
+
+_iso = iso_date
 
 
 class _Numbers(dict[tuple[int, int], str]):
@@ -87,7 +95,7 @@ class Explainer:
     One explainer serves a whole run; its memos are bounded.
     """
 
-    __slots__ = ("_bad", "_cells", "_cites", "_numbers", "plain_trip_ids")
+    __slots__ = ("_bad", "_cells", "_cites", "_fused", "_numbers", "plain_trip_ids")
 
     def __init__(
         self, bad_columns: Mapping[int, tuple[str, ...]], *, plain_trip_ids: bool = False
@@ -98,6 +106,7 @@ class Explainer:
         self._numbers = _Numbers()
         self._cites: dict[tuple[int, int | None], tuple[PricingRule, str]] = {}
         self._cells: dict[int, tuple[PricingRule, str]] = {}
+        self._fused: dict[tuple[int, tuple[int, int], int | None], tuple[PricingRule, Fused]] = {}
 
     def rule_cells(self, rule: PricingRule) -> str:
         """Return the ``rule_id,rate_authority`` cells of results.csv for *rule*."""
@@ -105,6 +114,34 @@ class Explainer:
         if found is None or found[0] is not rule:
             text = text_cell(rule.rule_id) + "," + text_cell(rule.authority or "")
             found = self._cells[id(rule)] = (rule, text)
+        return found[1]
+
+    def fused(self, rule: PricingRule, price: tuple[int, int], terms: Terms | None) -> Fused:
+        """Return the fixed texts of a priced line's results.csv row at *rule* and *price*.
+
+        A priced line that :meth:`line` words by rule alone — on the trip's day or not,
+        with no note of tolerance, roster category, ambiguity or notice tiers — is
+        ``...,{match},{head}{quantity}{middle}{amount}; trip {trip} recorded {quantity}{more}
+        -> {expected}{cite}{end}"`` (*more*: the billable quantity, the persons, the rate,
+        as :meth:`line` says them; *end*: ``; matches`` or :meth:`variance`, and the date
+        note). *head* holds the ``rule_id,rate_authority`` cells and opens the quoted
+        explanation (which always holds a comma: the citation's); a quote in the rule's
+        texts is doubled. *terms* matter for a fuel rule (its week).
+        """
+        week = terms.week if terms is not None and rule.fuel is not None else None
+        key = (id(rule), price, week)
+        found = self._fused.get(key)
+        if found is None or found[0] is not rule:
+            if len(self._fused) > 10_000:
+                self._fused.clear()  # prices may vary without end: bound the memo
+            basis = rule.basis.replace('"', '""')
+            cite = self.cite(rule, terms).replace('"', '""')
+            fused = (
+                self.rule_cells(rule) + ',"billed ',
+                f" {basis} x {self._numbers[price]} = ",
+                f" ({cite})",
+            )
+            found = self._fused[key] = (rule, fused)
         return found[1]
 
     def number(self, value: tuple[int, int]) -> str:
@@ -127,8 +164,15 @@ class Explainer:
         where = f": {'; '.join(why)}" if why else ""
         return f"invalid input row{where}; not reconciled"
 
-    def chunk(self, chunk: LineChunk, m: Matched, p: PricedChunk, c: Classified) -> list[str]:
-        """Return the explanations of every line of a classified chunk, by position.
+    def chunk(
+        self,
+        chunk: LineChunk,
+        m: Matched,
+        p: PricedChunk,
+        c: Classified,
+        positions: Sequence[int] | None = None,
+    ) -> list[str]:
+        """Return the explanations of the lines at *positions* (all) of a classified chunk.
 
         The usual line — MATCHED on the classify stage's fast path: billed as expected, at
         the rule's rate, for the billable quantity — is put into words here, in one pass
@@ -143,13 +187,19 @@ class Explainer:
         matched = _S.MATCHED
         zero = _ZERO
         labor = BASIS_LABOR_HOURS
-        for k, (status, parts, rule, trip, q, used, qb, pb, a, day) in enumerate(
-            zip(
-                c.status, c.parts, p.rule, m.trip, p.q, c.used, chunk.qty, chunk.price,
-                chunk.amount, chunk.day,
-                strict=True,
-            )
-        ):  # fmt: skip
+        if positions is None:
+            positions = range(len(chunk))
+        status_col, parts_col, rule_col, trip_col = c.status, c.parts, p.rule, m.trip
+        # Typed Any: an INVALID line holds None there, and goes to :meth:`line` below.
+        numbers: tuple[Sequence[Any], ...] = (
+            p.q, c.used, chunk.qty, chunk.price, chunk.amount, chunk.day
+        )  # fmt: skip
+        q_col, used_col, qb_col, pb_col, a_col, day_col = numbers
+        for k in positions:
+            status, parts, rule, trip = status_col[k], parts_col[k], rule_col[k], trip_col[k]
+            q, used, qb, pb, a, day = (
+                q_col[k], used_col[k], qb_col[k], pb_col[k], a_col[k], day_col[k]
+            )  # fmt: skip
             if (
                 parts is not zero
                 or status is not matched
@@ -268,7 +318,7 @@ class Explainer:
             notes.append(f"billed quantity {qb_text} is within tolerance; accepted")
         q_text = qb_text if q == qb else number(q)
         measured = f"trip {trip[T_ID]} recorded {q_text}"
-        if q != used and not _eq(q, used):
+        if q != used and not same_value(q, used):
             measured += f" (billable {qb_text if used == qb else number(used)})"
         persons = p.persons[k]
         if persons and rule.basis == BASIS_LABOR_HOURS:
@@ -286,12 +336,19 @@ class Explainer:
         text = f"{billed}; {measured} -> {e_text} ({self.cite(rule, p.terms[k])})"
         if c.status[k] is _S.MATCHED:
             return text + "; matches"
-        variance = a - expected
+        return text + self.variance(parts, a - expected)
+
+    @staticmethod
+    def variance(parts: tuple[int, int, int, int], variance: int) -> str:
+        """Return how a priced line's *variance* (cents) decomposes into its *parts*.
+
+        E.g. ``; over by 27.00 (extension +27.00)``: the end of its explanation.
+        """
         shown = ", ".join(
             f"{part} {_signed(v)}" for part, v in zip(_PARTS, parts, strict=True) if v
         )
         direction = "over" if variance > 0 else "under"
-        return f"{text}; {direction} by {format_cents(abs(variance))} ({shown})"
+        return f"; {direction} by {format_cents(abs(variance))} ({shown})"
 
     def _notice(self, tiers: Tariff, notice: tuple[int, int] | None) -> str:
         """Say which cancellation tier the trip's notice hours reach, and why.

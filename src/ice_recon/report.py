@@ -25,13 +25,14 @@ from typing import Any, Final, overload
 import attrs
 
 from ice_recon._csv import csv_cell, csv_line, text_cell, text_cells
+from ice_recon._gc import paused
 from ice_recon._section9 import section9
 from ice_recon._version import __version__
-from ice_recon.classify import Classified
+from ice_recon.classify import ZERO_PARTS, Classified
 from ice_recon.controls import InvoiceFinding, PaymentLedgers, footing_findings
 from ice_recon.errors import ArgumentError, Problem, UnknownStatusError
-from ice_recon.explain import Explainer, problem_columns
-from ice_recon.index import T_ID, T_ROW, TripIndex
+from ice_recon.explain import Explainer, iso_date, problem_columns, same_value
+from ice_recon.index import T_DAY, T_ID, T_ROW, TripIndex
 from ice_recon.load import Inputs
 from ice_recon.match import Matched, MatchState
 from ice_recon.money import (
@@ -54,7 +55,7 @@ from ice_recon.oversight import (
 )
 from ice_recon.policy import Policy
 from ice_recon.price import PricedChunk
-from ice_recon.records import Status
+from ice_recon.records import BASIS_LABOR_HOURS, Status
 from ice_recon.tables import LineChunk, ManifestTable
 
 __all__ = [
@@ -690,7 +691,9 @@ class Report(Totals):
             ImportError: ``parquet`` without pyarrow.
         """
         _check_format(format)
-        with output_errors(out_dir), OutputSet(out_dir) as out:
+        # Paused: a million written lines would otherwise have the cyclic collector walk
+        # the run's live chunk results over and over.
+        with paused(), output_errors(out_dir), OutputSet(out_dir) as out:
             _write_table(out, "results", self._result_lines, format)
             self._write_totals(out, format)
             out.commit()
@@ -841,6 +844,23 @@ class _IsoDays(dict[int, str]):
         return text
 
 
+#: Write the usual lines in one step (off: every line from its explanation; a property test
+#: compares both).
+_FAST_PATHS = True
+#: The statuses of lines the one-step path may write (those Explainer.line words by rule).
+_WORDED: Final = frozenset(
+    {
+        Status.MATCHED,
+        Status.MINIMUM_MISAPPLIED,
+        Status.EXTENSION_ERROR,
+        Status.QUANTITY_MISMATCH,
+        Status.RATE_MISMATCH,
+        Status.ROUNDING_DIFF,
+        Status.AMOUNT_MISMATCH,
+    }
+)
+
+
 class ChunkResult:
     """What the stages decided for one chunk of lines, and the order to write them in.
 
@@ -865,22 +885,142 @@ class ChunkResult:
 
         The lines are those :mod:`csv` writes (minimal quoting), made by joining cells
         directly: identifiers are quoted only when a cell needs it, money is formatted once
-        per value, and a rule's id and authority once per rule.
+        per value, and a rule's id and authority once per rule. The usual line (see
+        :meth:`Explainer.fused`) is made in one step from its rule's fixed texts; every
+        other line from its explanation (:meth:`Explainer.chunk`).
         """
         chunk, m, c, p = self.chunk, self.matched, self.classified, self.priced
         f = cents_text
-        whys = explainer.chunk(chunk, m, p, c)
-        q = text_cell
         contract = text_cells(chunk.contract)
         invoice = text_cells(chunk.invoice)
         line_no = text_cells(chunk.line_no_text)
+        findings, kinds = c.findings, m.kind
+        matched = Status.MATCHED
+        n = len(chunk)
+        done: list[str | None] = [None] * n
+        rest: list[int] = []
+        if explainer.plain_trip_ids and _FAST_PATHS:
+            # Trip ids need no quoting, in their cell or in the quoted explanation.
+            fused = explainer.fused
+            number = explainer.number
+            iso = iso_date
+            zero = ZERO_PARTS
+            labor = BASIS_LABOR_HOURS
+            worded = _WORDED
+            variance_words = explainer.variance
+            persons_col, terms_col, tariff_col = p.persons, p.terms, p.tariff
+            expected_col, within, mismatch = c.expected, c.within, p.mismatch
+            erroneous, unsupported, underbilled = c.erroneous, c.unsupported, c.underbilled
+            ambiguous = m.ambiguous
+            for k, (status, parts, rule, cited, trip, q, used, qb, pb, a, day, billed) in enumerate(
+                zip(
+                    c.status, c.parts, p.rule, c.rule, m.trip, p.q, c.used, chunk.qty,
+                    chunk.price, chunk.amount, chunk.day, c.billed,
+                    strict=True,
+                )
+            ):  # fmt: skip
+                if (
+                    rule is None
+                    or trip is None
+                    or status not in worded
+                    or cited is not rule
+                    or billed != a
+                ):
+                    rest.append(k)
+                    continue
+                terms = terms_col[k]
+                expected = expected_col[k]
+                assert expected is not None  # a priced line's
+                if parts is zero:  # the classify stage's fast path (as Explainer.chunk)
+                    if rule.rate is None and rule.fuel is None:
+                        rest.append(k)
+                        continue
+                    billable = not (q is used or q == used)
+                elif (  # classified by the general rules, as Explainer.line words them
+                    parts is not None
+                    and k not in within
+                    and k not in mismatch
+                    and k not in ambiguous
+                    and (terms is None or not terms.by_notice)
+                ):
+                    billable = q != used and not same_value(q, used)
+                else:
+                    rest.append(k)
+                    continue
+                head, middle, cite = fused(rule, pb, terms)
+                qb_text = number(qb)
+                q_text = qb_text if q == qb else number(q)
+                if billable:
+                    extra = f" (billable {qb_text if used == qb else number(used)})"
+                else:
+                    extra = ""
+                persons = persons_col[k]
+                if persons and rule.basis == labor:
+                    who = ", ".join(persons)
+                    extra += " for " + (who.replace('"', '""') if '"' in who else who)
+                if rule.rate is None:  # a fuel rule (its rate is the index week's) or tiers
+                    tariff = tariff_col[k]
+                    assert tariff is not None
+                    if parts is zero:
+                        assert tariff.rate is not None
+                        extra += f" at {number(tariff.rate)}"
+                    else:
+                        rate = tariff.effective_rate(used)
+                        if rate is not None:
+                            extra += f" at {number(rate)}"
+                money = f(billed)
+                trip_id = trip[T_ID]
+                if expected == billed and status is matched:
+                    cells = f"{money},{money},0.00,0.00,0.00,0.00,{trip_id},"
+                    close = "; matches"
+                    e_text = money
+                else:
+                    variance = billed - expected
+                    e_text = money if expected == billed else f(expected)
+                    cells = (
+                        f"{money},{e_text},{f(variance)},{f(erroneous[k])},"
+                        f"{f(unsupported[k])},{f(underbilled[k])},{trip_id},"
+                    )
+                    close = "; matches" if status is matched else variance_words(parts, variance)
+                if trip[T_DAY] != day:
+                    close += f"; line dated {iso(day)} but trip {trip_id} ran on {iso(trip[T_DAY])}"
+                code = findings[k]
+                done[k] = (
+                    f"{contract[k]},{invoice[k]},{line_no[k]},{status},"
+                    f"{';'.join(code) if code else ''},{cells}{kinds[k]},"
+                    f"{head}{qb_text}{middle}{money}; trip {trip_id} "
+                    f'recorded {q_text}{extra} -> {e_text}{cite}{close}"\n'
+                )
+        else:
+            rest = list(range(n))
+        if rest:
+            self._other_lines(explainer, rest, done, (contract, invoice, line_no))
+        if isinstance(self.order, range) and self.order == range(n):
+            return done  # type: ignore[return-value]  # every position is filled
+        return [done[k] for k in self.order]  # type: ignore[misc]
+
+    def _other_lines(
+        self,
+        explainer: Explainer,
+        rest: list[int],
+        done: list[str | None],
+        keys: tuple[list[str], list[str], list[str]],
+    ) -> None:
+        """Fill in the results.csv lines at positions *rest* of *done*, from explanations.
+
+        *keys* are the chunk's contract, invoice and line number cells.
+        """
+        chunk, m, c, p = self.chunk, self.matched, self.classified, self.priced
+        f = cents_text
+        whys = explainer.chunk(chunk, m, p, c, rest)
+        q = text_cell
+        contract, invoice, line_no = keys
         statuses, findings, billed_col, expected_col = c.status, c.findings, c.billed, c.expected
         rules, kinds, trips = c.rule, m.kind, m.trip
         matched = Status.MATCHED
         cited = explainer.rule_cells
         plain_ids = explainer.plain_trip_ids
-        out: list[str] = []
-        for k in self.order:
+        for k, why in zip(rest, whys, strict=True):
             billed, expected = billed_col[k], expected_col[k]
             status = statuses[k]
             if billed is None or expected is None:
@@ -898,17 +1038,15 @@ class ChunkResult:
                     )
             rule = rules[k]
             code = findings[k]
-            why = whys[k]
             # An explanation begins with the library's words (never neutralised), and may
             # quote input text holding any character.
             if "," in why or '"' in why or "\n" in why or "\r" in why:
                 why = '"' + why.replace('"', '""') + '"' if '"' in why else '"' + why + '"'
-            out.append(
+            done[k] = (
                 f"{contract[k]},{invoice[k]},{line_no[k]},{status},"
                 f"{';'.join(code) if code else ''},{money}{kinds[k]},"
                 f"{',' if rule is None else cited(rule)},{why}\n"
             )
-        return out
 
     def line_result(self, k: int, explainer: Explainer) -> LineResult:
         """Return the :class:`LineResult` of the line at position *k* of the chunk."""
