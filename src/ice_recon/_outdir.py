@@ -194,6 +194,161 @@ def read_lines(folder: Path) -> Iterator[LineRow]:
         yield _line(row, where)
 
 
+class _Scan:
+    """The figures read from ``results.csv``: by status, per contract, the top lines."""
+
+    def __init__(self, top: int, where: str) -> None:
+        self.limit = top
+        self.where = where
+        #: Per status (as written): questioned, underbilled.
+        self.by_status: dict[str, list[int]] = {}
+        #: Per contract (the cell as written, in the order first seen): the six parts.
+        self.parts: dict[str, list[int]] = {}
+        self.questioned_lines = 0
+        self.heap: list[tuple[int, int, list[str]]] = []
+
+    def add(self, n: int, cells: list[str]) -> None:
+        """Count the *n*-th row *cells*, which has an amount and is not INVALID."""
+        where = self.where
+        q = money(cells[8], where) + money(cells[9], where)
+        under = money(cells[10], where)
+        s = self.by_status.get(cells[3])
+        if s is None:
+            s = self.by_status[cells[3]] = [0, 0]
+        s[0] += q
+        s[1] += under
+        variance = money(cells[7], where)
+        if variance:
+            self.add_variance(cells[0], cells[3], cells[15], variance)
+        if q > 0:
+            self.questioned_lines += 1
+            self.offer(q, n, cells)
+
+    def add_variance(self, contract: str, status: str, explanation: str, variance: int) -> None:
+        """Add the non-zero *variance* of one line to its contract's decomposition."""
+        row = self.parts.get(contract)
+        if row is None:
+            row = self.parts[contract] = [0, 0, 0, 0, 0, 0]
+        found = decomposition(explanation, variance)
+        if found is not None:
+            row[0] += found[0]
+            row[1] += found[1]
+            row[2] += found[2]
+            row[3] += found[3]
+        elif status in _PRICED_VALUES:
+            row[5] += variance
+        else:
+            row[4] += variance
+
+    def offer(self, q: int, n: int, cells: list[str]) -> None:
+        """Keep the *n*-th row among the top lines if its questioned *q* is large enough."""
+        heap = self.heap
+        if len(heap) < self.limit:
+            heapq.heappush(heap, (q, -n, cells))
+        elif (q, -n) > heap[0][:2]:
+            heapq.heapreplace(heap, (q, -n, cells))
+
+    @property
+    def top(self) -> list[list[str]]:
+        """The rows of the top lines: most questioned first, then in file order."""
+        return [e[2] for e in sorted(self.heap, key=lambda e: e[:2], reverse=True)]
+
+
+_PRICED_VALUES: Final = frozenset(s.value for s in _PRICED)
+_ZERO: Final = "0.00"
+
+
+class _NotPlain(Exception):
+    """results.csv is not quoted as the csv module writes it: read it with the csv module."""
+
+
+def _scan_results(folder: Path, top: int) -> _Scan:
+    """Read ``results.csv`` once: with pyarrow when installed, else line by line."""
+    try:
+        from ice_recon._outdir_arrow import scan_arrow  # needs pyarrow: imported lazily
+    except ImportError:
+        pass
+    else:
+        scan = scan_arrow(folder, _Scan(top, str(folder / "results.csv")))
+        if scan is not None:
+            return scan
+    try:
+        return _scan_lines(folder, top)
+    except _NotPlain:
+        return _scan_csv(folder, top)
+
+
+def _scan_csv(folder: Path, top: int) -> _Scan:
+    """Read ``results.csv`` with the csv module, every row (the reference way)."""
+    scan = _Scan(top, str(folder / "results.csv"))
+    for n, cells in enumerate(results_rows(folder)):
+        if cells[7] == _ZERO and cells[8] == _ZERO and cells[9] == _ZERO and cells[10] == _ZERO:
+            continue  # nothing questioned, underbilled or different
+        if not cells[5]:
+            continue  # INVALID: in no ledger
+        scan.add(n, cells)
+    return scan
+
+
+def _scan_lines(folder: Path, top: int) -> _Scan:
+    """Read ``results.csv`` as :func:`_scan_csv` does, parsing only the lines that count.
+
+    A record whose first eleven cells hold no quote is split at its commas, and the csv
+    module parses only the records with an amount (about one in four). The records are
+    found by the parity of the quotes on each line, which holds for a file written by the
+    csv module (a quote is only ever around a cell or doubled inside one); a record that
+    the csv module reads otherwise raises :class:`_NotPlain`.
+    """
+    scan = _Scan(top, str(folder / "results.csv"))
+    path = folder / "results.csv"
+    with path.open(encoding="utf-8", newline="") as f:
+        header = next(csv.reader(f), None)
+        if header is None or tuple(header[: len(_RESULT_HEADER)]) != _RESULT_HEADER:
+            raise ArgumentError(f"{path}: not the header of results.csv")
+        n = -1
+        group: list[str] | None = None
+        for line in f:
+            if group is not None:  # inside a quoted cell that holds a line break
+                group.append(line)
+                if line.count('"') % 2:
+                    cells = _one_record(group)
+                    group = None
+                    if cells is not None:
+                        scan.add(n, cells)
+                continue
+            n += 1
+            quotes = line.count('"')
+            if quotes % 2:
+                group = [line]
+                continue
+            p = line.split(",", 11)
+            if len(p) == 12 and (not quotes or line.find('"') >= len(line) - len(p[11])):
+                # The first eleven cells are as written: decide on them.
+                if p[7] == _ZERO and p[8] == _ZERO and p[9] == _ZERO and p[10] == _ZERO:
+                    continue  # nothing questioned, underbilled or different
+                if not p[5]:
+                    continue  # INVALID: in no ledger
+            cells = _one_record([line])
+            if cells is not None:
+                scan.add(n, cells)
+        if group is not None:
+            raise _NotPlain
+    return scan
+
+
+def _one_record(lines: list[str]) -> list[str] | None:
+    """Parse the one record *lines* hold; ``None`` when it has nothing to show."""
+    rows = list(csv.reader(lines))
+    if len(rows) != 1:
+        raise _NotPlain
+    cells = rows[0]
+    if cells[7] == _ZERO and cells[8] == _ZERO and cells[9] == _ZERO and cells[10] == _ZERO:
+        return None
+    if not cells[5]:
+        return None
+    return cells
+
+
 def _dicts(path: Path) -> Iterator[dict[str, str]]:
     with path.open(encoding="utf-8", newline="") as f:
         yield from csv.DictReader(f)
@@ -257,49 +412,11 @@ def read_folder(path: str | os.PathLike[str], *, top: int = 50) -> Folder:
     folder = Path(path)
     summary = read_summary(folder)
 
-    # results.csv: by status, the decomposition per contract, the top lines. The rows are
-    # looked at as the csv module gives them; a LineRow is made for the top lines only.
-    by_status: dict[str, list[int]] = {}
-    parts: dict[str, list[int]] = {}
-    heap: list[tuple[int, int, list[str]]] = []
-    questioned_lines = 0
-    priced = frozenset(s.value for s in _PRICED)
-    zero = "0.00"
+    # results.csv: by status, the decomposition per contract, the top lines.
+    scan = _scan_results(folder, top)
+    by_status, parts, questioned_lines = scan.by_status, scan.parts, scan.questioned_lines
     where = str(folder / "results.csv")
-    for n, cells in enumerate(results_rows(folder)):
-        if cells[7] == zero and cells[8] == zero and cells[9] == zero and cells[10] == zero:
-            continue  # nothing questioned, underbilled or different
-        if not cells[5]:
-            continue  # INVALID: in no ledger
-        q = money(cells[8], where) + money(cells[9], where)
-        under = money(cells[10], where)
-        s = by_status.get(cells[3])
-        if s is None:
-            s = by_status[cells[3]] = [0, 0]
-        s[0] += q
-        s[1] += under
-        variance = money(cells[7], where)
-        if variance:
-            row = parts.get(cells[0])
-            if row is None:
-                row = parts[cells[0]] = [0, 0, 0, 0, 0, 0]
-            found = decomposition(cells[15], variance)
-            if found is not None:
-                row[0] += found[0]
-                row[1] += found[1]
-                row[2] += found[2]
-                row[3] += found[3]
-            elif cells[3] in priced:
-                row[5] += variance
-            else:
-                row[4] += variance
-        if q > 0:
-            questioned_lines += 1
-            if len(heap) < top:
-                heapq.heappush(heap, (q, -n, cells))
-            elif (q, -n) > heap[0][:2]:
-                heapq.heapreplace(heap, (q, -n, cells))
-    top_lines = [_line(e[2], where) for e in sorted(heap, key=lambda e: e[:2], reverse=True)]
+    top_lines = [_line(cells, where) for cells in scan.top]
     parts = {untext(c): v for c, v in parts.items()}
     counts: dict[str, int] = summary.get("counts", {})
     amounts: dict[str, str] = summary.get("amounts", {})
