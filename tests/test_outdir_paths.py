@@ -99,7 +99,7 @@ def _awkward(source: Path, tmp_path: Path) -> Path:
     varied = [r for r in rows[1:] if r[7] != "0.00" and r[5]]
     assert len(varied) >= 4
     # A line break inside an explanation, before its statement of difference.
-    varied[0][15] = "line one\nline two, \"quoted\"" + varied[0][15]
+    varied[0][15] = 'line one\nline two, "quoted"' + varied[0][15]
     # A first statement that does not add up, before the true one (the true one counts).
     varied[1][15] = "; over by 1.00 (price +1.00)" + varied[1][15]
     # Non-ASCII digits that Python's \d reads (a statement RE2 does not see).
