@@ -20,6 +20,7 @@ import ice_recon
 from ice_recon import _outdir
 from ice_recon.cli import sample_dir
 from ice_recon.generate import generate
+from ice_recon.money import format_cents
 
 
 def _scans(folder: Path, top: int) -> dict[str, tuple[object, ...]]:
@@ -97,13 +98,23 @@ def _awkward(source: Path, tmp_path: Path) -> Path:
     with (source / "results.csv").open(encoding="utf-8", newline="") as f:
         rows = list(csv.reader(f))
     varied = [r for r in rows[1:] if r[7] != "0.00" and r[5]]
-    assert len(varied) >= 4
+    assert len(varied) >= 5
     # A line break inside an explanation, before its statement of difference.
     varied[0][15] = 'line one\nline two, "quoted"' + varied[0][15]
     # A first statement that does not add up, before the true one (the true one counts).
     varied[1][15] = "; over by 1.00 (price +1.00)" + varied[1][15]
     # Non-ASCII digits that Python's \d reads (a statement RE2 does not see).
     varied[2][15] = "; over by ٣.00 (price +٣.00) " + varied[2][15]
+    # A statement that names parts twice (and adds up: it counts). Its first mentions
+    # alone add up too, to other parts: only the sum of all mentions is right.
+    v = _outdir.money(varied[4][7])
+
+    def signed(cents: int) -> str:
+        return ("+" if cents >= 0 else "") + format_cents(cents)
+
+    listed = f"extension +0.01, price {signed(v - 1)}, extension -0.01, price +0.01"
+    direction = "over" if v > 0 else "under"
+    varied[4][15] = f"; {direction} by {format_cents(abs(v))} ({listed})"
     # A contract cell neutralised as a formula and quoted.
     varied[3][0] = "'=SUM(A1, A2)"
     with (folder / "results.csv").open("w", encoding="utf-8", newline="") as f:
@@ -153,3 +164,15 @@ def test_page_is_the_same_with_and_without_pyarrow(
     assert "ice_recon._outdir_arrow" not in sys.modules  # the pure-Python path was taken
     assert with_arrow == without
     assert _outdir.read_folder(folder, top=20) == arrow_figures
+
+
+def test_charts_drawn_while_reading_give_the_same_page(generated_out: Path, tmp_path: Path) -> None:
+    """write_report draws four charts in a thread while results.csv is read: same bytes."""
+    pytest.importorskip("jinja2", reason="the extra 'report' is not installed (jinja2)")
+    pytest.importorskip("matplotlib", reason="the extra 'report' is not installed (matplotlib)")
+    from ice_recon.htmlreport import render_report, write_report
+
+    page = write_report(generated_out, path=tmp_path / "page.html", top=7).read_bytes()
+    alone = render_report(_outdir.read_folder(generated_out, top=7)).encode("utf-8")
+    assert page == alone
+    assert page.count(b"<svg") >= 5

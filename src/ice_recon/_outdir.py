@@ -18,7 +18,7 @@ import heapq
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Final
 
@@ -400,8 +400,17 @@ def _month_underbilled(row: dict[str, str], where: str) -> int:
     return money(row["questioned"], where) - (billed - expected)
 
 
-def read_folder(path: str | os.PathLike[str], *, top: int = 50) -> Folder:
+def read_folder(
+    path: str | os.PathLike[str],
+    *,
+    top: int = 50,
+    early: Callable[[Folder], None] | None = None,
+) -> Folder:
     """Read the output folder *path* of a complete run into the figures of the report.
+
+    ``results.csv`` is read last: *early*, when given, is called before with the figures
+    of the other files (those of ``results.csv`` are empty in it), so that work on them
+    can overlap the reading of the large file.
 
     Raises:
         ArgumentError: *path* holds no complete run (no ``summary.json``) or a file is not
@@ -411,25 +420,6 @@ def read_folder(path: str | os.PathLike[str], *, top: int = 50) -> Folder:
         raise ArgumentError(f"--top must be at least 1 (got {top})")
     folder = Path(path)
     summary = read_summary(folder)
-
-    # results.csv: by status, the decomposition per contract, the top lines.
-    scan = _scan_results(folder, top)
-    by_status, parts, questioned_lines = scan.by_status, scan.parts, scan.questioned_lines
-    where = str(folder / "results.csv")
-    top_lines = [_line(cells, where) for cells in scan.top]
-    parts = {untext(c): v for c, v in parts.items()}
-    counts: dict[str, int] = summary.get("counts", {})
-    amounts: dict[str, str] = summary.get("amounts", {})
-    statuses = [
-        (
-            status,
-            int(counts.get(status, 0)),
-            money(amounts[status]) if status in amounts else 0,
-            by_status.get(status, [0, 0])[0],
-            by_status.get(status, [0, 0])[1],
-        )
-        for status in (s.value for s in Status)
-    ]
 
     contracts = [
         {k: untext(v) if k == "contract_id" else v for k, v in r.items()}
@@ -527,12 +517,12 @@ def read_folder(path: str | os.PathLike[str], *, top: int = 50) -> Folder:
         elif entry[:2] > capacity[0][:2]:
             heapq.heapreplace(capacity, entry)
 
-    return Folder(
+    rest = Folder(
         path=folder,
         summary=summary,
         top=top,
-        statuses=statuses,
-        decomposition=parts,
+        statuses=[],
+        decomposition={},
         contracts=contracts,
         months=[(m, *v) for m, v in sorted(months.items())],  # type: ignore[misc]
         contract_months=contract_months,
@@ -540,8 +530,8 @@ def read_folder(path: str | os.PathLike[str], *, top: int = 50) -> Folder:
         oversight_count=oversight_count,
         top_invoices=top_invoices,
         invoices_questioned=invoices_questioned,
-        top_lines=top_lines,
-        lines_questioned=questioned_lines,
+        top_lines=[],
+        lines_questioned=0,
         unbilled=unbilled,
         unbilled_status=unbilled_status,
         unbilled_count=unbilled_count,
@@ -553,6 +543,35 @@ def read_folder(path: str | os.PathLike[str], *, top: int = 50) -> Folder:
         finding_count=finding_count,
         capacity=[e[2] for e in sorted(capacity, key=lambda e: e[:2], reverse=True)],
         capacity_count=capacity_count,
+    )
+    if early is not None:
+        early(rest)
+
+    # results.csv: by status, the decomposition per contract, the top lines.
+    scan = _scan_results(folder, top)
+    by_status, parts, questioned_lines = scan.by_status, scan.parts, scan.questioned_lines
+    where = str(folder / "results.csv")
+    top_lines = [_line(cells, where) for cells in scan.top]
+    parts = {untext(c): v for c, v in parts.items()}
+    counts: dict[str, int] = summary.get("counts", {})
+    amounts: dict[str, str] = summary.get("amounts", {})
+    statuses = [
+        (
+            status,
+            int(counts.get(status, 0)),
+            money(amounts[status]) if status in amounts else 0,
+            by_status.get(status, [0, 0])[0],
+            by_status.get(status, [0, 0])[1],
+        )
+        for status in (s.value for s in Status)
+    ]
+
+    return attrs.evolve(
+        rest,
+        statuses=statuses,
+        decomposition=parts,
+        top_lines=top_lines,
+        lines_questioned=questioned_lines,
     )
 
 

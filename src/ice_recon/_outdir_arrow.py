@@ -171,7 +171,6 @@ def _decompose(scan: _Scan, contract: Any, status: Any, explanation: Any, varian
     large is decomposed by :func:`ice_recon._outdir.decomposition` itself, so the result
     is always that of the csv path.
     """
-    n = len(variance)
     found = pc.extract_regex(explanation, _STATEMENT)
     matched = pc.fill_null(pc.is_valid(found), False)
     ascii_ = pc.string_is_ascii(explanation)
@@ -181,29 +180,32 @@ def _decompose(scan: _Scan, contract: Any, status: Any, explanation: Any, varian
         by,
         pc.negate(by),
     )
-    items = pc.split_pattern(pc.fill_null(pc.struct_field(found, "listed"), "price 0.00"), ", ")
-    flat = pc.list_flatten(items)
-    parent = pc.list_parent_indices(items)
-    value = _cents(pc.replace_substring_regex(flat, r"^[a-z]+ \+?", ""))
-    large = pc.greater_equal(pc.abs(value), _LIMIT)
-    columns: dict[str, Any] = {"row": parent}
+    listed = pc.fill_null(pc.struct_field(found, "listed"), "")
+    sums: dict[str, Any] = {}
+    once = pa.scalar(True)
     for name in PARTS:
-        columns[name] = pc.if_else(pc.starts_with(flat, name + " "), value, 0)
-    columns["large"] = pc.cast(large, pa.int64())
-    per_row = (
-        pa.table(columns).group_by("row").aggregate([(name, "sum") for name in (*PARTS, "large")])
+        # Each part is named at most once in a statement a run writes; a statement that
+        # names one twice is left to the csv path's decomposition.
+        once = pc.and_(once, pc.less_equal(pc.count_substring(listed, name + " "), 1))
+        part = pc.struct_field(
+            pc.extract_regex(listed, rf"(?:^|, ){name} \+?(?P<v>-?[0-9]+\.[0-9][0-9])"), "v"
+        )
+        sums[name] = _cents(pc.fill_null(part, "0.00"))
+    large = pc.or_(
+        pc.or_(
+            pc.greater_equal(pc.abs(sums["extension"]), _LIMIT),
+            pc.greater_equal(pc.abs(sums["price"]), _LIMIT),
+        ),
+        pc.or_(
+            pc.greater_equal(pc.abs(sums["quantity"]), _LIMIT),
+            pc.greater_equal(pc.abs(sums["minimum"]), _LIMIT),
+        ),
     )
-    # Scatter the per-row sums back to the rows (rows without a statement have none).
-    index = pc.index_in(pa.array(range(n), pa.int64()), value_set=per_row.column("row"))
-    sums = {
-        name: pc.fill_null(pc.take(per_row.column(f"{name}_sum"), index), 0)
-        for name in (*PARTS, "large")
-    }
     total = pc.add(
         pc.add(sums["extension"], sums["price"]), pc.add(sums["quantity"], sums["minimum"])
     )
     adds_up = pc.and_(pc.equal(signed, variance), pc.equal(total, variance))
-    plain = pc.and_(ascii_, pc.equal(sums["large"], 0))
+    plain = pc.and_(pc.and_(ascii_, once), pc.invert(large))
     decomposed = pc.and_(pc.and_(matched, adds_up), plain)
     # Lines without any statement: not priced or not decomposed, by their status.
     none = pc.and_(pc.invert(matched), plain)
