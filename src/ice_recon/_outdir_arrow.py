@@ -37,6 +37,9 @@ _LIMIT: Final = 10**12
 #: Small blocks keep the memory low and are read as fast as large ones.
 _BLOCK: Final = 1 << 20
 
+#: The rows with an amount added up at once: few calls into Arrow, a bounded memory.
+_CHUNK: Final = 1 << 16
+
 
 def scan_arrow(folder: Path, scan: _Scan) -> _Scan | None:
     """Fill *scan* from ``folder/results.csv``; ``None`` to let the csv path read it."""
@@ -62,23 +65,33 @@ def scan_arrow(folder: Path, scan: _Scan) -> _Scan | None:
                 quoted_strings_can_be_null=False,
             ),
         )
-        # Keep the rows with an amount to show (about one in four), with their numbers.
+        # Keep the rows with an amount to show (about one in four), with their numbers,
+        # and add them up by chunks of about _CHUNK rows (the memory stays bounded).
         offset = 0
-        batches, numbers = [], []
+        batches: list[Any] = []
+        numbers: list[Any] = []
+        count = 0
         for batch in reader:
             rows = pc.indices_nonzero(_shown(batch))
             if len(rows):
                 batches.append(batch.take(rows))
                 numbers.append(pc.add(pc.cast(rows, pa.int64()), offset))
+                count += len(rows)
             offset += batch.num_rows
-        if not batches:
-            return scan
-        kept = pa.Table.from_batches(batches).combine_chunks().to_batches()[0]
-        if not _add(scan, kept, pa.concat_arrays(numbers)):
+            if count >= _CHUNK:
+                if not _add(scan, _concat(batches), pa.concat_arrays(numbers)):
+                    return None
+                batches, numbers, count = [], [], 0
+        if batches and not _add(scan, _concat(batches), pa.concat_arrays(numbers)):
             return None
     except (pa.ArrowException, OSError):
         return None
     return scan
+
+
+def _concat(batches: list[Any]) -> Any:
+    """One record batch of *batches*."""
+    return pa.Table.from_batches(batches).combine_chunks().to_batches()[0]
 
 
 def _shown(batch: Any) -> Any:
