@@ -206,18 +206,29 @@ class _Scan:
         self.parts: dict[str, list[int]] = {}
         self.questioned_lines = 0
         self.heap: list[tuple[int, int, list[str]]] = []
+        #: The cents of the money cells seen (amounts repeat: most are found here).
+        self.known: dict[str, int] = {_ZERO: 0}
+
+    def cents(self, text: str) -> int:
+        """Return :func:`money` of *text*, from :attr:`known` when seen before."""
+        value = self.known.get(text)
+        if value is None:
+            value = money(text, self.where)
+            if len(self.known) < 1 << 16:
+                self.known[text] = value
+        return value
 
     def add(self, n: int, cells: list[str]) -> None:
         """Count the *n*-th row *cells*, which has an amount and is not INVALID."""
-        where = self.where
-        q = money(cells[8], where) + money(cells[9], where)
-        under = money(cells[10], where)
+        cents = self.cents
+        q = cents(cells[8]) + cents(cells[9])
+        under = cents(cells[10])
         s = self.by_status.get(cells[3])
         if s is None:
             s = self.by_status[cells[3]] = [0, 0]
         s[0] += q
         s[1] += under
-        variance = money(cells[7], where)
+        variance = cents(cells[7])
         if variance:
             self.add_variance(cells[0], cells[3], cells[15], variance)
         if q > 0:
