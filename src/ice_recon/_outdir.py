@@ -269,6 +269,11 @@ _PRICED_VALUES: Final = frozenset(s.value for s in _PRICED)
 _ZERO: Final = "0.00"
 
 
+#: A record whose first eleven cells hold no quote, with 0.00 in the four amounts (an
+#: unquoted cell holds no line break, so they are the cells the csv module reads).
+_SKIP: Final = re.compile(r'(?:[^,"\r\n]*,){7}0\.00,0\.00,0\.00,0\.00,')
+
+
 class _NotPlain(Exception):
     """results.csv is not quoted as the csv module writes it: read it with the csv module."""
 
@@ -304,11 +309,12 @@ def _scan_csv(folder: Path, top: int) -> _Scan:
 def _scan_lines(folder: Path, top: int) -> _Scan:
     """Read ``results.csv`` as :func:`_scan_csv` does, parsing only the lines that count.
 
-    A record whose first eleven cells hold no quote is split at its commas, and the csv
-    module parses only the records with an amount (about one in four). The records are
-    found by the parity of the quotes on each line, which holds for a file written by the
-    csv module (a quote is only ever around a cell or doubled inside one); a record that
-    the csv module reads otherwise raises :class:`_NotPlain`.
+    A record whose first eleven cells hold no quote and whose four amounts are 0.00 is
+    passed over as soon as a regular expression sees it; only the others (about one in
+    four) are parsed: split at their commas when they hold no quote, else by the csv
+    module. The records are found by the parity of the quotes on each line, which holds
+    for a file written by the csv module (a quote is only ever around a cell or doubled
+    inside one); a record that the csv module reads otherwise raises :class:`_NotPlain`.
     """
     scan = _Scan(top, str(folder / "results.csv"))
     path = folder / "results.csv"
@@ -318,6 +324,7 @@ def _scan_lines(folder: Path, top: int) -> _Scan:
             raise ArgumentError(f"{path}: not the header of results.csv")
         n = -1
         group: list[str] | None = None
+        skip = _SKIP.match
         for line in f:
             if group is not None:  # inside a quoted cell that holds a line break
                 group.append(line)
@@ -328,17 +335,11 @@ def _scan_lines(folder: Path, top: int) -> _Scan:
                         scan.add(n, cells)
                 continue
             n += 1
-            quotes = line.count('"')
-            if quotes % 2:
+            if line.count('"') % 2:
                 group = [line]
                 continue
-            p = line.split(",", 11)
-            if len(p) == 12 and (not quotes or line.find('"') >= len(line) - len(p[11])):
-                # The first eleven cells are as written: decide on them.
-                if p[7] == _ZERO and p[8] == _ZERO and p[9] == _ZERO and p[10] == _ZERO:
-                    continue  # nothing questioned, underbilled or different
-                if not p[5]:
-                    continue  # INVALID: in no ledger
+            if skip(line):
+                continue  # nothing questioned, underbilled or different
             cells = _one_record([line])
             if cells is not None:
                 scan.add(n, cells)
@@ -349,10 +350,13 @@ def _scan_lines(folder: Path, top: int) -> _Scan:
 
 def _one_record(lines: list[str]) -> list[str] | None:
     """Parse the one record *lines* hold; ``None`` when it has nothing to show."""
-    rows = list(csv.reader(lines))
-    if len(rows) != 1:
-        raise _NotPlain
-    cells = rows[0]
+    if len(lines) == 1 and '"' not in lines[0]:
+        cells = lines[0].rstrip("\r\n").split(",")  # as the csv module reads it
+    else:
+        rows = list(csv.reader(lines))
+        if len(rows) != 1:
+            raise _NotPlain
+        cells = rows[0]
     if cells[7] == _ZERO and cells[8] == _ZERO and cells[9] == _ZERO and cells[10] == _ZERO:
         return None
     if not cells[5]:
