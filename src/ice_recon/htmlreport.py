@@ -235,23 +235,36 @@ def _charts_of(
 class _Early:
     """Draw the charts that need no figure of results.csv in a thread, while it is read.
 
-    The thread imports matplotlib and Jinja2 and draws with matplotlib's object-oriented
-    API (no pyplot, no global figure); the main thread draws nothing until :meth:`drawn`
-    has joined it. With pyarrow reading results.csv (outside the GIL), the two overlap.
+    The thread starts at once: it imports matplotlib's figure and SVG backend and loads
+    the page's template while the small files are read, then draws, with matplotlib's
+    object-oriented API (no pyplot, no global figure), the charts :meth:`start` gives it
+    the figures of. The main thread draws nothing until :meth:`drawn` has joined it. With
+    pyarrow reading results.csv (outside the GIL), the two overlap.
     """
 
     def __init__(self) -> None:
-        self.thread: threading.Thread | None = None
+        self.folder: Folder | None = None
+        self.ready = threading.Event()
         self.charts: dict[str, dict[str, str] | None] = {}
         self.error: BaseException | None = None
-
-    def start(self, folder: Folder) -> None:
-        self.thread = threading.Thread(target=self._run, args=(folder,), daemon=True)
+        self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
-    def _run(self, folder: Folder) -> None:
+    def start(self, folder: Folder) -> None:
+        """Draw the charts of *folder* that need no figure of results.csv."""
+        self.folder = folder
+        self.ready.set()
+
+    def _run(self) -> None:
         try:
+            _charts.require()
+            import matplotlib.backends.backend_svg  # noqa: F401 - loaded before it is needed
+
             html_env().get_template("report.html.j2")
+            self.ready.wait()
+            folder = self.folder
+            if folder is None:
+                return  # the reading failed: nothing to draw
             for function, needs_results in _CHARTS:
                 if not needs_results:
                     self.charts[function.__name__] = function(folder)
@@ -259,8 +272,9 @@ class _Early:
             self.error = exc
 
     def join(self) -> None:
-        if self.thread is not None:
-            self.thread.join()
+        """Wait for the thread (which draws nothing more when :meth:`start` was not called)."""
+        self.ready.set()
+        self.thread.join()
 
     def drawn(self) -> dict[str, dict[str, str] | None]:
         """The charts drawn by the thread (an error it met is raised here)."""
