@@ -181,3 +181,23 @@ def test_charts_drawn_while_reading_give_the_same_page(generated_out: Path, tmp_
     alone = render_report(_outdir.read_folder(generated_out, top=7)).encode("utf-8")
     assert page == alone
     assert page.count(b"<svg") >= 5
+
+
+def test_an_error_drawing_in_the_thread_is_raised(
+    sample_out: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("jinja2", reason="the extra 'report' is not installed (jinja2)")
+    pytest.importorskip("matplotlib", reason="the extra 'report' is not installed (matplotlib)")
+    from ice_recon import _charts, htmlreport
+
+    bars = _charts.bars
+
+    def failing(prefix: str, *args: object, **kwargs: object) -> str:
+        if prefix == "by-month":  # drawn in the thread
+            raise RuntimeError("no month")
+        return bars(prefix, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_charts, "bars", failing)
+    with pytest.raises(RuntimeError, match="no month"):
+        htmlreport.write_report(sample_out, path=tmp_path / "page.html")
+    assert not (tmp_path / "page.html").exists()
