@@ -4,7 +4,9 @@
 6 and 9.3, see docs/reference/outputs.md), never the inputs, so that a 1M-line run is not
 reconciled again. Everything kept is bounded by the number of statuses, contracts, months,
 findings or problem kinds, or by *top*; ``results.csv`` is read once, as a stream, and only
-its lines with a non-zero amount are looked at closely.
+its lines with a non-zero amount are looked at closely: by pyarrow's CSV reader, column-wise,
+when pyarrow is installed (:mod:`ice_recon._outdir_arrow`), else by :func:`_scan_lines`; the
+csv module reading every row (:func:`_scan_csv`) is the reference both give the figures of.
 
 Money is read as integer cents: every money cell of these files has exactly two places.
 Text cells are read back as the run's ``Report`` holds them: the one apostrophe that
