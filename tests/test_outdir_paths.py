@@ -103,7 +103,7 @@ def _awkward(source: Path, tmp_path: Path) -> Path:
     with (source / "results.csv").open(encoding="utf-8", newline="") as f:
         rows = list(csv.reader(f))
     varied = [r for r in rows[1:] if r[7] != "0.00" and r[5]]
-    assert len(varied) >= 5
+    assert len(varied) >= 6
     # A line break inside an explanation, before its statement of difference.
     varied[0][15] = 'line one\nline two, "quoted"' + varied[0][15]
     # A first statement that does not add up, before the true one (the true one counts).
@@ -120,6 +120,9 @@ def _awkward(source: Path, tmp_path: Path) -> Path:
     listed = f"extension +0.01, price {signed(v - 1)}, extension -0.01, price +0.01"
     direction = "over" if v > 0 else "under"
     varied[4][15] = f"; {direction} by {format_cents(abs(v))} ({listed})"
+    # A first statement whose parts add up to the variance but whose total does not.
+    w = _outdir.money(varied[5][7])
+    varied[5][15] = f"; over by 99999.99 (minimum {signed(w)})" + varied[5][15]
     # A contract cell neutralised as a formula and quoted.
     varied[3][0] = "'=SUM(A1, A2)"
     with (folder / "results.csv").open("w", encoding="utf-8", newline="") as f:

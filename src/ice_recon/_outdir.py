@@ -199,7 +199,8 @@ def read_lines(folder: Path) -> Iterator[LineRow]:
 class _Scan:
     """The figures read from ``results.csv``: by status, per contract, the top lines."""
 
-    def __init__(self, top: int, where: str) -> None:
+    def __init__(self, top: int, where: str, *, cached: bool = True) -> None:
+        self.cached = cached  # False: no cache, the reference way
         self.limit = top
         self.where = where
         #: Per status (as written): questioned, underbilled.
@@ -210,10 +211,12 @@ class _Scan:
         self.heap: list[tuple[int, int, list[str]]] = []
         #: The cents of the money cells seen (amounts repeat: most are found here).
         self.known: dict[str, int] = {_ZERO: 0}
+        #: The first statement of difference of an explanation → (signed by, its parts).
+        self.statements: dict[str, tuple[int, tuple[int, int, int, int]]] = {}
 
     def cents(self, text: str) -> int:
         """Return :func:`money` of *text*, from :attr:`known` when seen before."""
-        value = self.known.get(text)
+        value = self.known.get(text) if self.cached else None
         if value is None:
             value = money(text, self.where)
             if len(self.known) < 1 << 16:
@@ -242,7 +245,7 @@ class _Scan:
         row = self.parts.get(contract)
         if row is None:
             row = self.parts[contract] = [0, 0, 0, 0, 0, 0]
-        found = decomposition(explanation, variance)
+        found = self.decompose(explanation, variance)
         if found is not None:
             row[0] += found[0]
             row[1] += found[1]
@@ -252,6 +255,31 @@ class _Scan:
             row[5] += variance
         else:
             row[4] += variance
+
+    def decompose(self, explanation: str, variance: int) -> tuple[int, int, int, int] | None:
+        """Return :func:`decomposition`, its first statement's parts read once per text."""
+        if not self.cached:
+            return decomposition(explanation, variance)
+        first = _DECOMPOSITION.search(explanation)
+        if first is None:
+            return None  # no statement at all
+        statement = first.group(0)
+        known = self.statements.get(statement)
+        if known is None:
+            direction, by, listed = first.groups()
+            parts = dict.fromkeys(PARTS, 0)
+            for item in listed.split(", "):
+                name, value = item.split(" ")
+                parts[name] += money(value.lstrip("+"))
+            signed = money(by) if direction == "over" else -money(by)
+            values = (parts["extension"], parts["price"], parts["quantity"], parts["minimum"])
+            known = (signed, values)
+            if len(self.statements) < 1 << 16:
+                self.statements[statement] = known
+        signed, values = known
+        if signed == variance and sum(values) == variance:
+            return values
+        return decomposition(explanation, variance)  # a later statement may add up
 
     def offer(self, q: int, n: int, cells: list[str]) -> None:
         """Keep the *n*-th row among the top lines if its questioned *q* is large enough."""
@@ -298,7 +326,7 @@ def _scan_results(folder: Path, top: int) -> _Scan:
 
 def _scan_csv(folder: Path, top: int) -> _Scan:
     """Read ``results.csv`` with the csv module, every row (the reference way)."""
-    scan = _Scan(top, str(folder / "results.csv"))
+    scan = _Scan(top, str(folder / "results.csv"), cached=False)
     for n, cells in enumerate(results_rows(folder)):
         if cells[7] == _ZERO and cells[8] == _ZERO and cells[9] == _ZERO and cells[10] == _ZERO:
             continue  # nothing questioned, underbilled or different
