@@ -4,11 +4,12 @@ Imported only by :func:`ice_recon._outdir._scan_results`, and only when pyarrow 
 imported. The file is read as a stream of batches of text cells (never a float, never a
 type guessed); the lines with nothing to show are dropped column-wise; the money cells of
 the others are checked to have exactly two places and turned into integer cents
-column-wise; the sums by status and the candidates for the top lines are found per batch.
-The decomposition of each line with a variance is read from its explanation by the same
-Python as the csv path. The figures are those of the csv path: whenever pyarrow reads the
-file otherwise than the csv module would, or a cell is not as written by a run (the csv
-path then says which), :func:`scan_arrow` returns ``None`` and the csv path reads it.
+column-wise; the sums by status, the decomposition per contract and the candidates for
+the top lines are found per chunk of kept rows, column-wise too (an explanation Arrow's
+regular expressions cannot read as Python's would goes to ``_outdir.decomposition``).
+The figures are those of the csv path: whenever pyarrow reads the file otherwise than the
+csv module would, or a cell is not as written by a run (the csv path then says which),
+:func:`scan_arrow` returns ``None`` and the Python paths read the file from the start.
 """
 
 from __future__ import annotations
