@@ -4,7 +4,9 @@
 6 and 9.3, see docs/reference/outputs.md), never the inputs, so that a 1M-line run is not
 reconciled again. Everything kept is bounded by the number of statuses, contracts, months,
 findings or problem kinds, or by *top*; ``results.csv`` is read once, as a stream, and only
-its lines with a non-zero amount are looked at closely.
+its lines with a non-zero amount are looked at closely: by pyarrow's CSV reader, column-wise,
+when pyarrow is installed (:mod:`ice_recon._outdir_arrow`), else by :func:`_scan_lines`; the
+csv module reading every row (:func:`_scan_csv`) is the reference both give the figures of.
 
 Money is read as integer cents: every money cell of these files has exactly two places.
 Text cells are read back as the run's ``Report`` holds them: the one apostrophe that
@@ -18,7 +20,7 @@ import heapq
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Final
 
@@ -194,6 +196,204 @@ def read_lines(folder: Path) -> Iterator[LineRow]:
         yield _line(row, where)
 
 
+class _Scan:
+    """The figures read from ``results.csv``: by status, per contract, the top lines."""
+
+    def __init__(self, top: int, where: str, *, cached: bool = True) -> None:
+        self.cached = cached  # False: no cache, the reference way
+        self.limit = top
+        self.where = where
+        #: Per status (as written): questioned, underbilled.
+        self.by_status: dict[str, list[int]] = {}
+        #: Per contract (the cell as written, in the order first seen): the six parts.
+        self.parts: dict[str, list[int]] = {}
+        self.questioned_lines = 0
+        self.heap: list[tuple[int, int, list[str]]] = []
+        #: The cents of the money cells seen (amounts repeat: most are found here).
+        self.known: dict[str, int] = {_ZERO: 0}
+        #: The first statement of difference of an explanation → (signed by, its parts).
+        self.statements: dict[str, tuple[int, tuple[int, int, int, int]]] = {}
+
+    def cents(self, text: str) -> int:
+        """Return :func:`money` of *text*, from :attr:`known` when seen before."""
+        value = self.known.get(text) if self.cached else None
+        if value is None:
+            value = money(text, self.where)
+            if len(self.known) < 1 << 16:
+                self.known[text] = value
+        return value
+
+    def add(self, n: int, cells: list[str]) -> None:
+        """Count the *n*-th row *cells*, which has an amount and is not INVALID."""
+        cents = self.cents
+        q = cents(cells[8]) + cents(cells[9])
+        under = cents(cells[10])
+        s = self.by_status.get(cells[3])
+        if s is None:
+            s = self.by_status[cells[3]] = [0, 0]
+        s[0] += q
+        s[1] += under
+        variance = cents(cells[7])
+        if variance:
+            self.add_variance(cells[0], cells[3], cells[15], variance)
+        if q > 0:
+            self.questioned_lines += 1
+            self.offer(q, n, cells)
+
+    def add_variance(self, contract: str, status: str, explanation: str, variance: int) -> None:
+        """Add the non-zero *variance* of one line to its contract's decomposition."""
+        row = self.parts.get(contract)
+        if row is None:
+            row = self.parts[contract] = [0, 0, 0, 0, 0, 0]
+        found = self.decompose(explanation, variance)
+        if found is not None:
+            row[0] += found[0]
+            row[1] += found[1]
+            row[2] += found[2]
+            row[3] += found[3]
+        elif status in _PRICED_VALUES:
+            row[5] += variance
+        else:
+            row[4] += variance
+
+    def decompose(self, explanation: str, variance: int) -> tuple[int, int, int, int] | None:
+        """Return :func:`decomposition`, its first statement's parts read once per text."""
+        if not self.cached:
+            return decomposition(explanation, variance)
+        first = _DECOMPOSITION.search(explanation)
+        if first is None:
+            return None  # no statement at all
+        statement = first.group(0)
+        known = self.statements.get(statement)
+        if known is None:
+            direction, by, listed = first.groups()
+            parts = dict.fromkeys(PARTS, 0)
+            for item in listed.split(", "):
+                name, value = item.split(" ")
+                parts[name] += money(value.lstrip("+"))
+            signed = money(by) if direction == "over" else -money(by)
+            values = (parts["extension"], parts["price"], parts["quantity"], parts["minimum"])
+            known = (signed, values)
+            if len(self.statements) < 1 << 16:
+                self.statements[statement] = known
+        signed, values = known
+        if signed == variance and sum(values) == variance:
+            return values
+        return decomposition(explanation, variance)  # a later statement may add up
+
+    def offer(self, q: int, n: int, cells: list[str]) -> None:
+        """Keep the *n*-th row among the top lines if its questioned *q* is large enough."""
+        heap = self.heap
+        if len(heap) < self.limit:
+            heapq.heappush(heap, (q, -n, cells))
+        elif (q, -n) > heap[0][:2]:
+            heapq.heapreplace(heap, (q, -n, cells))
+
+    @property
+    def top(self) -> list[list[str]]:
+        """The rows of the top lines: most questioned first, then in file order."""
+        return [e[2] for e in sorted(self.heap, key=lambda e: e[:2], reverse=True)]
+
+
+_PRICED_VALUES: Final = frozenset(s.value for s in _PRICED)
+_ZERO: Final = "0.00"
+
+
+#: A record whose first eleven cells hold no quote, with 0.00 in the four amounts (an
+#: unquoted cell holds no line break, so they are the cells the csv module reads).
+_SKIP: Final = re.compile(r'(?:[^,"\r\n]*,){7}0\.00,0\.00,0\.00,0\.00,')
+
+
+class _NotPlain(Exception):
+    """results.csv is not quoted as the csv module writes it: read it with the csv module."""
+
+
+def _scan_results(folder: Path, top: int) -> _Scan:
+    """Read ``results.csv`` once: with pyarrow when installed, else line by line."""
+    try:
+        from ice_recon._outdir_arrow import scan_arrow  # needs pyarrow: imported lazily
+    except ImportError:
+        pass
+    else:
+        scan = scan_arrow(folder, _Scan(top, str(folder / "results.csv")))
+        if scan is not None:
+            return scan
+    try:
+        return _scan_lines(folder, top)
+    except _NotPlain:
+        return _scan_csv(folder, top)
+
+
+def _scan_csv(folder: Path, top: int) -> _Scan:
+    """Read ``results.csv`` with the csv module, every row (the reference way)."""
+    scan = _Scan(top, str(folder / "results.csv"), cached=False)
+    for n, cells in enumerate(results_rows(folder)):
+        if cells[7] == _ZERO and cells[8] == _ZERO and cells[9] == _ZERO and cells[10] == _ZERO:
+            continue  # nothing questioned, underbilled or different
+        if not cells[5]:
+            continue  # INVALID: in no ledger
+        scan.add(n, cells)
+    return scan
+
+
+def _scan_lines(folder: Path, top: int) -> _Scan:
+    """Read ``results.csv`` as :func:`_scan_csv` does, parsing only the lines that count.
+
+    A record whose first eleven cells hold no quote and whose four amounts are 0.00 is
+    passed over as soon as a regular expression sees it; only the others (about one in
+    four) are parsed: split at their commas when they hold no quote, else by the csv
+    module. The records are found by the parity of the quotes on each line, which holds
+    for a file written by the csv module (a quote is only ever around a cell or doubled
+    inside one); a record that the csv module reads otherwise raises :class:`_NotPlain`.
+    """
+    scan = _Scan(top, str(folder / "results.csv"))
+    path = folder / "results.csv"
+    with path.open(encoding="utf-8", newline="") as f:
+        header = next(csv.reader(f), None)
+        if header is None or tuple(header[: len(_RESULT_HEADER)]) != _RESULT_HEADER:
+            raise ArgumentError(f"{path}: not the header of results.csv")
+        n = -1
+        group: list[str] | None = None
+        skip = _SKIP.match
+        for line in f:
+            if group is not None:  # inside a quoted cell that holds a line break
+                group.append(line)
+                if line.count('"') % 2:
+                    cells = _one_record(group)
+                    group = None
+                    if cells is not None:
+                        scan.add(n, cells)
+                continue
+            n += 1
+            if line.count('"') % 2:
+                group = [line]
+                continue
+            if skip(line):
+                continue  # nothing questioned, underbilled or different
+            cells = _one_record([line])
+            if cells is not None:
+                scan.add(n, cells)
+        if group is not None:
+            raise _NotPlain
+    return scan
+
+
+def _one_record(lines: list[str]) -> list[str] | None:
+    """Parse the one record *lines* hold; ``None`` when it has nothing to show."""
+    if len(lines) == 1 and '"' not in lines[0]:
+        cells = lines[0].rstrip("\r\n").split(",")  # as the csv module reads it
+    else:
+        rows = list(csv.reader(lines))
+        if len(rows) != 1:
+            raise _NotPlain
+        cells = rows[0]
+    if cells[7] == _ZERO and cells[8] == _ZERO and cells[9] == _ZERO and cells[10] == _ZERO:
+        return None
+    if not cells[5]:
+        return None
+    return cells
+
+
 def _dicts(path: Path) -> Iterator[dict[str, str]]:
     with path.open(encoding="utf-8", newline="") as f:
         yield from csv.DictReader(f)
@@ -245,8 +445,17 @@ def _month_underbilled(row: dict[str, str], where: str) -> int:
     return money(row["questioned"], where) - (billed - expected)
 
 
-def read_folder(path: str | os.PathLike[str], *, top: int = 50) -> Folder:
+def read_folder(
+    path: str | os.PathLike[str],
+    *,
+    top: int = 50,
+    early: Callable[[Folder], None] | None = None,
+) -> Folder:
     """Read the output folder *path* of a complete run into the figures of the report.
+
+    ``results.csv`` is read last: *early*, when given, is called before with the figures
+    of the other files (those of ``results.csv`` are empty in it), so that work on them
+    can overlap the reading of the large file.
 
     Raises:
         ArgumentError: *path* holds no complete run (no ``summary.json``) or a file is not
@@ -256,63 +465,6 @@ def read_folder(path: str | os.PathLike[str], *, top: int = 50) -> Folder:
         raise ArgumentError(f"--top must be at least 1 (got {top})")
     folder = Path(path)
     summary = read_summary(folder)
-
-    # results.csv: by status, the decomposition per contract, the top lines. The rows are
-    # looked at as the csv module gives them; a LineRow is made for the top lines only.
-    by_status: dict[str, list[int]] = {}
-    parts: dict[str, list[int]] = {}
-    heap: list[tuple[int, int, list[str]]] = []
-    questioned_lines = 0
-    priced = frozenset(s.value for s in _PRICED)
-    zero = "0.00"
-    where = str(folder / "results.csv")
-    for n, cells in enumerate(results_rows(folder)):
-        if cells[7] == zero and cells[8] == zero and cells[9] == zero and cells[10] == zero:
-            continue  # nothing questioned, underbilled or different
-        if not cells[5]:
-            continue  # INVALID: in no ledger
-        q = money(cells[8], where) + money(cells[9], where)
-        under = money(cells[10], where)
-        s = by_status.get(cells[3])
-        if s is None:
-            s = by_status[cells[3]] = [0, 0]
-        s[0] += q
-        s[1] += under
-        variance = money(cells[7], where)
-        if variance:
-            row = parts.get(cells[0])
-            if row is None:
-                row = parts[cells[0]] = [0, 0, 0, 0, 0, 0]
-            found = decomposition(cells[15], variance)
-            if found is not None:
-                row[0] += found[0]
-                row[1] += found[1]
-                row[2] += found[2]
-                row[3] += found[3]
-            elif cells[3] in priced:
-                row[5] += variance
-            else:
-                row[4] += variance
-        if q > 0:
-            questioned_lines += 1
-            if len(heap) < top:
-                heapq.heappush(heap, (q, -n, cells))
-            elif (q, -n) > heap[0][:2]:
-                heapq.heapreplace(heap, (q, -n, cells))
-    top_lines = [_line(e[2], where) for e in sorted(heap, key=lambda e: e[:2], reverse=True)]
-    parts = {untext(c): v for c, v in parts.items()}
-    counts: dict[str, int] = summary.get("counts", {})
-    amounts: dict[str, str] = summary.get("amounts", {})
-    statuses = [
-        (
-            status,
-            int(counts.get(status, 0)),
-            money(amounts[status]) if status in amounts else 0,
-            by_status.get(status, [0, 0])[0],
-            by_status.get(status, [0, 0])[1],
-        )
-        for status in (s.value for s in Status)
-    ]
 
     contracts = [
         {k: untext(v) if k == "contract_id" else v for k, v in r.items()}
@@ -410,12 +562,12 @@ def read_folder(path: str | os.PathLike[str], *, top: int = 50) -> Folder:
         elif entry[:2] > capacity[0][:2]:
             heapq.heapreplace(capacity, entry)
 
-    return Folder(
+    rest = Folder(
         path=folder,
         summary=summary,
         top=top,
-        statuses=statuses,
-        decomposition=parts,
+        statuses=[],
+        decomposition={},
         contracts=contracts,
         months=[(m, *v) for m, v in sorted(months.items())],  # type: ignore[misc]
         contract_months=contract_months,
@@ -423,8 +575,8 @@ def read_folder(path: str | os.PathLike[str], *, top: int = 50) -> Folder:
         oversight_count=oversight_count,
         top_invoices=top_invoices,
         invoices_questioned=invoices_questioned,
-        top_lines=top_lines,
-        lines_questioned=questioned_lines,
+        top_lines=[],
+        lines_questioned=0,
         unbilled=unbilled,
         unbilled_status=unbilled_status,
         unbilled_count=unbilled_count,
@@ -436,6 +588,35 @@ def read_folder(path: str | os.PathLike[str], *, top: int = 50) -> Folder:
         finding_count=finding_count,
         capacity=[e[2] for e in sorted(capacity, key=lambda e: e[:2], reverse=True)],
         capacity_count=capacity_count,
+    )
+    if early is not None:
+        early(rest)
+
+    # results.csv: by status, the decomposition per contract, the top lines.
+    scan = _scan_results(folder, top)
+    by_status, parts, questioned_lines = scan.by_status, scan.parts, scan.questioned_lines
+    where = str(folder / "results.csv")
+    top_lines = [_line(cells, where) for cells in scan.top]
+    parts = {untext(c): v for c, v in parts.items()}
+    counts: dict[str, int] = summary.get("counts", {})
+    amounts: dict[str, str] = summary.get("amounts", {})
+    statuses = [
+        (
+            status,
+            int(counts.get(status, 0)),
+            money(amounts[status]) if status in amounts else 0,
+            by_status.get(status, [0, 0])[0],
+            by_status.get(status, [0, 0])[1],
+        )
+        for status in (s.value for s in Status)
+    ]
+
+    return attrs.evolve(
+        rest,
+        statuses=statuses,
+        decomposition=parts,
+        top_lines=top_lines,
+        lines_questioned=questioned_lines,
     )
 
 

@@ -17,7 +17,8 @@ Added in 0.3.0.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
@@ -80,14 +81,13 @@ def _cents(text: str) -> int:
     return money(text) if text else 0
 
 
-def _charts_of(folder: Folder) -> list[dict[str, str]]:
-    charts: list[dict[str, str]] = []
+def _chart(key: str, title: str, svg: str) -> dict[str, str]:
+    return {"id": key, "title": title, "svg": svg}
 
-    def add(key: str, title: str, svg: str) -> None:
-        charts.append({"id": key, "title": title, "svg": svg})
 
+def _by_status(folder: Folder) -> dict[str, str] | None:
     shown = [s for s in folder.statuses if s[3] or s[4]]
-    add(
+    return _chart(
         "by-status",
         "Questioned and underbilled by status",
         _charts.bars(
@@ -100,9 +100,12 @@ def _charts_of(folder: Folder) -> list[dict[str, str]]:
             ],
         ),
     )
+
+
+def _by_contract(folder: Folder) -> dict[str, str] | None:
     by_id = {r["contract_id"]: r for r in folder.contracts}
     contracts = _top_contracts(folder)
-    add(
+    return _chart(
         "by-contract",
         "Questioned and underbilled by contract",
         _charts.bars(
@@ -123,8 +126,11 @@ def _charts_of(folder: Folder) -> list[dict[str, str]]:
             ],
         ),
     )
+
+
+def _by_month(folder: Folder) -> dict[str, str] | None:
     months = folder.months
-    add(
+    return _chart(
         "by-month",
         "Questioned and underbilled by month",
         _charts.bars(
@@ -138,11 +144,15 @@ def _charts_of(folder: Folder) -> list[dict[str, str]]:
             horizontal=False,
         ),
     )
+
+
+def _decomposition(folder: Folder) -> dict[str, str] | None:
+    contracts = _top_contracts(folder)
     decomposed = [c for c in contracts if c in folder.decomposition] or sorted(
         folder.decomposition
     )[: folder.top]
     names = [*PARTS, "not priced", "not decomposed"]
-    add(
+    return _chart(
         "decomposition",
         "Variance decomposition by contract",
         _charts.bars(
@@ -157,11 +167,14 @@ def _charts_of(folder: Folder) -> list[dict[str, str]]:
             stacked=True,
         ),
     )
+
+
+def _unbilled(folder: Folder) -> dict[str, str] | None:
     unbilled_months = sorted({m for _, m in folder.unbilled})
     per_month = [
         sum(n for (_, m), n in folder.unbilled.items() if m == month) for month in unbilled_months
     ]
-    add(
+    return _chart(
         "unbilled",
         "Unbilled trips by month",
         _charts.bars(
@@ -173,24 +186,110 @@ def _charts_of(folder: Folder) -> list[dict[str, str]]:
             horizontal=False,
         ),
     )
+
+
+def _payments(folder: Folder) -> dict[str, str] | None:
     ledgers: Mapping[str, str] = folder.summary.get("ledgers", {})
     payments = [k for k in (*_PAYMENTS, "unused_capacity", "deobligation") if k in ledgers]
-    if payments:
-        add(
+    if not payments:
+        return None
+    return _chart(
+        "payments",
+        "Payment ledgers and funds put to better use",
+        _charts.bars(
             "payments",
-            "Payment ledgers and funds put to better use",
-            _charts.bars(
-                "payments",
-                "Payment ledgers (DESIGN §9) and funds put to better use",
-                payments,
-                [("amount", [_cents(ledgers[k]) for k in payments], "#1e8449")],
-            ),
-        )
+            "Payment ledgers (DESIGN §9) and funds put to better use",
+            payments,
+            [("amount", [_cents(ledgers[k]) for k in payments], "#1e8449")],
+        ),
+    )
+
+
+#: The charts of the page, in its order; the second element tells whether a chart needs
+#: the figures of results.csv (the others can be drawn while it is read).
+_CHARTS: Final[tuple[tuple[Callable[[Folder], dict[str, str] | None], bool], ...]] = (
+    (_by_status, True),
+    (_by_contract, False),
+    (_by_month, False),
+    (_decomposition, True),
+    (_unbilled, False),
+    (_payments, False),
+)
+
+
+def _charts_of(
+    folder: Folder, drawn: Mapping[str, dict[str, str] | None] | None = None
+) -> list[dict[str, str]]:
+    """The charts of *folder*, in the page's order; those in *drawn* are not drawn again."""
+    charts: list[dict[str, str]] = []
+    for function, _ in _CHARTS:
+        if drawn is not None and function.__name__ in drawn:
+            chart = drawn[function.__name__]
+        else:
+            chart = function(folder)
+        if chart is not None:
+            charts.append(chart)
     return charts
+
+
+class _Early:
+    """Draw the charts that need no figure of results.csv in a thread, while it is read.
+
+    The thread starts at once: it imports matplotlib's figure and SVG backend and loads
+    the page's template while the small files are read, then draws, with matplotlib's
+    object-oriented API (no pyplot, no global figure), the charts :meth:`start` gives it
+    the figures of. The main thread draws nothing until :meth:`drawn` has joined it. With
+    pyarrow reading results.csv (outside the GIL), the two overlap.
+    """
+
+    def __init__(self) -> None:
+        self.folder: Folder | None = None
+        self.ready = threading.Event()
+        self.charts: dict[str, dict[str, str] | None] = {}
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def start(self, folder: Folder) -> None:
+        """Draw the charts of *folder* that need no figure of results.csv."""
+        self.folder = folder
+        self.ready.set()
+
+    def _run(self) -> None:
+        try:
+            _charts.require()
+            import matplotlib.backends.backend_svg  # noqa: F401 - loaded before it is needed
+
+            html_env().get_template("report.html.j2")
+            self.ready.wait()
+            folder = self.folder
+            if folder is None:
+                return  # the reading failed: nothing to draw
+            for function, needs_results in _CHARTS:
+                if not needs_results:
+                    self.charts[function.__name__] = function(folder)
+        except BaseException as exc:  # raised again in the main thread, by drawn()
+            self.error = exc
+
+    def join(self) -> None:
+        """Wait for the thread (which draws nothing more when :meth:`start` was not called)."""
+        self.ready.set()
+        self.thread.join()
+
+    def drawn(self) -> dict[str, dict[str, str] | None]:
+        """The charts drawn by the thread (an error it met is raised here)."""
+        self.join()
+        if self.error is not None:
+            raise self.error
+        return self.charts
 
 
 def render_report(folder: Folder) -> str:
     """Return the text of ``report.html`` for the figures of *folder*."""
+    return _render(folder, None)
+
+
+def _render(folder: Folder, drawn: Mapping[str, dict[str, str] | None] | None) -> str:
     require("ice-recon report")
     script = _script()
     summary = folder.summary
@@ -204,7 +303,7 @@ def render_report(folder: Folder) -> str:
         "ledgers": [(k, ledgers[k]) for k in _LEDGERS if k in ledgers],
         "payments": [(k, ledgers[k]) for k in _PAYMENTS if k in ledgers],
         "better_use": [(k, ledgers[k]) for k in _BETTER_USE if k in ledgers],
-        "charts": _charts_of(folder),
+        "charts": _charts_of(folder, drawn),
         "money": _money,
         "parts": [*PARTS, "not priced", "not decomposed"],
         "decomposition": sorted(folder.decomposition.items()),
@@ -236,8 +335,13 @@ def write_report(
         OutputError: the page cannot be written.
     """
     require("ice-recon report")
-    folder = read_folder(out_dir, top=top)
-    text = render_report(folder)
+    early = _Early()
+    try:
+        folder = read_folder(out_dir, top=top, early=early.start)
+    except BaseException:
+        early.join()  # the reading's error is the one to raise
+        raise
+    text = _render(folder, early.drawn())
     target = Path(path) if path is not None else Path(out_dir) / "report.html"
     with output_errors(target):
         part = target.with_name(f".{target.name}.{os.getpid()}.part")
