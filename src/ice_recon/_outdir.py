@@ -29,6 +29,7 @@ import attrs
 from ice_recon.errors import ArgumentError
 from ice_recon.money import format_cents
 from ice_recon.records import Status
+from ice_recon.report import RESULT_COLUMNS
 
 __all__ = [
     "PARTS",
@@ -54,24 +55,7 @@ _DECOMPOSITION: Final = re.compile(
     r"[+-]?\d+\.\d\d)(?:, (?:extension|price|quantity|minimum) [+-]?\d+\.\d\d)*)\)"
 )
 
-_RESULT_HEADER: Final = (
-    "contract_id",
-    "invoice_id",
-    "line_no",
-    "status",
-    "findings",
-    "billed",
-    "expected",
-    "variance",
-    "erroneous",
-    "unsupported",
-    "underbilled",
-    "trip_id",
-    "match",
-    "rule_id",
-    "rate_authority",
-    "explanation",
-)
+_RESULT_HEADER: Final = RESULT_COLUMNS
 
 
 def money(text: str, where: str = "") -> int:
@@ -113,16 +97,21 @@ def decomposition(explanation: str, variance: int) -> tuple[int, int, int, int] 
     True
     """
     for found in _DECOMPOSITION.finditer(explanation):
-        direction, by, listed = found.groups()
-        parts = dict.fromkeys(PARTS, 0)
-        for item in listed.split(", "):
-            name, value = item.split(" ")
-            parts[name] += money(value.lstrip("+"))
-        signed = money(by) if direction == "over" else -money(by)
-        values = (parts["extension"], parts["price"], parts["quantity"], parts["minimum"])
+        signed, values = _statement(found)
         if signed == variance and sum(values) == variance:
             return values
     return None
+
+
+def _statement(found: re.Match[str]) -> tuple[int, tuple[int, int, int, int]]:
+    """Return the signed amount and the four parts of one matched statement, in cents."""
+    direction, by, listed = found.groups()
+    parts = dict.fromkeys(PARTS, 0)
+    for item in listed.split(", "):
+        name, value = item.split(" ")
+        parts[name] += money(value.lstrip("+"))
+    signed = money(by) if direction == "over" else -money(by)
+    return signed, (parts["extension"], parts["price"], parts["quantity"], parts["minimum"])
 
 
 @attrs.frozen(kw_only=True)
@@ -266,14 +255,7 @@ class _Scan:
         statement = first.group(0)
         known = self.statements.get(statement)
         if known is None:
-            direction, by, listed = first.groups()
-            parts = dict.fromkeys(PARTS, 0)
-            for item in listed.split(", "):
-                name, value = item.split(" ")
-                parts[name] += money(value.lstrip("+"))
-            signed = money(by) if direction == "over" else -money(by)
-            values = (parts["extension"], parts["price"], parts["quantity"], parts["minimum"])
-            known = (signed, values)
+            known = _statement(first)
             if len(self.statements) < 1 << 16:
                 self.statements[statement] = known
         signed, values = known

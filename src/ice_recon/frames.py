@@ -389,7 +389,8 @@ def _taken(cells: list[str], rejected: Rejected, keep: Sequence[int]) -> tuple[l
 # ------------------------------------------------------------------------- cells of a column
 
 
-def _float_problem(type_name: str, value: float, role: str) -> str | None:
+# float-ok: a float cell is looked at only to be refused (or, outside money, read whole).
+def _float_problem(type_name: str, value: float, role: str) -> str | None:  # float-ok
     """Return the problem of a float in a column of *role* (None: a whole number, read)."""
     if role == _MONEY:
         return f"money must be a decimal or text, never a {type_name}"
@@ -515,7 +516,7 @@ def _python_cell(v: Any, role: str) -> tuple[str, tuple[str, str] | None]:
             return "", None
         return (format(v, "f") if v.is_finite() else str(v)), None
     if isinstance(v, numbers.Real):  # float, numpy floats
-        f = float(v)
+        f = float(v)  # float-ok: only to report it (or read a whole number outside money)
         if f != f:
             return "", None
         kind = "float64" if isinstance(v, float) else type(v).__name__

@@ -1126,7 +1126,7 @@ class _Terms:
         amount = format_cents(cents) if uniform() < 0.7 else ""
         return ["paid", by, approved_text, _iso(day), amount]
 
-    def approver(self, k: int, day: int, u: float) -> str:
+    def approver(self, k: int, day: int, u: float) -> str:  # float-ok: a random draw, not money
         """Return who approves contract *k*'s invoice on *day*, with *u* uniform in [0, 1)."""
         if u < _BY_CO:
             return f"CO-{k + 1:02d}"  # the contracting officer: no COR appointment
