@@ -53,14 +53,16 @@ def streamed(folder: Path, out: Path, engine: str, **kw: Any) -> dict[str, bytes
 
 def written_lines_off() -> Any:
     """Write every results.csv line from its explanation (the usual lines' one step off)."""
-    return mock.patch.object(importlib.import_module("ice_recon.report"), "_FAST_PATHS", False)
+    return mock.patch.object(
+        importlib.import_module("ice_recon._result_lines"), "_FAST_PATHS", False
+    )
 
 
 def assert_same(folder: Path, tmp: Path, **kw: Any) -> None:
     """Both engines load the same inputs and write the same files, in memory and streamed.
 
     The same files again with the usual results.csv lines written from their explanations,
-    as every other line is (``report._FAST_PATHS`` off).
+    as every other line is (``_result_lines._FAST_PATHS`` off).
     """
     python = ice_recon.load(folder, engine="python")
     fast = ice_recon.load(folder, engine="fast")

@@ -991,7 +991,9 @@ def test_fast_paths_are_the_general_definitions(case: tuple[Tables, Policy]) -> 
     """
     tables, policy = case
     fast = _outputs(_run(tables, policy))
-    written = mock.patch.object(importlib.import_module("ice_recon.report"), "_FAST_PATHS", False)
+    written = mock.patch.object(
+        importlib.import_module("ice_recon._result_lines"), "_FAST_PATHS", False
+    )
 
     with written:
         explained = _outputs(_run(tables, policy))
