@@ -207,12 +207,7 @@ def section9(
                 people=people,
                 cost_per_person=cost,
                 utilization=utilization,
-                paid_erroneous=ledgers.paid_erroneous,
-                paid_unsupported=ledgers.paid_unsupported,
-                to_withhold=ledgers.to_withhold,
-                interest_due=ledgers.interest_due,
-                unused_capacity=ledgers.unused_capacity,
-                deobligation=ledgers.deobligation,
+                **attrs.asdict(ledgers, recurse=False),
                 funds_put_to_better_use=ledgers.funds_put_to_better_use,
             )
         )

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Final
 import attrs
 
 from ice_recon.errors import ArgumentError
+from ice_recon.output import OUTPUT_TABLES
 from ice_recon.oversight import CapacityRow, ContractRow, OversightRow
 from ice_recon.records import Status
 
@@ -58,16 +59,7 @@ __all__ = [
 ]
 
 #: The output tables, each written as ``NAME.csv`` (or ``.jsonl``, ``.parquet``).
-TABLES: Final = (
-    "results",
-    "unbilled",
-    "invoices",
-    "by_invoice",
-    "oversight",
-    "contracts",
-    "capacity",
-    "problems",
-)
+TABLES: Final = OUTPUT_TABLES
 #: The formats the tables can be written in (``summary.json`` is always JSON).
 FORMATS: Final = ("csv", "jsonl", "parquet")
 

@@ -17,7 +17,19 @@ from typing import Final
 
 from ice_recon.errors import ArgumentTypeError, OutputError
 
-__all__ = ["OUTPUT_FILES", "OutputSet", "output_errors", "prepare_output"]
+__all__ = ["OUTPUT_FILES", "OUTPUT_TABLES", "OutputSet", "output_errors", "prepare_output"]
+
+#: The output tables, each written as ``NAME.csv`` (or ``.jsonl``, ``.parquet``).
+OUTPUT_TABLES: Final = (
+    "results",
+    "unbilled",
+    "invoices",
+    "by_invoice",
+    "oversight",
+    "contracts",
+    "capacity",
+    "problems",
+)
 
 #: The output files, in the order they are renamed into place: ``summary.json``, written
 #: last, says that the set is complete (DESIGN section 6).

@@ -42,7 +42,7 @@ from ice_recon.money import (
     format_cents,
     to_cents,
 )
-from ice_recon.output import OutputSet, output_errors
+from ice_recon.output import OUTPUT_TABLES, OutputSet, output_errors
 from ice_recon.oversight import (
     CAPACITY_COLUMNS,
     CONTRACT_COLUMNS,
@@ -485,15 +485,7 @@ class Totals:
         return lines()
 
     def _write_totals(self, out: OutputSet, format: str = "csv") -> None:
-        for table in (
-            "unbilled",
-            "invoices",
-            "by_invoice",
-            "oversight",
-            "contracts",
-            "capacity",
-            "problems",
-        ):
+        for table in OUTPUT_TABLES[1:]:  # results.csv is the Report's, written before
             _write_table(out, table, functools.partial(self._table_lines, table), format)
         text = json.dumps(self.summary(), indent=2, ensure_ascii=False) + "\n"
         out.write_lines("summary.json", [text])
