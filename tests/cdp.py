@@ -14,6 +14,7 @@ import itertools
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -137,7 +138,8 @@ def browser(executable: str) -> Iterator[Page]:
     """Start headless Chromium; yield its blank page with Network, Runtime, Log and Page on."""
     from websockets.sync.client import connect
 
-    with tempfile.TemporaryDirectory(prefix="ice-recon-chromium-") as profile:
+    profile = tempfile.mkdtemp(prefix="ice-recon-chromium-")
+    try:
         process = subprocess.Popen(
             [
                 executable,
@@ -158,6 +160,7 @@ def browser(executable: str) -> Iterator[Page]:
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its helper processes can be stopped as one group
         )
         try:
             port_file = Path(profile) / "DevToolsActivePort"
@@ -182,3 +185,22 @@ def browser(executable: str) -> Iterator[Page]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+            # Chromium's helpers (crash handler, utility processes) can outlive the browser
+            # and still write into the profile: stop the whole group before removing it.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
+    finally:
+        _remove(profile)
+
+
+def _remove(folder: str) -> None:
+    """Remove *folder*, retrying while a dying process still writes into it."""
+    for _ in range(50):
+        try:
+            shutil.rmtree(folder)
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            time.sleep(0.1)
+    shutil.rmtree(folder, ignore_errors=True)
