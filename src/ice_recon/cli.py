@@ -223,6 +223,9 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    from ice_recon.partitioned import is_partitioned
+
+    run = _reconcile_dataset if is_partitioned(args.input_dir) else _reconcile_checked
     if args.scheduler:
         from ice_recon.distributed import DistributedRunError, connect
 
@@ -232,13 +235,62 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
             print(f"ice-recon reconcile: {exc}", file=sys.stderr)
             return 2
         try:
-            return _reconcile_checked(args, policy, show, client)
+            return run(args, policy, show, client)
         except DistributedRunError as exc:
             print(f"ice-recon: {exc}", file=sys.stderr)
             return 3
         finally:
             close()
-    return _reconcile_checked(args, policy, show, None)
+    return run(args, policy, show, None)
+
+
+def _reconcile_dataset(
+    args: argparse.Namespace, policy: Policy, show: bool, client: object | None
+) -> int:
+    """Reconcile a dataset partitioned by contract (``contract_id=…`` folders, or a URL)."""
+    from ice_recon import partitioned
+
+    dataset = partitioned.scan(args.input_dir)  # an InputError: main() prints it, exit 2
+    long_run = show and (args.progress or dataset.size >= PROGRESS_LINES * 100)
+    groups = args.workers
+    runner: partitioned.GroupRunner | None = None
+    if args.workers > 1:
+        runner = partitioned.forked_runner
+    if client is not None:
+        from ice_recon.distributed import dataset_runner, default_partitions
+
+        groups = args.partitions or default_partitions(client)
+        runner = dataset_runner(client)
+
+    def check(merged: partitioned.GroupResult) -> None:
+        _check_bases(merged.bases, policy)
+        if not _problems_allowed(args, merged.totals.problems, show, "written"):
+            raise partitioned.Refused("--strict")
+
+    try:
+        result = partitioned.reconcile_dataset(
+            args.input_dir,
+            args.out,
+            policy=policy,
+            progress=_progress if long_run else None,
+            format=args.format,
+            batch_lines=args.batch_lines,
+            check=check,
+            groups=groups,
+            runner=runner,
+        )
+    except partitioned.Refused:
+        return 2
+    except _Refused as refused:
+        print(f"ice-recon reconcile: {refused}", file=sys.stderr)
+        return 2
+    except OutputError as exc:
+        print(f"ice-recon reconcile: {exc}; no output written", file=sys.stderr)
+        return 2
+    except OSError as exc:  # e.g. the temporary folder is full
+        print(f"ice-recon reconcile: {exc}; no output written", file=sys.stderr)
+        return 2
+    return _finish(args, result, show)
 
 
 def _reconcile_checked(
@@ -305,6 +357,10 @@ class _Refused(Exception):
 
 def _check_tolerances(inputs: Inputs, policy: Policy) -> None:
     bases = {s.record.basis for s in inputs.rates} | {s.record.basis for s in inputs.fuel_rules}
+    _check_bases(bases, policy)
+
+
+def _check_bases(bases: set[str] | frozenset[str], policy: Policy) -> None:
     unknown = sorted(set(policy.tolerances) - bases)
     if unknown:
         # A misspelled basis would silently accept nothing: refuse it.
@@ -326,20 +382,8 @@ def _reconcile_prepared(
     long_run: bool,
     client: object | None = None,
 ) -> int:
-    problems = ready.problems
-    if problems and (show or args.strict):
-        _print_problems(problems, every=args.all_problems)
-        n = len(problems)
-        if args.strict:
-            print(
-                f"ice-recon: {n} input problem(s); nothing reconciled (--strict)", file=sys.stderr
-            )
-            return 2
-        print(
-            f"ice-recon: {n} input problem(s); malformed invoice lines are INVALID, other "
-            "bad rows are left out",
-            file=sys.stderr,
-        )
+    if not _problems_allowed(args, ready.problems, show, "reconciled"):
+        return 2
     progress = _progress if long_run else None
     if client is not None:
         from ice_recon.distributed import reconcile_prepared
@@ -349,6 +393,29 @@ def _reconcile_prepared(
         )
     else:
         result = ready.reconcile(args.out, policy=policy, progress=progress, format=args.format)
+    return _finish(args, result, show)
+
+
+def _problems_allowed(
+    args: argparse.Namespace, problems: Sequence[Problem], show: bool, nothing: str
+) -> bool:
+    """Print the input problems (when shown or --strict); False when --strict refuses them."""
+    if problems and (show or args.strict):
+        _print_problems(problems, every=args.all_problems)
+        n = len(problems)
+        if args.strict:
+            print(f"ice-recon: {n} input problem(s); nothing {nothing} (--strict)", file=sys.stderr)
+            return False
+        print(
+            f"ice-recon: {n} input problem(s); malformed invoice lines are INVALID, other "
+            "bad rows are left out",
+            file=sys.stderr,
+        )
+    return True
+
+
+def _finish(args: argparse.Namespace, result: Totals, show: bool) -> int:
+    """Print the summary, write report.html if asked; return the exit status of the run."""
     if show:
         print_summary(result, sys.stdout, out_dir=args.out, format=args.format)
     if args.html:
@@ -412,6 +479,21 @@ def print_summary(
         names = ["results.csv", *(n for n in OUTPUT_FILES if n != "results.csv")]
         names = [n.replace(".csv", f".{format}") for n in names]
         print(f"Wrote {', '.join(names)} to {out_dir}", file=out)
+
+
+def cmd_split(args: argparse.Namespace) -> int:
+    """Write an input folder as a dataset partitioned by contract."""
+    from ice_recon.partitioned import split
+
+    try:
+        dataset = split(args.input_dir, args.out)
+    except OutputError as exc:
+        print(f"ice-recon split: {exc}", file=sys.stderr)
+        return 2
+    n = len(dataset.partitions)
+    shared = f"; {', '.join(dataset.shared)} at the root" if dataset.shared else ""
+    print(f"Wrote {n} contract partition{'s' if n != 1 else ''} to {dataset.root}{shared}")
+    return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -541,7 +623,12 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "reconcile", help="reconcile every invoice line and write the results to OUT_DIR"
     )
-    p.add_argument("input_dir", metavar="INPUT_DIR", help="folder of input CSV (or Parquet) files")
+    p.add_argument(
+        "input_dir",
+        metavar="INPUT_DIR",
+        help="folder of input CSV (or Parquet) files, or a dataset partitioned by contract "
+        "(contract_id=... folders, see `ice-recon split`; a folder or an fsspec URL)",
+    )
     p.add_argument("--out", required=True, metavar="OUT_DIR", help="folder for the outputs")
     p.add_argument(
         "--tolerance",
@@ -703,6 +790,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--contracts", type=int, default=4, help="contracts (default 4)")
     p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     p.set_defaults(func=cmd_generate)
+    p = sub.add_parser(
+        "split",
+        help="write an input folder as a dataset partitioned by contract (one "
+        "contract_id=... folder per contract), for runs on a cluster",
+    )
+    p.add_argument("input_dir", metavar="INPUT_DIR", help="folder of input CSV files")
+    p.add_argument("--out", required=True, metavar="ROOT", help="new (or empty) folder to write")
+    p.set_defaults(func=cmd_split)
     p = sub.add_parser("demo", help="reconcile the sample data shipped with ice_recon")
     p.add_argument(
         "--out",
@@ -719,7 +814,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     folder = getattr(args, "input_dir", None)
-    if folder is not None and not Path(folder).is_dir():
+    url = args.command == "reconcile" and folder is not None and "://" in folder
+    if folder is not None and not url and not Path(folder).is_dir():
         print(f"ice-recon: {folder}: not a folder of input files", file=sys.stderr)
         return 2
     try:

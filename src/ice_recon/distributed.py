@@ -46,6 +46,14 @@ from ice_recon.index import Index, build
 from ice_recon.load import Inputs, mark_duplicate_keys
 from ice_recon.match import ordered
 from ice_recon.output import prepare_output
+from ice_recon.partitioned import (
+    GroupResult,
+    GroupRunner,
+    GroupTask,
+    Partition,
+    is_partitioned,
+    reconcile_dataset,
+)
 from ice_recon.policy import Policy
 from ice_recon.reconcile import Stopwatch
 from ice_recon.report import Totals, _check_format
@@ -65,7 +73,14 @@ from ice_recon.tables import InvoiceLineTable, ManifestTable, StaffTable
 #: A ``distributed.Client`` (its methods are untyped: it is handled as Any).
 Client = Any
 
-__all__ = ["DistributedRunError", "connect", "reconcile_on", "reconcile_prepared"]
+__all__ = [
+    "DistributedRunError",
+    "connect",
+    "dataset_runner",
+    "default_partitions",
+    "reconcile_on",
+    "reconcile_prepared",
+]
 
 
 class DistributedRunError(IceReconError, RuntimeError):
@@ -152,6 +167,18 @@ def reconcile_on(
     _require()
     _check_format(format)
     groups = default_partitions(client) if partitions is None else partitions
+    if is_partitioned(input_dir):
+        return reconcile_dataset(
+            input_dir,
+            out_dir,
+            policy=policy,
+            progress=progress,
+            format=format,
+            memory_bytes=memory_bytes,
+            batch_lines=batch_lines,
+            groups=groups,
+            runner=dataset_runner(client),
+        )
     existed = os.path.lexists(out_dir)
     prepare_output(out_dir)
     try:
@@ -191,6 +218,46 @@ def reconcile_prepared(
         return _run(client, ready, policy, step)
 
     return ready._reconcile_with(out_dir, policy, progress, format, runner)
+
+
+def dataset_runner(client: Client) -> GroupRunner:
+    """Return a runner of :func:`ice_recon.partitioned.reconcile_dataset` on *client*.
+
+    Each group of partitions is one task, which reads its partitions from where the
+    dataset is (a folder every worker sees, or a URL) and returns its
+    :class:`~ice_recon.partitioned.GroupResult`. A task that raises
+    :class:`~ice_recon.errors.InputError` (a partition refused) fails the run with it, as a
+    local run would; any other failure is a :class:`DistributedRunError`.
+    """
+    as_completed = _require().as_completed
+
+    def run(task: GroupTask, plan: list[list[Partition]]) -> list[GroupResult]:
+        token = uuid.uuid4().hex
+        futures = [
+            client.submit(task, group, key=f"ice-recon-partitions-{g}-{token}")
+            for g, group in enumerate(plan)
+        ]
+        results: list[GroupResult | None] = [None] * len(plan)
+        try:
+            for future in as_completed(futures):
+                g = futures.index(future)
+                try:
+                    results[g] = future.result()
+                except InputError:
+                    raise
+                except Exception as exc:
+                    names = ", ".join(p.name for p in plan[g])
+                    raise DistributedRunError(
+                        f"the group of partitions {names} failed on the cluster "
+                        f"({type(exc).__name__}: {exc}); the run did not complete and no "
+                        "summary.json was written"
+                    ) from exc
+                future.release()
+        finally:
+            client.cancel(futures)
+        return [r for r in results if r is not None]
+
+    return run
 
 
 # ----------------------------------------------------------------------------------- client

@@ -24,6 +24,7 @@ from __future__ import annotations
 import decimal
 import enum
 import re
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Final
 
@@ -299,6 +300,18 @@ _EXACT_QUANTIZE: Final = decimal.Context(
 def exact_multiply(a: Decimal, b: Decimal) -> Decimal:
     """Return ``a * b`` exactly, under the private context (never the caller's)."""
     return _EXACT.multiply(a, b)
+
+
+def exact_sum(values: Iterable[Decimal], start: Decimal = Decimal("0.00")) -> Decimal:
+    """Return *start* plus every value, exactly, under the private context.
+
+    >>> exact_sum([Decimal("1.50"), Decimal("2.25")])
+    Decimal('3.75')
+    """
+    total = start
+    for value in values:
+        total = _EXACT.add(total, value)
+    return total
 
 
 class _CentsText(dict[int, str]):

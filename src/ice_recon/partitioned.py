@@ -1,0 +1,790 @@
+"""Datasets partitioned by contract: hive-style ``contract_id=…/`` folders (DESIGN section 7).
+
+Contracts share nothing (partition independence), so a batch too large for one folder can be
+kept as one folder per contract, the layout Hive, Spark, Arrow and DuckDB call
+*hive partitioning*::
+
+    ROOT/
+      fuel_index.csv, interest_rates.csv          the files without contract_id (optional)
+      contract_id=HSCEMD-19-C-10000/
+        rates.csv, manifests.csv, invoice_lines.csv, ... (the section 4 files, this contract's rows)
+      contract_id=HSCEMD-21-C-10002/
+        ...
+      contract_id=__HIVE_DEFAULT_PARTITION__/     rows whose contract_id is empty (invalid rows)
+
+A folder name is ``contract_id=`` and the contract id percent-encoded (``/`` is ``%2F``, as
+Hive writes it; :func:`partition_name`). Each partition folder, with the root's shared files,
+is a complete input folder: it holds the required files (a header-only file where the contract
+has no rows, DESIGN section 4) and every row in it has the folder's contract id. :func:`split`
+writes such a dataset from an ordinary input folder; :func:`scan` checks one.
+
+:func:`reconcile_dataset` reconciles every partition (in this process, or as the tasks of a
+Dask cluster: :func:`ice_recon.distributed.reconcile_on`) and merges the partitions' results:
+``results.csv`` in processing order, the other outputs exactly as one run over the
+concatenated files writes them. Only ``problems.csv`` and the input digests of
+``summary.json`` differ from that run: they name the files where they are, e.g.
+``contract_id=C1/invoice_lines.csv`` line 7.
+
+The root may also be an fsspec URL (``s3://bucket/batch``, ``gs://…``, ``file://…``): the
+module ``fsspec`` is then needed (it comes with the extra ``dask``), and each partition's
+files are copied to a local temporary folder before they are read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import heapq
+import importlib
+import io
+import itertools
+import os
+import shutil
+import tempfile
+import urllib.parse
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any, Final
+
+import attrs
+
+from ice_recon._specs import (
+    FILES,
+    FUEL_INDEX,
+    INTEREST_RATES,
+    INVOICE_LINES,
+    MANIFESTS,
+    STAFF,
+)
+from ice_recon.controls import PaymentLedgers
+from ice_recon.errors import (
+    ArgumentError,
+    IceReconError,
+    InputError,
+    MissingExtraError,
+    OutputError,
+    Problem,
+)
+from ice_recon.money import exact_sum
+from ice_recon.output import OutputSet, prepare_output
+from ice_recon.oversight import Oversight
+from ice_recon.policy import Policy
+from ice_recon.reconcile import Stopwatch, check_policy
+from ice_recon.records import Status
+from ice_recon.report import (
+    ContractSummary,
+    Ledgers,
+    StatusCounts,
+    Totals,
+    UnbilledTrip,
+    _check_format,
+    _finding_order,
+)
+
+__all__ = [
+    "DEFAULT_PARTITION",
+    "PARTITION_KEY",
+    "SHARED_FILES",
+    "Dataset",
+    "GroupResult",
+    "Partition",
+    "Refused",
+    "balanced_groups",
+    "forked_runner",
+    "is_partitioned",
+    "merge_totals",
+    "partition_name",
+    "reconcile_dataset",
+    "reconcile_group",
+    "scan",
+    "split",
+]
+
+#: The column a dataset is partitioned by (the folders are ``contract_id=VALUE``).
+PARTITION_KEY: Final = "contract_id"
+#: The folder value of rows whose contract_id is empty (Hive's name for a null partition).
+DEFAULT_PARTITION: Final = "__HIVE_DEFAULT_PARTITION__"
+#: The input files without a contract_id column: at the root, shared by every partition.
+SHARED_FILES: Final = (FUEL_INDEX, INTEREST_RATES)
+_NAMES: Final = tuple(name for name, _ in FILES.values())
+_PARQUET: Final = ".parquet"
+_RESULTS: Final = "results.csv"
+
+Progress = Callable[[str, float], None]
+InvoiceKey = tuple[str, str]
+#: A block of result rows of one invoice, with its place in processing order.
+Block = tuple[tuple[int, str, str, str], str]
+
+
+def partition_name(contract_id: str) -> str:
+    """Return the folder name of a contract's partition.
+
+    >>> partition_name("HSCEMD-19-C-10000")
+    'contract_id=HSCEMD-19-C-10000'
+    >>> partition_name("A/B 7"), partition_name("")
+    ('contract_id=A%2FB%207', 'contract_id=__HIVE_DEFAULT_PARTITION__')
+    """
+    value = urllib.parse.quote(contract_id, safe="") if contract_id else DEFAULT_PARTITION
+    return f"{PARTITION_KEY}={value}"
+
+
+def _contract_of(folder: str) -> str | None:
+    """Return the contract id a folder name stands for, or None if it is no partition.
+
+    >>> _contract_of("contract_id=A%2FB%207"), _contract_of("other")
+    ('A/B 7', None)
+    """
+    prefix = f"{PARTITION_KEY}="
+    if not folder.startswith(prefix):
+        return None
+    value = folder.removeprefix(prefix)
+    return "" if value == DEFAULT_PARTITION else urllib.parse.unquote(value)
+
+
+# ------------------------------------------------------------------------------- storage
+
+
+def _is_url(root: str | os.PathLike[str]) -> bool:
+    return isinstance(root, str) and "://" in root
+
+
+def _filesystem(root: str) -> tuple[Any, str]:
+    """Return the fsspec file system of the URL *root* and the path in it."""
+    try:
+        core = importlib.import_module("fsspec.core")
+    except ImportError as exc:
+        raise MissingExtraError(
+            f"{root}: reading a dataset at a URL needs fsspec: pip install 'ice-recon[dask]' "
+            f"(or fsspec and the package of the URL's file system) ({exc})"
+        ) from exc
+    fs, path = core.url_to_fs(root)
+    return fs, str(path).rstrip("/")
+
+
+def _listing(root: str | os.PathLike[str]) -> tuple[list[str], list[tuple[str, int]]]:
+    """Return the folders and the (file, size) of the folder or URL *root*, sorted by name."""
+    if _is_url(root):
+        fs, path = _filesystem(str(root))
+        entries = fs.ls(path, detail=True)
+        folders = sorted(
+            e["name"].rstrip("/").rsplit("/", 1)[-1] for e in entries if e["type"] == "directory"
+        )
+        files = sorted(
+            (e["name"].rsplit("/", 1)[-1], int(e.get("size") or 0))
+            for e in entries
+            if e["type"] != "directory"
+        )
+        return folders, files
+    folder = Path(root)
+    names = sorted(os.listdir(folder))
+    return (
+        [n for n in names if (folder / n).is_dir()],
+        [(n, (folder / n).stat().st_size) for n in names if (folder / n).is_file()],
+    )
+
+
+def _join(root: str, *names: str) -> str:
+    if _is_url(root):
+        return "/".join([root.rstrip("/"), *names])
+    return os.path.join(root, *names)
+
+
+# ------------------------------------------------------------------------------- datasets
+
+
+@attrs.frozen
+class Partition:
+    """One contract's folder of a partitioned dataset.
+
+    Attributes:
+        contract_id: the contract (``""`` for the default partition).
+        name: the folder's name, ``contract_id=…``.
+        files: the input files in the folder, sorted.
+        size: the bytes of its invoice lines (what groups are balanced by).
+    """
+
+    contract_id: str
+    name: str
+    files: tuple[str, ...]
+    size: int
+
+
+@attrs.frozen
+class Dataset:
+    """A dataset partitioned by contract (see the module's documentation).
+
+    Attributes:
+        root: the folder or URL.
+        partitions: the contracts' folders, sorted by name.
+        shared: the input files at the root (only :data:`SHARED_FILES` may be there).
+    """
+
+    root: str
+    partitions: tuple[Partition, ...]
+    shared: tuple[str, ...]
+
+    @property
+    def size(self) -> int:
+        """The bytes of every partition's invoice lines."""
+        return sum(p.size for p in self.partitions)
+
+
+def is_partitioned(root: str | os.PathLike[str]) -> bool:
+    """Return whether *root* (a folder or an fsspec URL) has a ``contract_id=…`` folder."""
+    try:
+        folders, _ = _listing(root)
+    except (OSError, ValueError):
+        return False
+    return any(_contract_of(f) is not None for f in folders)
+
+
+def _is_input(name: str) -> bool:
+    return name in _NAMES or (name.endswith(_PARQUET) and name[: -len(_PARQUET)] + ".csv" in _NAMES)
+
+
+def scan(root: str | os.PathLike[str]) -> Dataset:
+    """Return the partitions of the dataset at *root*, checked.
+
+    Raises:
+        InputError: *root* has no partition folder, an input file with contract ids lies at
+            the root, or two folders name the same contract (each is a problem naming the
+            file or folder).
+    """
+    text = os.fspath(root)
+    folders, files = _listing(text)
+    problems: list[Problem] = []
+    shared = []
+    for name, _ in files:
+        if not _is_input(name):
+            continue
+        if name.removesuffix(_PARQUET).removesuffix(".csv") + ".csv" in SHARED_FILES:
+            shared.append(name)
+        else:
+            problems.append(
+                Problem(
+                    file=name,
+                    line=1,
+                    message=(
+                        "has a contract_id column: in a dataset partitioned by contract it "
+                        f"belongs in the {PARTITION_KEY}=… folders (only "
+                        f"{', '.join(SHARED_FILES)} are at the root)"
+                    ),
+                )
+            )
+    partitions: list[Partition] = []
+    seen: dict[str, str] = {}
+    for folder in folders:
+        contract = _contract_of(folder)
+        if contract is None:
+            continue
+        if contract in seen:
+            problems.append(
+                Problem(
+                    file=folder,
+                    line=1,
+                    message=f"names the same contract as the folder {seen[contract]}",
+                )
+            )
+            continue
+        seen[contract] = folder
+        _, inside = _listing(_join(text, folder))
+        names = tuple(n for n, _ in inside if _is_input(n))
+        sizes = dict(inside)
+        size = sizes.get(INVOICE_LINES, sizes.get(INVOICE_LINES.replace(".csv", _PARQUET), 0))
+        partitions.append(Partition(contract, folder, names, size))
+    if not partitions:
+        problems.append(
+            Problem(file=".", line=1, message=f"no {PARTITION_KEY}=… folder: not partitioned")
+        )
+    if problems:
+        raise InputError(*problems)
+    return Dataset(text, tuple(partitions), tuple(shared))
+
+
+def balanced_groups(partitions: Sequence[Partition], count: int) -> list[list[Partition]]:
+    """Split *partitions* into at most *count* groups of similar size (largest first).
+
+    >>> parts = [Partition(c, c, (), s) for c, s in [("a", 9), ("b", 5), ("c", 4), ("d", 1)]]
+    >>> [[p.contract_id for p in g] for g in balanced_groups(parts, 2)]
+    [['a', 'd'], ['b', 'c']]
+    """
+    if count < 1:
+        raise ArgumentError(f"the number of groups must be at least 1 (got {count})")
+    groups: list[list[Partition]] = [[] for _ in range(min(count, len(partitions)))]
+    load = [0] * len(groups)
+    for p in sorted(partitions, key=lambda p: (-p.size, p.name)):
+        g = min(range(len(groups)), key=lambda k: (load[k], k))
+        groups[g].append(p)
+        load[g] += p.size
+    for group in groups:
+        group.sort(key=lambda p: p.name)
+    return groups
+
+
+# ------------------------------------------------------------------------------- split
+
+
+def split(input_dir: str | os.PathLike[str], out_root: str | os.PathLike[str]) -> Dataset:
+    """Write the input folder *input_dir* as a dataset partitioned by contract at *out_root*.
+
+    Each CSV input file with a ``contract_id`` column is split by that column (the rows keep
+    their order; a row whose contract_id is empty, or that is too short to have one, goes
+    to the default partition); every partition gets every such file, header-only where the
+    contract has no rows. :data:`SHARED_FILES` are copied to the root. Cell values are
+    copied as they are (they are checked when the dataset is reconciled); the quoting may
+    change. *out_root* must not exist or be empty.
+
+    Raises:
+        InputError: an input file has no ``contract_id`` column, or is a Parquet file.
+        OutputError: *out_root* is not an empty folder or cannot be written.
+    """
+    source = Path(input_dir)
+    target = Path(out_root)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise OutputError(str(target), "not an empty folder; split writes a new dataset")
+    present = sorted(n for n in os.listdir(source) if _is_input(n))
+    problems = [
+        Problem(file=n, line=1, message="split reads CSV files; convert the Parquet file first")
+        for n in present
+        if n.endswith(_PARQUET)
+    ]
+    tables: dict[str, tuple[list[str], dict[str, list[list[str]]]]] = {}
+    for name in (n for n in present if n.endswith(".csv") and n not in SHARED_FILES):
+        with open(source / name, encoding="utf-8-sig", errors="surrogateescape", newline="") as f:
+            reader = csv.reader(f)
+            header = next(reader, None)
+            if header is None or PARTITION_KEY not in header:
+                problems.append(
+                    Problem(file=name, line=1, message=f"has no {PARTITION_KEY} column to split by")
+                )
+                continue
+            at = header.index(PARTITION_KEY)
+            rows: dict[str, list[list[str]]] = {}
+            for row in reader:
+                if not row:
+                    continue
+                rows.setdefault(row[at] if at < len(row) else "", []).append(row)
+        tables[name] = (header, rows)
+    if problems:
+        raise InputError(*problems)
+    contracts = sorted({c for _, rows in tables.values() for c in rows})
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        for name in (n for n in present if n in SHARED_FILES):
+            shutil.copyfile(source / name, target / name)
+        for contract in contracts:
+            folder = target / partition_name(contract)
+            folder.mkdir()
+            for name, (header, rows) in tables.items():
+                with open(folder / name, "w", encoding="utf-8", errors="surrogateescape",
+                          newline="") as f:  # fmt: skip
+                    writer = csv.writer(f, lineterminator="\n")
+                    writer.writerow(header)
+                    writer.writerows(rows.get(contract, ()))
+    except OSError as exc:
+        raise OutputError(str(target), str(exc.strerror or exc), exc.errno) from exc
+    return scan(target)
+
+
+# ------------------------------------------------------------------------------- one group
+
+
+@attrs.frozen
+class GroupResult:
+    """What reconciling a group of partitions gives (a task's result on a cluster).
+
+    Attributes:
+        totals: the group's :class:`~ice_recon.report.Totals`; its problems and digests
+            name the files as ``contract_id=…/NAME`` (the root's shared files by name).
+        blocks: the group's ``results.csv`` rows, one text per invoice, with their place in
+            processing order, sorted.
+        header: the first line of ``results.csv``.
+        bases: the pricing bases of the group's rules (for the CLI's ``--tolerance`` check).
+    """
+
+    totals: Totals
+    blocks: tuple[Block, ...]
+    header: str
+    bases: frozenset[str]
+
+
+def reconcile_group(
+    root: str,
+    partitions: Sequence[Partition],
+    shared: Sequence[str],
+    *,
+    policy: Policy | None = None,
+    memory_bytes: int | None = None,
+    batch_lines: int | None = None,
+    workdir: str | None = None,
+) -> GroupResult:
+    """Reconcile each partition of *partitions* of the dataset at *root*; merge them.
+
+    Each partition is reconciled as an input folder of its own (its files and the root's
+    *shared* files): streamed, and spilled to temporary files when its invoice lines are
+    longer than *memory_bytes*, as :func:`ice_recon.stream.reconcile_to` does.
+    """
+    from ice_recon import stream
+
+    options: dict[str, Any] = {}
+    if memory_bytes is not None:
+        options["memory_bytes"] = memory_bytes
+    if batch_lines is not None:
+        options["batch_lines"] = batch_lines
+    results: list[GroupResult] = []
+    with tempfile.TemporaryDirectory(prefix="ice-recon-partition-", dir=workdir) as tmp:
+        for p in partitions:
+            folder = Path(tmp) / "in"
+            _gather(root, p, shared, folder)
+            with stream.prepare(folder, workdir=tmp, **options) as ready:
+                misplaced = _misplaced(ready, p)
+                if misplaced:
+                    raise InputError(*misplaced)
+                totals = ready.reconcile(Path(tmp) / "out", policy=policy)
+                dates = dict(ready._dates)
+                bases = {s.record.basis for s in ready.inputs.rates} | {
+                    s.record.basis for s in ready.inputs.fuel_rules
+                }
+            header, blocks = _blocks(Path(tmp) / "out" / _RESULTS, dates)
+            renamed = {n: n if n in shared else f"{p.name}/{n}" for n in (*p.files, *shared)}
+            totals = attrs.evolve(
+                totals,
+                unbilled=tuple(totals.unbilled),
+                problems=tuple(
+                    attrs.evolve(q, file=renamed.get(q.file, f"{p.name}/{q.file}"))
+                    for q in totals.problems
+                ),
+                digests={renamed.get(n, n): d for n, d in totals.digests.items()},
+            )
+            results.append(GroupResult(totals, tuple(blocks), header, frozenset(bases)))
+            shutil.rmtree(folder)
+            shutil.rmtree(Path(tmp) / "out")
+    if not results:
+        raise ArgumentError("a group needs at least one partition")
+    return GroupResult(
+        totals=merge_totals([r.totals for r in results]),
+        blocks=tuple(heapq.merge(*(r.blocks for r in results), key=_block_key)),
+        header=results[0].header,
+        bases=frozenset().union(*(r.bases for r in results)),
+    )
+
+
+def _misplaced(ready: Any, p: Partition) -> list[Problem]:
+    """Return a problem for each row of the partition whose contract is not the folder's.
+
+    A row of another contract would be reconciled without that contract's other rows (a
+    line without its trips, a trip without its rates): the dataset is refused instead. An
+    empty contract_id belongs in the default partition (the folder
+    ``contract_id=__HIVE_DEFAULT_PARTITION__``); rows left out for their own problems are
+    not checked.
+    """
+    from ice_recon.stream import _read_batch
+
+    inputs = ready.inputs
+    found: list[tuple[str, int, str]] = []
+    for sourced in itertools.chain(
+        inputs.rates, inputs.fuel_rules, inputs.invoices, inputs.contracts, inputs.cors or ()
+    ):
+        found.append((sourced.file, sourced.line, sourced.record.contract_id))
+    tables = [inputs.manifests, inputs.staff, inputs.invoice_lines]
+    if ready.spilled:
+        tables += [
+            _read_batch(ready._folder, ready._file, pieces)
+            for pieces in itertools.chain.from_iterable(ready._batches)
+        ]
+    for table, file in zip(
+        tables, [MANIFESTS, STAFF, *[INVOICE_LINES] * (len(tables) - 2)], strict=True
+    ):
+        found += [(file, line, c) for c, line in zip(table.contract_id, table.line, strict=True)]
+    return [
+        Problem(
+            file=f"{p.name}/{file}",
+            line=line,
+            column=PARTITION_KEY,
+            value=contract,
+            message=f"is not the contract of the folder {p.name} (a dataset partitioned by "
+            "contract holds each row in its contract's folder)",
+        )
+        for file, line, contract in found
+        if contract != p.contract_id
+    ]
+
+
+def _gather(root: str, p: Partition, shared: Sequence[str], folder: Path) -> None:
+    """Put the partition's files and the shared files in the local *folder*."""
+    folder.mkdir()
+    wanted = [(_join(root, p.name, n), n) for n in p.files] + [(_join(root, n), n) for n in shared]
+    if _is_url(root):
+        fs, _ = _filesystem(root)
+        for url, name in wanted:
+            fs.get(_filesystem(url)[1], str(folder / name))
+        return
+    for path, name in wanted:
+        os.symlink(os.path.abspath(path), folder / name)
+
+
+def _block_key(block: Block) -> tuple[int, str, str, str]:
+    return block[0]
+
+
+def _blocks(results: Path, dates: dict[InvoiceKey, str]) -> tuple[str, list[Block]]:
+    """Return the header of *results* and its rows as blocks, one per invoice."""
+    with open(results, encoding="utf-8", newline="") as f:
+        text = f.read()
+    header_end = text.index("\n") + 1
+    body = io.StringIO(text[header_end:], newline="")
+    blocks: list[Block] = []
+    current: InvoiceKey | None = None
+    rows: list[str] = []
+    # A row may span lines (a quoted newline): the reader says where each row ends.
+    lines = _RowSplitter(body)
+    for key, row in lines:
+        if key != current:
+            if current is not None:
+                blocks.append((_order(current, dates), "".join(rows)))
+            current, rows = key, []
+        rows.append(row)
+    if current is not None:
+        blocks.append((_order(current, dates), "".join(rows)))
+    return text[:header_end], blocks
+
+
+def _order(key: InvoiceKey, dates: dict[InvoiceKey, str]) -> tuple[int, str, str, str]:
+    """Return an invoice's place in processing order (as ``match.sorted_invoices`` sorts)."""
+    day = dates.get(key)
+    return (0, day, *key) if day is not None else (1, "", *key)
+
+
+class _RowSplitter:
+    """Iterate over the CSV rows of a text: ((contract_id, invoice_id), the row's text)."""
+
+    def __init__(self, body: io.StringIO) -> None:
+        self._body = body
+
+    def __iter__(self) -> Iterator[tuple[InvoiceKey, str]]:
+        pending = ""
+        for line in self._body:
+            pending += line
+            if pending.count('"') % 2:  # inside a quoted cell: the row goes on
+                continue
+            cells = next(csv.reader([pending]))
+            yield (cells[0], cells[1]), pending
+            pending = ""
+        if pending:
+            cells = next(csv.reader([pending]))
+            yield (cells[0], cells[1]), pending
+
+
+# ------------------------------------------------------------------------------- merging
+
+
+def _money(values: Iterable[Any], field: str) -> Any:
+    return exact_sum(getattr(v, field) for v in values)
+
+
+def merge_totals(parts: Sequence[Totals]) -> Totals:
+    """Return the totals of a run made of *parts*, runs over disjoint sets of contracts.
+
+    Sums are exact; per-contract and per-invoice figures are taken from the part that has
+    them; sorted sequences stay sorted (every one of them is sorted by contract first).
+    The problems of the shared files, reported by every part, are kept once.
+
+    Raises:
+        ArgumentError: no parts, or two parts with the same contract.
+    """
+    if not parts:
+        raise ArgumentError("merge_totals needs at least one part")
+    contracts: dict[str, ContractSummary] = {}
+    for part in parts:
+        for cid, summary in part.contracts.items():
+            if cid in contracts:
+                raise ArgumentError(f"contract {cid!r} is in two parts")
+            contracts[cid] = summary
+    ledger_fields = [a.name for a in attrs.fields(Ledgers)]
+    payment_fields = [a.name for a in attrs.fields(PaymentLedgers)]
+    amounts = {
+        s: exact_sum(p.amounts[s] for p in parts if s in p.amounts)
+        for s in Status
+        if any(s in p.amounts for p in parts)
+    }
+    by_contract = _by_contract
+    return Totals(
+        line_count=sum(p.line_count for p in parts),
+        counts=StatusCounts({s: sum(p.counts[s] for p in parts) for s in Status}),
+        ledgers=Ledgers(**{f: _money((p.ledgers for p in parts), f) for f in ledger_fields}),
+        contracts=dict(sorted(contracts.items())),
+        unbilled=tuple(
+            sorted(itertools.chain.from_iterable(p.unbilled for p in parts), key=_unbilled_key)
+        ),
+        invoices=tuple(
+            sorted(itertools.chain.from_iterable(p.invoices for p in parts), key=_finding_order)
+        ),
+        problems=tuple(
+            sorted(
+                dict.fromkeys(itertools.chain.from_iterable(p.problems for p in parts)),
+                key=Problem.sort_key,
+            )
+        ),
+        digests=dict(sorted(itertools.chain.from_iterable(p.digests.items() for p in parts))),
+        stats={
+            k: sum(p.stats.get(k, 0) for p in parts)
+            for k in dict.fromkeys(k for p in parts for k in p.stats)
+        },
+        by_invoice=dict(sorted(itertools.chain.from_iterable(p.by_invoice.items() for p in parts))),
+        amounts=amounts,
+        invoice_counts=dict(
+            sorted(itertools.chain.from_iterable(p.invoice_counts.items() for p in parts))
+        ),
+        policy=parts[0].policy,
+        payments=PaymentLedgers(
+            **{f: _money((p.payments for p in parts), f) for f in payment_fields}
+        ),
+        oversight=Oversight(
+            months=by_contract(p.oversight.months for p in parts),
+            contracts=by_contract(p.oversight.contracts for p in parts),
+            capacity=by_contract(p.oversight.capacity for p in parts),
+        ),
+    )
+
+
+def _by_contract(rows: Iterable[Sequence[Any]]) -> tuple[Any, ...]:
+    """Concatenate row sequences sorted by contract first; sort stably by contract."""
+    return tuple(sorted(itertools.chain.from_iterable(rows), key=lambda r: str(r.contract_id)))
+
+
+def _unbilled_key(u: UnbilledTrip) -> tuple[str, str]:
+    return (u.contract_id, u.trip_id)
+
+
+# ------------------------------------------------------------------------------- the run
+
+#: A group's work: :func:`reconcile_group` with the run's dataset and options.
+GroupTask = Callable[[list[Partition]], GroupResult]
+#: Runs the task of each group and returns the results in group order: the builtin ``map``
+#: in this process, forked processes (``--workers``), a Dask client's tasks
+#: (:mod:`ice_recon.distributed`).
+GroupRunner = Callable[[GroupTask, list[list[Partition]]], Iterable[GroupResult]]
+
+
+def forked_runner(task: GroupTask, plan: list[list[Partition]]) -> list[GroupResult]:
+    """A :data:`GroupRunner` that runs each group in a forked process of this machine."""
+    from ice_recon import _fork
+
+    results: list[GroupResult] = _fork.forked(_forked_group, len(plan), (task, plan))
+    return results
+
+
+def _forked_group(k: int) -> GroupResult:
+    from ice_recon import _fork
+
+    task, plan = _fork.shared
+    result: GroupResult = task(plan[k])
+    return result
+
+
+def reconcile_dataset(
+    root: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    *,
+    policy: Policy | None = None,
+    progress: Progress | None = None,
+    format: str = "csv",
+    memory_bytes: int | None = None,
+    batch_lines: int | None = None,
+    workdir: str | os.PathLike[str] | None = None,
+    check: Callable[[GroupResult], None] | None = None,
+    groups: int = 1,
+    runner: GroupRunner | None = None,
+) -> Totals:
+    """Reconcile the dataset partitioned by contract at *root* into *out_dir*.
+
+    The output files are those one run over the partitions' concatenated files writes
+    (the same bytes), except that ``problems.csv`` and the input digests name the files of
+    the partitions. *groups* partitions groups (balanced by the size of their invoice
+    lines) are reconciled by *runner* (default: one after the other, here); *check* sees
+    the merged result before anything is written, and may raise :class:`Refused` (or any
+    exception) to refuse it.
+
+    Raises:
+        InputError: the dataset is not partitioned as the module describes, or a
+            partition's files are not usable (a required file or column missing).
+        OutputError: an output file or the folder cannot be written.
+    """
+    check_policy(policy)
+    _check_format(format)
+    policy = policy or Policy()
+    step = Stopwatch(progress)
+    dataset = scan(root)
+    step(f"list {len(dataset.partitions)} contract partitions")
+    existed = os.path.lexists(out_dir)
+    prepare_output(out_dir)
+    try:
+        return _reconcile_scanned(
+            dataset, out_dir, policy, step, format, memory_bytes, batch_lines, workdir, check,
+            groups, runner,
+        )  # fmt: skip
+    except (InputError, Refused):
+        if not existed:  # a refused run leaves nothing behind, as a local run
+            with contextlib.suppress(OSError):
+                os.rmdir(out_dir)
+        raise
+
+
+class Refused(IceReconError):
+    """Raised by a *check* of :func:`reconcile_dataset` to refuse the result (nothing written)."""
+
+
+def _reconcile_scanned(
+    dataset: Dataset,
+    out_dir: str | os.PathLike[str],
+    policy: Policy,
+    step: Stopwatch,
+    format: str,
+    memory_bytes: int | None,
+    batch_lines: int | None,
+    workdir: str | os.PathLike[str] | None,
+    check: Callable[[GroupResult], None] | None,
+    groups: int,
+    runner: GroupRunner | None,
+) -> Totals:
+    plan = balanced_groups(dataset.partitions, groups)
+    temporary = None if workdir is None else os.fspath(workdir)
+
+    def one(group: list[Partition]) -> GroupResult:
+        return reconcile_group(
+            dataset.root,
+            group,
+            dataset.shared,
+            policy=policy,
+            memory_bytes=memory_bytes,
+            batch_lines=batch_lines,
+            workdir=temporary,
+        )
+
+    results = list(runner(one, plan) if runner is not None else map(one, plan))
+    step(f"reconcile {len(plan)} group{'s' if len(plan) != 1 else ''} of partitions")
+    merged = GroupResult(
+        totals=merge_totals([r.totals for r in results]),
+        blocks=(),
+        header=results[0].header,
+        bases=frozenset().union(*(r.bases for r in results)),
+    )
+    if check is not None:
+        check(merged)
+    with OutputSet(out_dir) as out:
+        with open(out.path(_RESULTS), "w", encoding="utf-8", newline="") as f:
+            _write_blocks(f, merged.header, (r.blocks for r in results))
+        merged.totals._write_totals(out, format)
+        if format != "csv":
+            from ice_recon.interop import convert
+
+            convert(out, "results", format)
+        out.commit()
+    step("merge and write")
+    return merged.totals
+
+
+def _write_blocks(f: IO[str], header: str, blocks: Iterable[Sequence[Block]]) -> None:
+    f.write(header)
+    for _, text in heapq.merge(*blocks, key=_block_key):
+        f.write(text)
