@@ -94,6 +94,10 @@ class InputError(IceReconError, ValueError):
         self.column = problem.column
         self.value = problem.value
 
+    def __reduce__(self) -> tuple[type[InputError], tuple[Problem, ...]]:
+        # Pickled with its problems (a task on a cluster raises it to the client).
+        return (type(self), self.problems)
+
 
 class InputErrors(ExceptionGroup[InputError], IceReconError):
     """Every problem of the inputs, raised together by ``load(..., strict=True)``.
