@@ -8,6 +8,7 @@ distributed run must write the same files, byte for byte (the section 9 files in
 from __future__ import annotations
 
 import io
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import redirect_stdout
@@ -28,7 +29,9 @@ from every9 import every_finding  # noqa: E402
 from ice_recon import Policy  # noqa: E402
 from ice_recon.cli import main  # noqa: E402
 from ice_recon.distributed import DistributedRunError, reconcile_on  # noqa: E402
+from ice_recon.errors import InputError  # noqa: E402
 from ice_recon.generate import generate  # noqa: E402
+from ice_recon.partitioned import reconcile_dataset, split  # noqa: E402
 from ice_recon.stream import reconcile_to  # noqa: E402
 from test_properties import Tables, datasets  # noqa: E402
 from test_stream import _write_tables  # noqa: E402
@@ -247,3 +250,147 @@ def test_any_dataset_partitioning_and_spill_give_the_single_process_bytes(
             batch_lines=batch_lines,
         )
         assert _files(root / "b") == _files(root / "a")
+
+
+# ------------------------------------------------- datasets partitioned by contract
+
+
+@pytest.fixture(scope="module")
+def dataset(
+    tmp_path_factory: pytest.TempPathFactory, generated: tuple[Path, dict[str, bytes]]
+) -> tuple[Path, dict[str, bytes]]:
+    """The generated folder split by contract, and its single-process output."""
+    folder, _ = generated
+    root = tmp_path_factory.mktemp("dataset")
+    split(folder, root / "parts")
+    reconcile_dataset(root / "parts", root / "ref")
+    return root / "parts", _files(root / "ref")
+
+
+def test_the_partitioned_reference_is_the_flat_folders_output(
+    generated: tuple[Path, dict[str, bytes]], dataset: tuple[Path, dict[str, bytes]]
+) -> None:
+    # Guards the tests below: only the two files that name input files differ.
+    _, flat = generated
+    _, ref = dataset
+    assert {n for n in flat if flat[n] != ref[n]} == {"problems.csv", "summary.json"}
+
+
+@pytest.mark.parametrize("partitions", [1, 2, 3, 9])
+def test_a_partitioned_dataset_on_two_workers_gives_the_same_bytes(
+    client2: Any, dataset: tuple[Path, dict[str, bytes]], tmp_path: Path, partitions: int
+) -> None:
+    root, ref = dataset
+    totals = reconcile_on(client2, root, tmp_path / "out", partitions=partitions)
+    assert _files(tmp_path / "out") == ref
+    assert totals.line_count == 4000
+
+
+def test_three_workers_give_the_same_bytes_for_both_layouts(
+    generated: tuple[Path, dict[str, bytes]],
+    dataset: tuple[Path, dict[str, bytes]],
+    tmp_path: Path,
+) -> None:
+    with _cluster(3) as cluster, distributed.Client(cluster) as client:
+        assert len(client.nthreads()) == 3
+        reconcile_on(client, generated[0], tmp_path / "flat", partitions=5)
+        reconcile_on(client, dataset[0], tmp_path / "parts", partitions=3)
+    assert _files(tmp_path / "flat") == generated[1]
+    assert _files(tmp_path / "parts") == dataset[1]
+
+
+def test_a_dataset_at_a_url_is_read_by_the_workers(
+    client2: Any, dataset: tuple[Path, dict[str, bytes]], tmp_path: Path
+) -> None:
+    root, ref = dataset
+    url = root.resolve().as_uri()  # file:///…: what s3:// or gs:// would be on a cluster
+    reconcile_on(client2, url, tmp_path / "out", partitions=2)
+    assert _files(tmp_path / "out") == ref
+
+
+def test_the_cli_reconciles_a_dataset_on_a_scheduler(
+    cluster2: Any, dataset: tuple[Path, dict[str, bytes]], tmp_path: Path
+) -> None:
+    root, ref = dataset
+    argv = ["reconcile", str(root), "--out", str(tmp_path / "o"), "--quiet"]
+    assert main([*argv, "--scheduler", cluster2.scheduler_address, "--partitions", "3"]) == 0
+    assert _files(tmp_path / "o") == ref
+
+
+def test_a_misplaced_row_is_an_input_error_as_in_a_local_run(
+    client2: Any, dataset: tuple[Path, dict[str, bytes]], tmp_path: Path
+) -> None:
+    root, _ = dataset
+    copy = tmp_path / "parts"
+    shutil.copytree(root, copy)
+    first, second = sorted(p for p in copy.iterdir() if p.is_dir())[:2]
+    with (first / "invoice_lines.csv").open("rb") as f:
+        row = f.readlines()[1]
+    with (second / "invoice_lines.csv").open("ab") as f:
+        f.write(row)
+    with pytest.raises(InputError) as caught:
+        reconcile_on(client2, copy, tmp_path / "out", partitions=2)
+    assert caught.value.problem.file == f"{second.name}/invoice_lines.csv"
+    assert caught.value.problem.column == "contract_id"
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_failing_partition_task_fails_the_run_without_a_summary(
+    client1: Any, dataset: tuple[Path, dict[str, bytes]], tmp_path: Path
+) -> None:
+    root, _ = dataset
+    out = tmp_path / "out"
+    reconcile_dataset(root, out)  # an earlier complete run
+
+    def sabotage() -> None:
+        import ice_recon.partitioned as p
+
+        def boom(*args: object, **kwargs: object) -> object:
+            raise RuntimeError("boom in the partition task")
+
+        p._saved = p.reconcile_group  # type: ignore[attr-defined]
+        p.reconcile_group = boom  # type: ignore[assignment]
+
+    def repair() -> None:
+        import ice_recon.partitioned as p
+
+        p.reconcile_group = p._saved  # type: ignore[attr-defined]
+
+    client1.run(sabotage)
+    try:
+        with pytest.raises(DistributedRunError, match=r"group of partitions .* failed.*boom"):
+            reconcile_on(client1, root, out, partitions=2)
+    finally:
+        client1.run(repair)
+    assert not (out / "summary.json").exists()
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+def test_a_worker_killed_in_a_partition_task_is_replaced_with_the_same_bytes(
+    client2: Any, dataset: tuple[Path, dict[str, bytes]], tmp_path: Path
+) -> None:
+    root, ref = dataset
+    marker = str(tmp_path / "killed-once")
+
+    def sabotage() -> None:
+        import os
+
+        import ice_recon.partitioned as p
+
+        original = p.reconcile_group
+
+        def die_once(*args: Any, **kwargs: Any) -> Any:
+            try:
+                fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                return original(*args, **kwargs)
+            os.close(fd)
+            os._exit(9)
+
+        p.reconcile_group = die_once
+
+    client2.run(sabotage)
+    reconcile_on(client2, root, tmp_path / "out", partitions=3)
+    assert Path(marker).exists()  # a worker did die
+    assert _files(tmp_path / "out") == ref
+    client2.restart()
