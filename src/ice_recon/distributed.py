@@ -33,7 +33,7 @@ import os
 import tempfile
 import uuid
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -231,18 +231,17 @@ def dataset_runner(client: Client) -> GroupRunner:
     """
     as_completed = _require().as_completed
 
-    def run(task: GroupTask, plan: list[list[Partition]]) -> list[GroupResult]:
+    def run(task: GroupTask, plan: list[list[Partition]]) -> Iterator[tuple[int, GroupResult]]:
         token = uuid.uuid4().hex
         futures = [
             client.submit(task, group, key=f"ice-recon-partitions-{g}-{token}")
             for g, group in enumerate(plan)
         ]
-        results: list[GroupResult | None] = [None] * len(plan)
         try:
             for future in as_completed(futures):
                 g = futures.index(future)
                 try:
-                    results[g] = future.result()
+                    result: GroupResult = future.result()
                 except InputError:
                     raise
                 except Exception as exc:
@@ -253,9 +252,9 @@ def dataset_runner(client: Client) -> GroupRunner:
                         "summary.json was written"
                     ) from exc
                 future.release()
+                yield g, result
         finally:
             client.cancel(futures)
-        return [r for r in results if r is not None]
 
     return run
 

@@ -38,13 +38,14 @@ import heapq
 import importlib
 import io
 import itertools
+import marshal
 import os
 import shutil
 import tempfile
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import Any, Final
 
 import attrs
 
@@ -660,18 +661,20 @@ def _unbilled_key(u: UnbilledTrip) -> tuple[str, str]:
 
 #: A group's work: :func:`reconcile_group` with the run's dataset and options.
 GroupTask = Callable[[list[Partition]], GroupResult]
-#: Runs the task of each group and returns the results in group order: the builtin ``map``
-#: in this process, forked processes (``--workers``), a Dask client's tasks
-#: (:mod:`ice_recon.distributed`).
-GroupRunner = Callable[[GroupTask, list[list[Partition]]], Iterable[GroupResult]]
+#: Runs the task of each group of the plan; yields (group number, its result) as each group
+#: completes, in any order: the builtin ``map`` here, forked processes (``--workers``), a
+#: Dask client's tasks (:mod:`ice_recon.distributed`).
+GroupRunner = Callable[[GroupTask, list[list[Partition]]], Iterable[tuple[int, GroupResult]]]
 
 
-def forked_runner(task: GroupTask, plan: list[list[Partition]]) -> list[GroupResult]:
+def forked_runner(
+    task: GroupTask, plan: list[list[Partition]]
+) -> Iterator[tuple[int, GroupResult]]:
     """A :data:`GroupRunner` that runs each group in a forked process of this machine."""
     from ice_recon import _fork
 
     results: list[GroupResult] = _fork.forked(_forked_group, len(plan), (task, plan))
-    return results
+    yield from enumerate(results)
 
 
 def _forked_group(k: int) -> GroupResult:
@@ -680,6 +683,12 @@ def _forked_group(k: int) -> GroupResult:
     task, plan = _fork.shared
     result: GroupResult = task(plan[k])
     return result
+
+
+def _here(task: GroupTask, plan: list[list[Partition]]) -> Iterator[tuple[int, GroupResult]]:
+    """The default :data:`GroupRunner`: one group after the other, in this process."""
+    for g, group in enumerate(plan):
+        yield g, task(group)
 
 
 def reconcile_dataset(
@@ -761,30 +770,49 @@ def _reconcile_scanned(
             workdir=temporary,
         )
 
-    results = list(runner(one, plan) if runner is not None else map(one, plan))
-    step(f"reconcile {len(plan)} group{'s' if len(plan) != 1 else ''} of partitions")
-    merged = GroupResult(
-        totals=merge_totals([r.totals for r in results]),
-        blocks=(),
-        header=results[0].header,
-        bases=frozenset().union(*(r.bases for r in results)),
-    )
-    if check is not None:
-        check(merged)
-    with OutputSet(out_dir) as out:
-        with open(out.path(_RESULTS), "w", encoding="utf-8", newline="") as f:
-            _write_blocks(f, merged.header, (r.blocks for r in results))
-        merged.totals._write_totals(out, format)
-        if format != "csv":
-            from ice_recon.interop import convert
+    # Each group's result rows go to a temporary file as the group completes; the merge
+    # reads them back one block at a time: this process holds the totals, not the rows.
+    with tempfile.TemporaryDirectory(prefix="ice-recon-merge-", dir=temporary) as tmp:
+        parts: list[GroupResult | None] = [None] * len(plan)
+        for g, result in (runner or _here)(one, plan):
+            with open(Path(tmp) / f"{g}.bin", "wb") as spill:
+                for block in result.blocks:
+                    marshal.dump(block, spill)
+            parts[g] = attrs.evolve(result, blocks=())
+        results = [r for r in parts if r is not None]
+        if len(results) != len(plan):
+            raise RuntimeError("a runner did not return every group's result")
+        step(f"reconcile {len(plan)} group{'s' if len(plan) != 1 else ''} of partitions")
+        merged = GroupResult(
+            totals=merge_totals([r.totals for r in results]),
+            blocks=(),
+            header=results[0].header,
+            bases=frozenset().union(*(r.bases for r in results)),
+        )
+        if check is not None:
+            check(merged)
+        with OutputSet(out_dir) as out:
+            with open(out.path(_RESULTS), "w", encoding="utf-8", newline="") as f:
+                f.write(merged.header)
+                blocks = [_read_blocks(Path(tmp) / f"{g}.bin") for g in range(len(plan))]
+                for _, text in heapq.merge(*blocks, key=_block_key):
+                    f.write(text)
+            merged.totals._write_totals(out, format)
+            if format != "csv":
+                from ice_recon.interop import convert
 
-            convert(out, "results", format)
-        out.commit()
+                convert(out, "results", format)
+            out.commit()
     step("merge and write")
     return merged.totals
 
 
-def _write_blocks(f: IO[str], header: str, blocks: Iterable[Sequence[Block]]) -> None:
-    f.write(header)
-    for _, text in heapq.merge(*blocks, key=_block_key):
-        f.write(text)
+def _read_blocks(path: Path) -> Iterator[Block]:
+    """Yield the blocks written to *path* with ``marshal.dump``, in order."""
+    with open(path, "rb") as f:
+        while True:
+            try:
+                key, text = marshal.load(f)
+            except EOFError:
+                return
+            yield (key[0], key[1], key[2], key[3]), text
