@@ -1,14 +1,18 @@
-"""Time one folder three ways: one process, ``--workers N``, a LocalCluster of N workers.
+"""Time one folder several ways: one process, ``--workers N``, a LocalCluster of N workers,
+and the same folder split by contract (``ice-recon split``) the same three ways.
 
 Usage::
 
     python benchmarks/bench_cluster.py FOLDER OUT_ROOT [--workers 2] [--partitions P]
-        [--only one|forked|cluster]
+        [--only one|forked|cluster|split|dataset-one|dataset-forked|dataset-cluster]
 
 Each way runs in a fresh interpreter (``python -c``) so that its peak RSS is its own: the
 parent's ``ru_maxrss``, the forked workers' (``RUSAGE_CHILDREN``) and, for the cluster,
-each worker process's, asked over ``client.run``. Then the output folders are compared
-byte for byte. Prints one JSON object per way, then whether the outputs are identical.
+each worker process's, asked over ``client.run``. ``split`` writes OUT_ROOT/dataset (the
+serial first pass); the ``dataset-*`` ways read it. Then the output folders are compared:
+the flat ways byte for byte, the dataset ways byte for byte with each other and with the
+flat output except the two files that name input files (problems.csv, summary.json).
+Prints one JSON object per way, then a table.
 """
 
 from __future__ import annotations
@@ -29,6 +33,33 @@ totals = reconcile_to(sys.argv[1], sys.argv[2], workers=int(sys.argv[3]))
 seconds = time.perf_counter() - t
 print(json.dumps({
     "seconds": round(seconds, 2),
+    "lines": totals.line_count,
+    "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+    "children_rss_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024,
+}))
+"""
+
+_SPLIT = """
+import json, resource, sys, time
+from ice_recon.partitioned import split
+t = time.perf_counter()
+dataset = split(sys.argv[1], sys.argv[2])
+print(json.dumps({
+    "seconds": round(time.perf_counter() - t, 2),
+    "partitions": len(dataset.partitions),
+    "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+}))
+"""
+
+_DATASET = """
+import json, resource, sys, time
+from ice_recon.partitioned import forked_runner, reconcile_dataset
+t = time.perf_counter()
+workers = int(sys.argv[3])
+totals = reconcile_dataset(sys.argv[1], sys.argv[2], groups=workers,
+                           runner=forked_runner if workers > 1 else None)
+print(json.dumps({
+    "seconds": round(time.perf_counter() - t, 2),
     "lines": totals.line_count,
     "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
     "children_rss_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024,
@@ -67,6 +98,10 @@ if __name__ == "__main__":
 """
 
 
+WAYS = ["one", "forked", "cluster", "split", "dataset-one", "dataset-forked", "dataset-cluster"]
+NAMING = {"problems.csv", "summary.json"}  # the outputs that name input files
+
+
 def run(code: str, *args: str) -> dict[str, object]:
     done = subprocess.run(
         [sys.executable, "-c", code, *args], capture_output=True, text=True, check=False
@@ -77,9 +112,9 @@ def run(code: str, *args: str) -> dict[str, object]:
     return result
 
 
-def same(a: Path, b: Path) -> bool:
-    names = sorted(p.name for p in a.iterdir())
-    if names != sorted(p.name for p in b.iterdir()):
+def same(a: Path, b: Path, skip: frozenset[str] = frozenset()) -> bool:
+    names = sorted(p.name for p in a.iterdir() if p.name not in skip)
+    if names != sorted(p.name for p in b.iterdir() if p.name not in skip):
         return False
     _match, mismatch, errors = filecmp.cmpfiles(a, b, names, shallow=False)
     return not mismatch and not errors
@@ -91,24 +126,42 @@ def main() -> int:
     parser.add_argument("out_root", type=Path)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--partitions", type=int, default=0, help="0: the cluster's threads")
-    parser.add_argument("--only", choices=["one", "forked", "cluster"], action="append")
+    parser.add_argument("--only", choices=WAYS, action="append")
     args = parser.parse_args()
-    ways = args.only or ["one", "forked", "cluster"]
-    outs = {}
+    ways = args.only or WAYS
+    outs: dict[str, Path] = {}
+    results: dict[str, dict[str, object]] = {}
+    dataset = args.out_root / "dataset"
     print(json.dumps({"load_average": os.getloadavg(), "cpus": os.cpu_count()}), flush=True)
     for way in ways:
         out = args.out_root / way
-        if way == "cluster":
-            result = run(_CLUSTER, str(args.folder), str(out), str(args.workers),
-                         str(args.partitions))  # fmt: skip
+        source = str(dataset if way.startswith("dataset") else args.folder)
+        workers = "1" if way in ("one", "dataset-one") else str(args.workers)
+        if way.endswith("cluster"):
+            result = run(_CLUSTER, source, str(out), workers, str(args.partitions))
+        elif way == "split":
+            result = run(_SPLIT, source, str(dataset))
+        elif way.startswith("dataset"):
+            result = run(_DATASET, source, str(out), workers)
         else:
-            workers = "1" if way == "one" else str(args.workers)
-            result = run(_ONE, str(args.folder), str(out), workers)
-        outs[way] = out
+            result = run(_ONE, source, str(out), workers)
+        if way != "split":
+            outs[way] = out
+        results[way] = result
         print(json.dumps({"way": way, **result, "load_average": os.getloadavg()}), flush=True)
-    first, *others = outs
-    for way in others:
-        print(f"{way} output identical to {first}: {same(outs[first], outs[way])}")
+    flat = [w for w in outs if not w.startswith("dataset")]
+    split_ways = [w for w in outs if w.startswith("dataset")]
+    for group in (flat, split_ways):
+        for way in group[1:]:
+            print(f"{way} output identical to {group[0]}: {same(outs[group[0]], outs[way])}")
+    if flat and split_ways:
+        identical = same(outs[flat[0]], outs[split_ways[0]], frozenset(NAMING))
+        print(f"{split_ways[0]} identical to {flat[0]} but for {sorted(NAMING)}: {identical}")
+    print()
+    print(f"{'way':16} {'seconds':>8} {'main RSS MiB':>13}  workers' peak RSS MiB")
+    for way, r in results.items():
+        peaks = r.get("worker_rss_mib", r.get("children_rss_mib", ""))
+        print(f"{way:16} {r['seconds']!s:>8} {r['rss_mib']!s:>13}  {peaks}")
     return 0
 
 
