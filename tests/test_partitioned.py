@@ -370,3 +370,18 @@ def test_any_payment_case_split_by_contract_gives_the_flat_outputs(case: Case) -
         reconcile_to(root / "in", root / "flat", policy=case.policy)
         reconcile_dataset(root / "parts", root / "out", policy=case.policy, groups=3)
         assert_same_as_flat(root / "flat", root / "out")
+
+
+def test_split_streams_in_small_buffers_to_the_same_files(
+    generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ice_recon.partitioned as partitioned
+
+    monkeypatch.setattr(partitioned, "SPLIT_BUFFER_ROWS", 7)
+    split(generated / "in", tmp_path / "small")
+    a = {p.relative_to(tmp_path / "small"): p.read_bytes() for p in (tmp_path / "small").rglob("*")
+         if p.is_file()}  # fmt: skip
+    b = {p.relative_to(generated / "parts"): p.read_bytes()
+         for p in (generated / "parts").rglob("*") if p.is_file()}  # fmt: skip
+    assert a == b
+    assert [p.name for p in tmp_path.iterdir()] == ["small"]  # no partial folder left

@@ -45,7 +45,7 @@ import tempfile
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import IO, Any, Final
 
 import attrs
 
@@ -86,6 +86,7 @@ __all__ = [
     "DEFAULT_PARTITION",
     "PARTITION_KEY",
     "SHARED_FILES",
+    "SPLIT_BUFFER_ROWS",
     "Dataset",
     "GroupResult",
     "Partition",
@@ -325,6 +326,10 @@ def balanced_groups(partitions: Sequence[Partition], count: int) -> list[list[Pa
 # ------------------------------------------------------------------------------- split
 
 
+#: How many rows :func:`split` holds before it appends them to the partitions' files.
+SPLIT_BUFFER_ROWS: Final = 100_000
+
+
 def split(input_dir: str | os.PathLike[str], out_root: str | os.PathLike[str]) -> Dataset:
     """Write the input folder *input_dir* as a dataset partitioned by contract at *out_root*.
 
@@ -333,7 +338,9 @@ def split(input_dir: str | os.PathLike[str], out_root: str | os.PathLike[str]) -
     to the default partition); every partition gets every such file, header-only where the
     contract has no rows. :data:`SHARED_FILES` are copied to the root. Cell values are
     copied as they are (they are checked when the dataset is reconciled); the quoting may
-    change. *out_root* must not exist or be empty.
+    change. The files are read once, streamed (at most :data:`SPLIT_BUFFER_ROWS` rows are
+    held), into a temporary folder beside *out_root* that is renamed to it once complete.
+    *out_root* must not exist or be empty.
 
     Raises:
         InputError: an input file has no ``contract_id`` column, or is a Parquet file.
@@ -349,42 +356,84 @@ def split(input_dir: str | os.PathLike[str], out_root: str | os.PathLike[str]) -
         for n in present
         if n.endswith(_PARQUET)
     ]
-    tables: dict[str, tuple[list[str], dict[str, list[list[str]]]]] = {}
+    headers: dict[str, list[str]] = {}
     for name in (n for n in present if n.endswith(".csv") and n not in SHARED_FILES):
-        with open(source / name, encoding="utf-8-sig", errors="surrogateescape", newline="") as f:
-            reader = csv.reader(f)
-            header = next(reader, None)
-            if header is None or PARTITION_KEY not in header:
-                problems.append(
-                    Problem(file=name, line=1, message=f"has no {PARTITION_KEY} column to split by")
-                )
-                continue
-            at = header.index(PARTITION_KEY)
-            rows: dict[str, list[list[str]]] = {}
-            for row in reader:
-                if not row:
-                    continue
-                rows.setdefault(row[at] if at < len(row) else "", []).append(row)
-        tables[name] = (header, rows)
+        with _open_csv(source / name) as f:
+            header = next(csv.reader(f), None)
+        if header is None or PARTITION_KEY not in header:
+            message = f"has no {PARTITION_KEY} column to split by"
+            problems.append(Problem(file=name, line=1, message=message))
+        else:
+            headers[name] = header
     if problems:
         raise InputError(*problems)
-    contracts = sorted({c for _, rows in tables.values() for c in rows})
+    partial = target.parent / f".{target.name}.partial-{os.getpid()}"
     try:
-        target.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir(parents=True)
         for name in (n for n in present if n in SHARED_FILES):
-            shutil.copyfile(source / name, target / name)
-        for contract in contracts:
-            folder = target / partition_name(contract)
-            folder.mkdir()
-            for name, (header, rows) in tables.items():
-                with open(folder / name, "w", encoding="utf-8", errors="surrogateescape",
-                          newline="") as f:  # fmt: skip
-                    writer = csv.writer(f, lineterminator="\n")
-                    writer.writerow(header)
-                    writer.writerows(rows.get(contract, ()))
+            shutil.copyfile(source / name, partial / name)
+        contracts: set[str] = set()
+        for name, header in headers.items():
+            contracts |= _split_file(source / name, header, partial)
+        for contract in contracts:  # every partition has every file, header-only if need be
+            for name, header in headers.items():
+                path = partial / partition_name(contract) / name
+                if not path.exists():
+                    with _create_csv(path) as f:
+                        csv.writer(f, lineterminator="\n").writerow(header)
+        if target.exists():
+            target.rmdir()
+        partial.rename(target)
     except OSError as exc:
+        shutil.rmtree(partial, ignore_errors=True)
         raise OutputError(str(target), str(exc.strerror or exc), exc.errno) from exc
     return scan(target)
+
+
+def _open_csv(path: Path) -> IO[str]:
+    return open(path, encoding="utf-8-sig", errors="surrogateescape", newline="")
+
+
+def _create_csv(path: Path, mode: str = "w") -> IO[str]:
+    return open(path, mode, encoding="utf-8", errors="surrogateescape", newline="")
+
+
+def _split_file(path: Path, header: list[str], root: Path) -> set[str]:
+    """Append the rows of *path* to its file in each contract's folder; return the contracts."""
+    at = header.index(PARTITION_KEY)
+    buffered: dict[str, list[list[str]]] = {}
+    held = 0
+    seen: set[str] = set()
+
+    def flush() -> None:
+        for contract, rows in buffered.items():
+            folder = root / partition_name(contract)
+            out = folder / path.name
+            new = contract not in seen
+            if new:
+                folder.mkdir(exist_ok=True)
+                seen.add(contract)
+            with _create_csv(out, "w" if new else "a") as f:
+                writer = csv.writer(f, lineterminator="\n")
+                if new:
+                    writer.writerow(header)
+                writer.writerows(rows)
+        buffered.clear()
+
+    with _open_csv(path) as f:
+        reader = csv.reader(f)
+        next(reader)
+        for row in reader:
+            if not row:
+                continue
+            buffered.setdefault(row[at] if at < len(row) else "", []).append(row)
+            held += 1
+            if held >= SPLIT_BUFFER_ROWS:
+                flush()
+                held = 0
+    flush()
+    return seen
 
 
 # ------------------------------------------------------------------------------- one group
