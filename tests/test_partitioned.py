@@ -385,3 +385,25 @@ def test_split_streams_in_small_buffers_to_the_same_files(
          for p in (generated / "parts").rglob("*") if p.is_file()}  # fmt: skip
     assert a == b
     assert [p.name for p in tmp_path.iterdir()] == ["small"]  # no partial folder left
+
+
+def test_a_misspelled_file_is_reported_once_wherever_it_is(tmp_path: Path) -> None:
+    folder = _flat_folder(tmp_path)
+    split(folder, tmp_path / "parts")
+    (tmp_path / "parts" / "fuel_idx.csv").write_text("series,week,price\n")
+    (tmp_path / "parts" / "contract_id=C" / "staf.csv").write_text("contract_id\n")
+    totals = reconcile_dataset(tmp_path / "parts", tmp_path / "out")
+    found = [(p.file, p.message) for p in totals.problems if "not an input file" in p.message]
+    assert found == [
+        ("contract_id=C/staf.csv", "not an input file; did you mean staff.csv?"),
+        ("fuel_idx.csv", "not an input file; did you mean fuel_index.csv?"),
+    ]
+
+
+def test_a_shared_file_in_a_partition_and_at_the_root_is_refused(tmp_path: Path) -> None:
+    folder = _flat_folder(tmp_path)
+    split(folder, tmp_path / "parts")
+    for where in (tmp_path / "parts", tmp_path / "parts" / "contract_id=C"):
+        (where / "interest_rates.csv").write_text("start,end,rate\n")
+    with pytest.raises(InputError, match=r"contract_id=C/interest_rates\.csv:1: is also at the"):
+        scan(tmp_path / "parts")

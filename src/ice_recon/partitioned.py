@@ -36,7 +36,6 @@ import contextlib
 import csv
 import heapq
 import importlib
-import io
 import itertools
 import marshal
 import os
@@ -201,7 +200,7 @@ class Partition:
     Attributes:
         contract_id: the contract (``""`` for the default partition).
         name: the folder's name, ``contract_id=…``.
-        files: the input files in the folder, sorted.
+        files: the files in the folder, sorted (hidden files left out).
         size: the bytes of its invoice lines (what groups are balanced by).
     """
 
@@ -218,7 +217,9 @@ class Dataset:
     Attributes:
         root: the folder or URL.
         partitions: the contracts' folders, sorted by name.
-        shared: the input files at the root (only :data:`SHARED_FILES` may be there).
+        shared: the files at the root, given to every partition: :data:`SHARED_FILES` and
+            any file that is no input file (the loader reports the ones that look like a
+            misspelled input file); an input file with contract ids may not be there.
     """
 
     root: str
@@ -257,9 +258,11 @@ def scan(root: str | os.PathLike[str]) -> Dataset:
     problems: list[Problem] = []
     shared = []
     for name, _ in files:
-        if not _is_input(name):
+        if name.startswith("."):
             continue
-        if name.removesuffix(_PARQUET).removesuffix(".csv") + ".csv" in SHARED_FILES:
+        if not _is_input(name) or _csv_name(name) in SHARED_FILES:
+            # Given to every partition: the shared tables, and the other files, which the
+            # loader reports when they look like a misspelled input file.
             shared.append(name)
         else:
             problems.append(
@@ -290,7 +293,16 @@ def scan(root: str | os.PathLike[str]) -> Dataset:
             continue
         seen[contract] = folder
         _, inside = _listing(_join(text, folder))
-        names = tuple(n for n, _ in inside if _is_input(n))
+        names = tuple(n for n, _ in inside if not n.startswith("."))
+        problems += [
+            Problem(
+                file=f"{folder}/{n}",
+                line=1,
+                message=f"is also at the root; keep one of {n} and {folder}/{n}",
+            )
+            for n in names
+            if n in shared
+        ]
         sizes = dict(inside)
         size = sizes.get(INVOICE_LINES, sizes.get(INVOICE_LINES.replace(".csv", _PARQUET), 0))
         partitions.append(Partition(contract, folder, names, size))
@@ -301,6 +313,11 @@ def scan(root: str | os.PathLike[str]) -> Dataset:
     if problems:
         raise InputError(*problems)
     return Dataset(text, tuple(partitions), tuple(shared))
+
+
+def _csv_name(name: str) -> str:
+    """Return the CSV name of an input file name (``rates.parquet`` -> ``rates.csv``)."""
+    return name.removesuffix(_PARQUET).removesuffix(".csv") + ".csv"
 
 
 def balanced_groups(partitions: Sequence[Partition], count: int) -> list[list[Partition]]:
@@ -579,50 +596,48 @@ def _block_key(block: Block) -> tuple[int, str, str, str]:
 
 def _blocks(results: Path, dates: dict[InvoiceKey, str]) -> tuple[str, list[Block]]:
     """Return the header of *results* and its rows as blocks, one per invoice."""
-    with open(results, encoding="utf-8", newline="") as f:
-        text = f.read()
-    header_end = text.index("\n") + 1
-    body = io.StringIO(text[header_end:], newline="")
     blocks: list[Block] = []
     current: InvoiceKey | None = None
     rows: list[str] = []
-    # A row may span lines (a quoted newline): the reader says where each row ends.
-    lines = _RowSplitter(body)
-    for key, row in lines:
-        if key != current:
-            if current is not None:
-                blocks.append((_order(current, dates), "".join(rows)))
-            current, rows = key, []
-        rows.append(row)
+    with open(results, encoding="utf-8", newline="") as f:
+        header = f.readline()
+        for key, row in _rows(f):
+            if key != current:
+                if current is not None:
+                    blocks.append((_order(current, dates), "".join(rows)))
+                current, rows = key, []
+            rows.append(row)
     if current is not None:
         blocks.append((_order(current, dates), "".join(rows)))
-    return text[:header_end], blocks
+    return header, blocks
+
+
+def _rows(lines: Iterable[str]) -> Iterator[tuple[InvoiceKey, str]]:
+    """Yield ((contract_id, invoice_id), the row's text) for each CSV row of *lines*.
+
+    A row may span lines (a quoted cell with a newline): it goes on while its quotes are
+    unbalanced.
+
+    >>> list(_rows(['C,I1,1,"a\\n', 'b"\\n', "C,I2,1,x\\n"]))
+    [(('C', 'I1'), 'C,I1,1,"a\\nb"\\n'), (('C', 'I2'), 'C,I2,1,x\\n')]
+    """
+    pending = ""
+    for line in lines:
+        pending += line
+        if pending.count('"') % 2:
+            continue
+        cells = next(csv.reader([pending]))
+        yield (cells[0], cells[1]), pending
+        pending = ""
+    if pending:
+        cells = next(csv.reader([pending]))
+        yield (cells[0], cells[1]), pending
 
 
 def _order(key: InvoiceKey, dates: dict[InvoiceKey, str]) -> tuple[int, str, str, str]:
     """Return an invoice's place in processing order (as ``match.sorted_invoices`` sorts)."""
     day = dates.get(key)
     return (0, day, *key) if day is not None else (1, "", *key)
-
-
-class _RowSplitter:
-    """Iterate over the CSV rows of a text: ((contract_id, invoice_id), the row's text)."""
-
-    def __init__(self, body: io.StringIO) -> None:
-        self._body = body
-
-    def __iter__(self) -> Iterator[tuple[InvoiceKey, str]]:
-        pending = ""
-        for line in self._body:
-            pending += line
-            if pending.count('"') % 2:  # inside a quoted cell: the row goes on
-                continue
-            cells = next(csv.reader([pending]))
-            yield (cells[0], cells[1]), pending
-            pending = ""
-        if pending:
-            cells = next(csv.reader([pending]))
-            yield (cells[0], cells[1]), pending
 
 
 # ------------------------------------------------------------------------------- merging
