@@ -35,7 +35,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import heapq
-import importlib
 import itertools
 import marshal
 import os
@@ -48,6 +47,7 @@ from typing import IO, Any, Final
 
 import attrs
 
+from ice_recon._merge import merge_totals
 from ice_recon._specs import (
     FILES,
     FUEL_INDEX,
@@ -56,29 +56,20 @@ from ice_recon._specs import (
     MANIFESTS,
     STAFF,
 )
-from ice_recon.controls import PaymentLedgers
+from ice_recon._storage import filesystem, is_url, join, listing
 from ice_recon.errors import (
     ArgumentError,
     IceReconError,
     InputError,
-    MissingExtraError,
     OutputError,
     Problem,
 )
-from ice_recon.money import exact_sum
 from ice_recon.output import OutputSet, prepare_output
-from ice_recon.oversight import Oversight
 from ice_recon.policy import Policy
 from ice_recon.reconcile import Stopwatch, check_policy
-from ice_recon.records import Status
 from ice_recon.report import (
-    ContractSummary,
-    Ledgers,
-    StatusCounts,
     Totals,
-    UnbilledTrip,
     _check_format,
-    _finding_order,
 )
 
 __all__ = [
@@ -142,54 +133,6 @@ def _contract_of(folder: str) -> str | None:
     return "" if value == DEFAULT_PARTITION else urllib.parse.unquote(value)
 
 
-# ------------------------------------------------------------------------------- storage
-
-
-def _is_url(root: str | os.PathLike[str]) -> bool:
-    return isinstance(root, str) and "://" in root
-
-
-def _filesystem(root: str) -> tuple[Any, str]:
-    """Return the fsspec file system of the URL *root* and the path in it."""
-    try:
-        core = importlib.import_module("fsspec.core")
-    except ImportError as exc:
-        raise MissingExtraError(
-            f"{root}: reading a dataset at a URL needs fsspec: pip install 'ice-recon[dask]' "
-            f"(or fsspec and the package of the URL's file system) ({exc})"
-        ) from exc
-    fs, path = core.url_to_fs(root)
-    return fs, str(path).rstrip("/")
-
-
-def _listing(root: str | os.PathLike[str]) -> tuple[list[str], list[tuple[str, int]]]:
-    """Return the folders and the (file, size) of the folder or URL *root*, sorted by name."""
-    if _is_url(root):
-        fs, path = _filesystem(str(root))
-        entries = fs.ls(path, detail=True)
-        folders = sorted(
-            e["name"].rstrip("/").rsplit("/", 1)[-1] for e in entries if e["type"] == "directory"
-        )
-        files = sorted(
-            (e["name"].rsplit("/", 1)[-1], int(e.get("size") or 0))
-            for e in entries
-            if e["type"] != "directory"
-        )
-        return folders, files
-    folder = Path(root)
-    names = sorted(os.listdir(folder))
-    return (
-        [n for n in names if (folder / n).is_dir()],
-        [(n, (folder / n).stat().st_size) for n in names if (folder / n).is_file()],
-    )
-
-
-def _join(root: str, *names: str) -> str:
-    if _is_url(root):
-        return "/".join([root.rstrip("/"), *names])
-    return os.path.join(root, *names)
-
-
 # ------------------------------------------------------------------------------- datasets
 
 
@@ -235,7 +178,7 @@ class Dataset:
 def is_partitioned(root: str | os.PathLike[str]) -> bool:
     """Return whether *root* (a folder or an fsspec URL) has a ``contract_id=…`` folder."""
     try:
-        folders, _ = _listing(root)
+        folders, _ = listing(root)
     except (OSError, ValueError):
         return False
     return any(_contract_of(f) is not None for f in folders)
@@ -254,7 +197,7 @@ def scan(root: str | os.PathLike[str]) -> Dataset:
             file or folder).
     """
     text = os.fspath(root)
-    folders, files = _listing(text)
+    folders, files = listing(text)
     problems: list[Problem] = []
     shared = []
     for name, _ in files:
@@ -292,7 +235,7 @@ def scan(root: str | os.PathLike[str]) -> Dataset:
             )
             continue
         seen[contract] = folder
-        _, inside = _listing(_join(text, folder))
+        _, inside = listing(join(text, folder))
         names = tuple(n for n, _ in inside if not n.startswith("."))
         problems += [
             Problem(
@@ -580,11 +523,11 @@ def _misplaced(ready: Any, p: Partition) -> list[Problem]:
 def _gather(root: str, p: Partition, shared: Sequence[str], folder: Path) -> None:
     """Put the partition's files and the shared files in the local *folder*."""
     folder.mkdir()
-    wanted = [(_join(root, p.name, n), n) for n in p.files] + [(_join(root, n), n) for n in shared]
-    if _is_url(root):
-        fs, _ = _filesystem(root)
+    wanted = [(join(root, p.name, n), n) for n in p.files] + [(join(root, n), n) for n in shared]
+    if is_url(root):
+        fs, _ = filesystem(root)
         for url, name in wanted:
-            fs.get(_filesystem(url)[1], str(folder / name))
+            fs.get(filesystem(url)[1], str(folder / name))
         return
     for path, name in wanted:
         os.symlink(os.path.abspath(path), folder / name)
@@ -638,87 +581,6 @@ def _order(key: InvoiceKey, dates: dict[InvoiceKey, str]) -> tuple[int, str, str
     """Return an invoice's place in processing order (as ``match.sorted_invoices`` sorts)."""
     day = dates.get(key)
     return (0, day, *key) if day is not None else (1, "", *key)
-
-
-# ------------------------------------------------------------------------------- merging
-
-
-def _money(values: Iterable[Any], field: str) -> Any:
-    return exact_sum(getattr(v, field) for v in values)
-
-
-def merge_totals(parts: Sequence[Totals]) -> Totals:
-    """Return the totals of a run made of *parts*, runs over disjoint sets of contracts.
-
-    Sums are exact; per-contract and per-invoice figures are taken from the part that has
-    them; sorted sequences stay sorted (every one of them is sorted by contract first).
-    The problems of the shared files, reported by every part, are kept once.
-
-    Raises:
-        ArgumentError: no parts, or two parts with the same contract.
-    """
-    if not parts:
-        raise ArgumentError("merge_totals needs at least one part")
-    contracts: dict[str, ContractSummary] = {}
-    for part in parts:
-        for cid, summary in part.contracts.items():
-            if cid in contracts:
-                raise ArgumentError(f"contract {cid!r} is in two parts")
-            contracts[cid] = summary
-    ledger_fields = [a.name for a in attrs.fields(Ledgers)]
-    payment_fields = [a.name for a in attrs.fields(PaymentLedgers)]
-    amounts = {
-        s: exact_sum(p.amounts[s] for p in parts if s in p.amounts)
-        for s in Status
-        if any(s in p.amounts for p in parts)
-    }
-    by_contract = _by_contract
-    return Totals(
-        line_count=sum(p.line_count for p in parts),
-        counts=StatusCounts({s: sum(p.counts[s] for p in parts) for s in Status}),
-        ledgers=Ledgers(**{f: _money((p.ledgers for p in parts), f) for f in ledger_fields}),
-        contracts=dict(sorted(contracts.items())),
-        unbilled=tuple(
-            sorted(itertools.chain.from_iterable(p.unbilled for p in parts), key=_unbilled_key)
-        ),
-        invoices=tuple(
-            sorted(itertools.chain.from_iterable(p.invoices for p in parts), key=_finding_order)
-        ),
-        problems=tuple(
-            sorted(
-                dict.fromkeys(itertools.chain.from_iterable(p.problems for p in parts)),
-                key=Problem.sort_key,
-            )
-        ),
-        digests=dict(sorted(itertools.chain.from_iterable(p.digests.items() for p in parts))),
-        stats={
-            k: sum(p.stats.get(k, 0) for p in parts)
-            for k in dict.fromkeys(k for p in parts for k in p.stats)
-        },
-        by_invoice=dict(sorted(itertools.chain.from_iterable(p.by_invoice.items() for p in parts))),
-        amounts=amounts,
-        invoice_counts=dict(
-            sorted(itertools.chain.from_iterable(p.invoice_counts.items() for p in parts))
-        ),
-        policy=parts[0].policy,
-        payments=PaymentLedgers(
-            **{f: _money((p.payments for p in parts), f) for f in payment_fields}
-        ),
-        oversight=Oversight(
-            months=by_contract(p.oversight.months for p in parts),
-            contracts=by_contract(p.oversight.contracts for p in parts),
-            capacity=by_contract(p.oversight.capacity for p in parts),
-        ),
-    )
-
-
-def _by_contract(rows: Iterable[Sequence[Any]]) -> tuple[Any, ...]:
-    """Concatenate row sequences sorted by contract first; sort stably by contract."""
-    return tuple(sorted(itertools.chain.from_iterable(rows), key=lambda r: str(r.contract_id)))
-
-
-def _unbilled_key(u: UnbilledTrip) -> tuple[str, str]:
-    return (u.contract_id, u.trip_id)
 
 
 # ------------------------------------------------------------------------------- the run
