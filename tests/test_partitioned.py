@@ -19,6 +19,7 @@ import tempfile
 from collections import Counter
 from contextlib import redirect_stdout
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -407,3 +408,25 @@ def test_a_shared_file_in_a_partition_and_at_the_root_is_refused(tmp_path: Path)
         (where / "interest_rates.csv").write_text("start,end,rate\n")
     with pytest.raises(InputError, match=r"contract_id=C/interest_rates\.csv:1: is also at the"):
         scan(tmp_path / "parts")
+
+
+@pytest.mark.parametrize("engine", ["python", "fast"])
+def test_either_engine_reads_the_partitions_to_the_same_bytes(
+    generated: Path, tmp_path: Path, engine: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if engine == "fast":
+        pytest.importorskip("pyarrow", reason="the extra 'fast' (pyarrow) is not installed")
+    import ice_recon.stream as stream
+
+    reconcile_dataset(generated / "parts", tmp_path / "auto", groups=2)
+    asked: list[str] = []
+    prepare = stream.prepare
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        asked.append(kwargs["engine"])
+        return prepare(*args, **kwargs)
+
+    monkeypatch.setattr(stream, "prepare", spy)
+    reconcile_dataset(generated / "parts", tmp_path / engine, groups=2, engine=engine)  # type: ignore[arg-type]
+    assert asked == [engine] * 7  # each partition read by the engine asked for
+    assert _files(tmp_path / engine) == _files(tmp_path / "auto")

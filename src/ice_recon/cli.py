@@ -278,10 +278,11 @@ def _reconcile_dataset(
             check=check,
             groups=groups,
             runner=runner,
+            engine=args.engine,
         )
     except partitioned.Refused:
         return 2
-    except _Refused as refused:
+    except (_Refused, EngineUnavailableError) as refused:
         print(f"ice-recon reconcile: {refused}", file=sys.stderr)
         return 2
     except OutputError as exc:

@@ -178,6 +178,7 @@ def reconcile_on(
             batch_lines=batch_lines,
             groups=groups,
             runner=dataset_runner(client),
+            engine=engine,
         )
     existed = os.path.lexists(out_dir)
     prepare_output(out_dir)

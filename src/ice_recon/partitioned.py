@@ -47,6 +47,7 @@ from typing import IO, Any, Final
 
 import attrs
 
+from ice_recon._engine import Engine
 from ice_recon._merge import merge_totals
 from ice_recon._specs import (
     FILES,
@@ -427,16 +428,18 @@ def reconcile_group(
     memory_bytes: int | None = None,
     batch_lines: int | None = None,
     workdir: str | None = None,
+    engine: Engine = "auto",
 ) -> GroupResult:
     """Reconcile each partition of *partitions* of the dataset at *root*; merge them.
 
     Each partition is reconciled as an input folder of its own (its files and the root's
     *shared* files): streamed, and spilled to temporary files when its invoice lines are
-    longer than *memory_bytes*, as :func:`ice_recon.stream.reconcile_to` does.
+    longer than *memory_bytes*, as :func:`ice_recon.stream.reconcile_to` does; *engine*
+    says who reads the large files (the results are the same).
     """
     from ice_recon import stream
 
-    options: dict[str, Any] = {}
+    options: dict[str, Any] = {"engine": engine}
     if memory_bytes is not None:
         options["memory_bytes"] = memory_bytes
     if batch_lines is not None:
@@ -630,6 +633,7 @@ def reconcile_dataset(
     check: Callable[[GroupResult], None] | None = None,
     groups: int = 1,
     runner: GroupRunner | None = None,
+    engine: Engine = "auto",
 ) -> Totals:
     """Reconcile the dataset partitioned by contract at *root* into *out_dir*.
 
@@ -638,7 +642,9 @@ def reconcile_dataset(
     the partitions. *groups* partitions groups (balanced by the size of their invoice
     lines) are reconciled by *runner* (default: one after the other, here); *check* sees
     the merged result before anything is written, and may raise :class:`Refused` (or any
-    exception) to refuse it.
+    exception) to refuse it. *memory_bytes*, *batch_lines* and *engine* are as for
+    :func:`ice_recon.stream.reconcile_to`, for each partition; *workdir* is where the
+    temporary files go, here and in the tasks.
 
     Raises:
         InputError: the dataset is not partitioned as the module describes, or a
@@ -654,10 +660,11 @@ def reconcile_dataset(
     existed = os.path.lexists(out_dir)
     prepare_output(out_dir)
     try:
+        reading = {"memory_bytes": memory_bytes, "batch_lines": batch_lines, "engine": engine}
+        plan = balanced_groups(dataset.partitions, groups)
         return _reconcile_scanned(
-            dataset, out_dir, policy, step, format, memory_bytes, batch_lines, workdir, check,
-            groups, runner,
-        )  # fmt: skip
+            dataset, plan, out_dir, policy, step, format, reading, workdir, check, runner
+        )
     except (InputError, Refused):
         if not existed:  # a refused run leaves nothing behind, as a local run
             with contextlib.suppress(OSError):
@@ -671,29 +678,21 @@ class Refused(IceReconError):
 
 def _reconcile_scanned(
     dataset: Dataset,
+    plan: list[list[Partition]],
     out_dir: str | os.PathLike[str],
     policy: Policy,
     step: Stopwatch,
     format: str,
-    memory_bytes: int | None,
-    batch_lines: int | None,
+    reading: dict[str, Any],
     workdir: str | os.PathLike[str] | None,
     check: Callable[[GroupResult], None] | None,
-    groups: int,
     runner: GroupRunner | None,
 ) -> Totals:
-    plan = balanced_groups(dataset.partitions, groups)
     temporary = None if workdir is None else os.fspath(workdir)
 
     def one(group: list[Partition]) -> GroupResult:
         return reconcile_group(
-            dataset.root,
-            group,
-            dataset.shared,
-            policy=policy,
-            memory_bytes=memory_bytes,
-            batch_lines=batch_lines,
-            workdir=temporary,
+            dataset.root, group, dataset.shared, policy=policy, workdir=temporary, **reading
         )
 
     # Each group's result rows go to a temporary file as the group completes; the merge
