@@ -430,3 +430,39 @@ def test_either_engine_reads_the_partitions_to_the_same_bytes(
     reconcile_dataset(generated / "parts", tmp_path / engine, groups=2, engine=engine)  # type: ignore[arg-type]
     assert asked == [engine] * 7  # each partition read by the engine asked for
     assert _files(tmp_path / engine) == _files(tmp_path / "auto")
+
+
+def test_validate_a_dataset_counts_what_the_flat_folder_has(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ice_recon.cli import sample_dir
+
+    split(sample_dir(), tmp_path / "parts")
+    assert main(["validate", str(sample_dir())]) == 0
+    flat = capsys.readouterr().out
+    assert main(["validate", str(tmp_path / "parts")]) == 0
+    parts = capsys.readouterr().out
+    # "OK: DIR is valid (2 rate rows, ...)" and "OK: ROOT is valid (K contract partitions; ...)"
+    assert flat.split("(", 1)[1] == parts.split("; ", 1)[1]
+    assert f"({len(scan(tmp_path / 'parts').partitions)} contract partitions; " in parts
+
+
+def test_validate_a_dataset_prints_each_problem_once_with_its_partition(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = _flat_folder(tmp_path)
+    split(folder, tmp_path / "parts")
+    (tmp_path / "parts" / "interest_rates.csv").write_text("start,end,rate\n2024-01-01,x,5\n")
+    with (tmp_path / "parts" / "contract_id=C" / "manifests.csv").open("a") as f:
+        f.write("T9,A/B 7,2024-03-04,completed,3\n")
+    assert main(["validate", str(tmp_path / "parts")]) == 1
+    out = capsys.readouterr()
+    printed = out.out.splitlines()
+    assert [line for line in printed if line.startswith("interest_rates.csv:2:")] == [
+        line for line in printed if "interest_rates" in line
+    ]
+    assert len([line for line in printed if line.startswith("interest_rates.csv:2:")]) == 1
+    assert any(
+        line.startswith("contract_id=C/manifests.csv:4: column 'contract_id'") for line in printed
+    )
+    assert out.err.strip() == f"{len(printed)} problems found"

@@ -56,23 +56,27 @@ def _report_problems(inputs: Inputs, out: TextIO) -> None:
 
 
 def _summary(inputs: Inputs) -> str:
-    lines = inputs.invoice_lines
-    parts = [
-        _count(len(inputs.rates), "rate row"),
-        _count(len(inputs.fuel_rules), "fuel rule"),
-        _count(len(inputs.manifests), "trip"),
-        _count(len(inputs.staff), "roster row"),
-        _count(len(lines), "invoice line"),
-        _count(len(inputs.invoices), "invoice header"),
-    ]
+    return ", ".join(_count(n, noun) for noun, n in _counts(inputs).items())
+
+
+def _counts(inputs: Inputs) -> dict[str, int]:
+    """Return the rows of each table of *inputs*, by what the validation summary calls them."""
+    counts = {
+        "rate row": len(inputs.rates),
+        "fuel rule": len(inputs.fuel_rules),
+        "trip": len(inputs.manifests),
+        "roster row": len(inputs.staff),
+        "invoice line": len(inputs.invoice_lines),
+        "invoice header": len(inputs.invoices),
+    }
     # The optional files of DESIGN section 9.1, when given.
     if inputs.contracts:
-        parts.append(_count(len(inputs.contracts), "contract term row"))
+        counts["contract term row"] = len(inputs.contracts)
     if inputs.cors is not None:
-        parts.append(_count(len(inputs.cors), "COR appointment"))
+        counts["COR appointment"] = len(inputs.cors)
     if inputs.interest_rates is not None:
-        parts.append(_count(len(inputs.interest_rates), "interest rate window"))
-    return ", ".join(parts)
+        counts["interest rate window"] = len(inputs.interest_rates)
+    return counts
 
 
 def _count(n: int, noun: str) -> str:
@@ -81,6 +85,10 @@ def _count(n: int, noun: str) -> str:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Print every problem of the input folder; exit 1 if there is any, else print OK."""
+    from ice_recon.partitioned import inspect_dataset, is_partitioned
+
+    if is_partitioned(args.input_dir):
+        return _validate_dataset(args.input_dir, inspect_dataset(args.input_dir))
     inputs = inspect(args.input_dir)
     if inputs.problems:
         _report_problems(inputs, sys.stdout)
@@ -88,6 +96,30 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(f"{n} problem{'s' if n != 1 else ''} found", file=sys.stderr)
         return 1
     print(f"OK: {args.input_dir} is valid ({_summary(inputs)})")
+    return 0
+
+
+def _validate_dataset(root: str, partitions: Iterator[tuple[object, Inputs]]) -> int:
+    """``validate`` of a dataset partitioned by contract, one partition at a time."""
+    seen: set[Problem] = set()  # a shared file's problems come with every partition
+    counts: dict[str, int] = {}
+    n = found = 0
+    for _, inputs in partitions:
+        n += 1
+        for problem in inputs.problems:
+            if problem not in seen:
+                seen.add(problem)
+                found += 1
+                print(problem)
+        for noun, count in _counts(inputs).items():
+            # interest_rates.csv is at the root, read with every partition: count it once.
+            shared = noun == "interest rate window"
+            counts[noun] = count if shared else counts.get(noun, 0) + count
+    if found:
+        print(f"{found} problem{'s' if found != 1 else ''} found", file=sys.stderr)
+        return 1
+    summary = ", ".join(_count(c, noun) for noun, c in counts.items())
+    print(f"OK: {root} is valid ({_count(n, 'contract partition')}; {summary})")
     return 0
 
 

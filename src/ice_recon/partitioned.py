@@ -65,6 +65,7 @@ from ice_recon.errors import (
     OutputError,
     Problem,
 )
+from ice_recon.load import Inputs
 from ice_recon.output import OutputSet, prepare_output
 from ice_recon.policy import Policy
 from ice_recon.reconcile import Stopwatch, check_policy
@@ -72,6 +73,7 @@ from ice_recon.report import (
     Totals,
     _check_format,
 )
+from ice_recon.tables import Sourced
 
 __all__ = [
     "DEFAULT_PARTITION",
@@ -84,6 +86,7 @@ __all__ = [
     "Refused",
     "balanced_groups",
     "forked_runner",
+    "inspect_dataset",
     "is_partitioned",
     "merge_totals",
     "partition_name",
@@ -459,7 +462,7 @@ def reconcile_group(
                     s.record.basis for s in ready.inputs.fuel_rules
                 }
             header, blocks = _blocks(Path(tmp) / "out" / _RESULTS, dates)
-            renamed = {n: n if n in shared else f"{p.name}/{n}" for n in (*p.files, *shared)}
+            renamed = _names(p, shared)
             totals = attrs.evolve(
                 totals,
                 unbilled=tuple(totals.unbilled),
@@ -493,18 +496,24 @@ def _misplaced(ready: Any, p: Partition) -> list[Problem]:
     """
     from ice_recon.stream import _read_batch
 
-    inputs = ready.inputs
-    found: list[tuple[str, int, str]] = []
-    for sourced in itertools.chain(
-        inputs.rates, inputs.fuel_rules, inputs.invoices, inputs.contracts, inputs.cors or ()
-    ):
-        found.append((sourced.file, sourced.line, sourced.record.contract_id))
-    tables = [inputs.manifests, inputs.staff, inputs.invoice_lines]
+    spilled = []
     if ready.spilled:
-        tables += [
+        spilled = [
             _read_batch(ready._folder, ready._file, pieces)
             for pieces in itertools.chain.from_iterable(ready._batches)
         ]
+    return _misplaced_rows(ready.inputs, spilled, p)
+
+
+def _misplaced_rows(inputs: Inputs, spilled: list[Any], p: Partition) -> list[Problem]:
+    """:func:`_misplaced` of loaded tables (*spilled*: more tables of invoice lines)."""
+    found: list[tuple[str, int, str]] = []
+    rows: Iterable[Sourced[Any]] = itertools.chain(
+        inputs.rates, inputs.fuel_rules, inputs.invoices, inputs.contracts, inputs.cors or ()
+    )
+    for sourced in rows:
+        found.append((sourced.file, sourced.line, sourced.record.contract_id))
+    tables = [inputs.manifests, inputs.staff, inputs.invoice_lines, *spilled]
     for table, file in zip(
         tables, [MANIFESTS, STAFF, *[INVOICE_LINES] * (len(tables) - 2)], strict=True
     ):
@@ -521,6 +530,39 @@ def _misplaced(ready: Any, p: Partition) -> list[Problem]:
         for file, line, contract in found
         if contract != p.contract_id
     ]
+
+
+def inspect_dataset(root: str | os.PathLike[str]) -> Iterator[tuple[Partition, Inputs]]:
+    """Yield each partition of the dataset at *root* with its tables loaded for checking.
+
+    As :func:`ice_recon.load.inspect` loads a folder (every problem returned, none raised),
+    one partition at a time (with the root's shared files); the problems name the
+    partitions' files and include the rows of another contract. A problem of a shared
+    file comes with every partition (``ice-recon validate`` prints it once).
+
+    Raises:
+        InputError: *root* is not a dataset partitioned by contract (see :func:`scan`).
+    """
+    from ice_recon.load import inspect
+
+    dataset = scan(root)
+    with tempfile.TemporaryDirectory(prefix="ice-recon-inspect-") as tmp:
+        folder = Path(tmp) / "in"
+        for p in dataset.partitions:
+            _gather(dataset.root, p, dataset.shared, folder)
+            inputs = inspect(folder)
+            renamed = _names(p, dataset.shared)
+            problems = [
+                attrs.evolve(q, file=renamed.get(q.file, f"{p.name}/{q.file}"))
+                for q in inputs.problems
+            ] + _misplaced_rows(inputs, [], p)
+            yield p, attrs.evolve(inputs, problems=tuple(sorted(problems, key=Problem.sort_key)))
+            shutil.rmtree(folder)
+
+
+def _names(p: Partition, shared: Sequence[str]) -> dict[str, str]:
+    """Return what the problems and digests call each file the partition is read with."""
+    return {**{n: f"{p.name}/{n}" for n in p.files}, **{n: n for n in shared}}
 
 
 def _gather(root: str, p: Partition, shared: Sequence[str], folder: Path) -> None:
