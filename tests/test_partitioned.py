@@ -304,12 +304,13 @@ def test_merging_two_parts_of_one_contract_is_refused(generated: Path) -> None:
 
 
 def test_the_cli_splits_and_reconciles_like_the_flat_folder(
-    generated: Path, tmp_path: Path
+    generated: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = io.StringIO()
     with redirect_stdout(out):
         assert main(["split", str(generated / "in"), "--out", str(tmp_path / "p")]) == 0
     assert out.getvalue().startswith("Wrote 7 contract partitions to ")
+    assert "split invoice_lines.csv (4,000 rows, 7 contracts) done in" in capsys.readouterr().err
     flat, parts = io.StringIO(), io.StringIO()
     with redirect_stdout(flat):
         main(["reconcile", str(generated / "in"), "--out", str(tmp_path / "a"), "--quiet"])

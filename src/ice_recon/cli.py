@@ -519,7 +519,7 @@ def cmd_split(args: argparse.Namespace) -> int:
     from ice_recon.partitioned import split
 
     try:
-        dataset = split(args.input_dir, args.out)
+        dataset = split(args.input_dir, args.out, progress=_progress)
     except OutputError as exc:
         print(f"ice-recon split: {exc}", file=sys.stderr)
         return 2

@@ -294,7 +294,12 @@ def balanced_groups(partitions: Sequence[Partition], count: int) -> list[list[Pa
 SPLIT_BUFFER_ROWS: Final = 100_000
 
 
-def split(input_dir: str | os.PathLike[str], out_root: str | os.PathLike[str]) -> Dataset:
+def split(
+    input_dir: str | os.PathLike[str],
+    out_root: str | os.PathLike[str],
+    *,
+    progress: Progress | None = None,
+) -> Dataset:
     """Write the input folder *input_dir* as a dataset partitioned by contract at *out_root*.
 
     Each CSV input file with a ``contract_id`` column is split by that column (the rows keep
@@ -304,7 +309,8 @@ def split(input_dir: str | os.PathLike[str], out_root: str | os.PathLike[str]) -
     copied as they are (they are checked when the dataset is reconciled); the quoting may
     change. The files are read once, streamed (at most :data:`SPLIT_BUFFER_ROWS` rows are
     held), into a temporary folder beside *out_root* that is renamed to it once complete.
-    *out_root* must not exist or be empty.
+    *out_root* must not exist or be empty. *progress* is called with each file's step and
+    its seconds.
 
     Raises:
         InputError: an input file has no ``contract_id`` column, or is a Parquet file.
@@ -338,8 +344,11 @@ def split(input_dir: str | os.PathLike[str], out_root: str | os.PathLike[str]) -
         for name in (n for n in present if n in SHARED_FILES):
             shutil.copyfile(source / name, partial / name)
         contracts: set[str] = set()
+        step = Stopwatch(progress)
         for name, header in headers.items():
-            contracts |= _split_file(source / name, header, partial)
+            found, rows = _split_file(source / name, header, partial)
+            contracts |= found
+            step(f"split {name} ({rows:,} rows, {len(found):,} contracts)")
         for contract in contracts:  # every partition has every file, header-only if need be
             for name, header in headers.items():
                 path = partial / partition_name(contract) / name
@@ -363,11 +372,14 @@ def _create_csv(path: Path, mode: str = "w") -> IO[str]:
     return open(path, mode, encoding="utf-8", errors="surrogateescape", newline="")
 
 
-def _split_file(path: Path, header: list[str], root: Path) -> set[str]:
-    """Append the rows of *path* to its file in each contract's folder; return the contracts."""
+def _split_file(path: Path, header: list[str], root: Path) -> tuple[set[str], int]:
+    """Append the rows of *path* to its file in each contract's folder.
+
+    Returns the contracts found and the number of rows.
+    """
     at = header.index(PARTITION_KEY)
     buffered: dict[str, list[list[str]]] = {}
-    held = 0
+    held = rows_read = 0
     seen: set[str] = set()
 
     def flush() -> None:
@@ -393,11 +405,12 @@ def _split_file(path: Path, header: list[str], root: Path) -> set[str]:
                 continue
             buffered.setdefault(row[at] if at < len(row) else "", []).append(row)
             held += 1
+            rows_read += 1
             if held >= SPLIT_BUFFER_ROWS:
                 flush()
                 held = 0
     flush()
-    return seen
+    return seen, rows_read
 
 
 # ------------------------------------------------------------------------------- one group
