@@ -121,3 +121,15 @@ def test_rate_on_includes_both_window_ends() -> None:
     actual = [rate_on(windows, d) for d in (D(2024, 1, 1), D(2024, 6, 30), D(2024, 7, 1))]
 
     assert actual == [Decimal("4.375"), Decimal("4.375"), None]
+
+
+def test_a_due_date_past_the_calendar_is_its_last_day_and_never_missed() -> None:
+    from ice_recon.payment import days_after
+
+    last = dt.date(9999, 12, 31)
+    assert due_date(dt.date(9999, 12, 1), dt.date(9999, 12, 25)) == last
+    assert due_date(dt.date(2024, 1, 1), dt.date(2024, 1, 1), payment_days=10**9) == last
+    assert acceptance_date(dt.date(9999, 12, 30), None, questioned=False) == last
+    assert days_after(dt.date(9999, 12, 1), 30) == last
+    assert days_after(dt.date(9999, 12, 1), 30 - 1) == dt.date(9999, 12, 30)
+    assert late_days(last, last) == 0

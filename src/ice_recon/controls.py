@@ -350,7 +350,7 @@ def _late(
     if windows is None:
         add(Finding.LATE_PAYMENT, f"{said}; no interest_rates.csv, interest not computed")
         return 0
-    start = due + dt.timedelta(days=1)
+    start = due + dt.timedelta(days=1)  # due < paid_date <= date.max: no overflow
     rate = rate_on(windows, start)
     if rate is None:
         add(Finding.LATE_PAYMENT, f"{said}; no interest rate for {start.isoformat()}")

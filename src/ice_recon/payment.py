@@ -45,6 +45,7 @@ __all__ = [
     "INTEREST_OWED_CENTS",
     "MAX_INTEREST_DAYS",
     "acceptance_date",
+    "days_after",
     "due_date",
     "interest_cents",
     "interest_owed",
@@ -89,7 +90,7 @@ def acceptance_date(
     >>> acceptance_date(S, None, questioned=True)
     datetime.date(2024, 3, 8)
     """
-    constructive = latest_service + dt.timedelta(days=CONSTRUCTIVE_ACCEPTANCE_DAYS)
+    constructive = days_after(latest_service, CONSTRUCTIVE_ACCEPTANCE_DAYS)
     if approved is None:
         return constructive
     if questioned:
@@ -105,7 +106,23 @@ def due_date(received: dt.date, acceptance: dt.date, payment_days: int = 30) -> 
     >>> due_date(dt.date(2024, 3, 10), dt.date(2024, 3, 8), payment_days=14)
     datetime.date(2024, 3, 24)
     """
-    return max(received, acceptance) + dt.timedelta(days=payment_days)
+    return days_after(max(received, acceptance), payment_days)
+
+
+def days_after(day: dt.date, days: int) -> dt.date:
+    """Return *day* plus *days*; past the calendar's last day (9999-12-31), that day.
+
+    No payment can be made after 9999-12-31, so a due date beyond it is never missed.
+
+    >>> days_after(dt.date(2024, 2, 28), 2)
+    datetime.date(2024, 3, 1)
+    >>> days_after(dt.date(9999, 12, 20), 30)
+    datetime.date(9999, 12, 31)
+    """
+    try:
+        return day + dt.timedelta(days=days)
+    except OverflowError:  # beyond date.max (or a timedelta's own range)
+        return dt.date.max
 
 
 def late_days(due: dt.date, paid: dt.date) -> int:
