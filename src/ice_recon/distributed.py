@@ -19,10 +19,18 @@ into ``results.csv`` in processing order and writes the output files as a local 
 ``ice-recon reconcile DIR --out OUT`` in one process.
 
 Only the client reads the input folder and writes the output folder: the workers need no
-shared storage. A task that fails (its code raises) fails the run with
-:class:`DistributedRunError`; a worker lost mid-task is retried by Dask on another worker
-(up to the scheduler's ``allowed-failures``). Either way no ``summary.json`` is written
-unless every group completed.
+shared storage.
+
+A dataset partitioned by contract (``contract_id=…`` folders, see
+:mod:`ice_recon.partitioned`; a folder every worker sees, or an fsspec URL) is reconciled
+the other way round: the client only lists the partitions, each task reads, validates and
+reconciles its own group of partitions (:func:`dataset_runner`), and the client merges the
+groups' totals and result rows as they complete.
+
+A task that fails (its code raises) fails the run with :class:`DistributedRunError`; a
+worker lost mid-task is retried by Dask on another worker (up to the scheduler's
+``allowed-failures``). Either way no ``summary.json`` is written unless every group
+completed.
 """
 
 from __future__ import annotations
