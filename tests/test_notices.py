@@ -94,6 +94,32 @@ class TestWriteNotices:
         assert "status approved" in disputed  # the header, from --inputs
         assert "cancel\\_notice\\_hours 60" in disputed  # trip T000123415 as recorded
 
+    def test_the_inputs_of_a_partitioned_dataset_give_the_same_notices(
+        self, sample: tuple[ice_recon.Report, Path], tmp_path: Path
+    ) -> None:
+        """--inputs ROOT of a dataset split by contract: headers and trips from its partitions."""
+        from ice_recon.partitioned import reconcile_dataset, split
+
+        _, out = sample
+        split(sample_dir(), tmp_path / "parts")
+        reconcile_dataset(tmp_path / "parts", tmp_path / "out")
+        write_notices(out, dest=tmp_path / "flat", inputs=sample_dir())
+        write_notices(tmp_path / "out", dest=tmp_path / "split", inputs=tmp_path / "parts")
+        flat = sorted(p.relative_to(tmp_path / "flat") for p in (tmp_path / "flat").rglob("*.md"))
+        assert flat == sorted(
+            p.relative_to(tmp_path / "split") for p in (tmp_path / "split").rglob("*.md")
+        )
+        for name in flat:
+            split_text = (tmp_path / "split" / name).read_bytes()
+            assert split_text == (tmp_path / "flat" / name).read_bytes()
+        notice = tmp_path / "split" / "HSCEMD-19-C-00012" / "TRS-21-0157.md"
+        assert "status approved" in notice.read_text("utf-8")  # its header, from the partition
+        # A partition's file changed after the run is refused, as a flat folder's is.
+        with (tmp_path / "parts" / "contract_id=HSCEMD-19-C-00012" / "invoices.csv").open("a") as f:
+            f.write("\n")
+        with pytest.raises(ice_recon.errors.ArgumentError, match="is not the file the run read"):
+            write_notices(tmp_path / "out", dest=tmp_path / "again", inputs=tmp_path / "parts")
+
     def test_inputs_that_are_not_the_runs_are_refused(
         self, sample: tuple[ice_recon.Report, Path], tmp_path: Path
     ) -> None:

@@ -127,21 +127,36 @@ def _read_inputs(
 ) -> tuple[dict[tuple[str, str], list[dict[str, str]]], dict[tuple[str, str], dict[str, str]]]:
     headers: dict[tuple[str, str], list[dict[str, str]]] = {}
     manifests: dict[tuple[str, str], dict[str, str]] = {}
-    path = _checked(inputs, "invoices.csv", digests)
-    if path is not None:
-        with path.open(encoding="utf-8-sig", newline="") as f:
-            for row in csv.DictReader(f):
-                key = (row.get("contract_id", ""), row.get("invoice_id", ""))
-                if key in keys:
-                    headers.setdefault(key, []).append(row)
-    path = _checked(inputs, "manifests.csv", digests)
-    if path is not None and trips:
-        with path.open(encoding="utf-8-sig", newline="") as f:
-            for row in csv.DictReader(f):
-                key = (row.get("contract_id", ""), row.get("trip_id", ""))
-                if key in trips and key not in manifests:
-                    manifests[key] = row
+    for name in _files(inputs, "invoices.csv"):
+        path = _checked(inputs, name, digests)
+        if path is not None:
+            with path.open(encoding="utf-8-sig", newline="") as f:
+                for row in csv.DictReader(f):
+                    key = (row.get("contract_id", ""), row.get("invoice_id", ""))
+                    if key in keys:
+                        headers.setdefault(key, []).append(row)
+    for name in _files(inputs, "manifests.csv") if trips else ():
+        path = _checked(inputs, name, digests)
+        if path is not None:
+            with path.open(encoding="utf-8-sig", newline="") as f:
+                for row in csv.DictReader(f):
+                    key = (row.get("contract_id", ""), row.get("trip_id", ""))
+                    if key in trips and key not in manifests:
+                        manifests[key] = row
     return headers, manifests
+
+
+def _files(inputs: Path, name: str) -> list[str]:
+    """Return the input files called *name*: in the folder, or in each of its partitions.
+
+    A dataset partitioned by contract (``contract_id=…`` folders) has one per partition,
+    named as ``summary.json`` names them (``contract_id=C1/invoices.csv``).
+    """
+    from ice_recon.partitioned import is_partitioned, scan
+
+    if not is_partitioned(inputs):
+        return [name]
+    return [f"{p.name}/{name}" for p in scan(inputs).partitions if name in p.files]
 
 
 def _group(lines: Iterable[LineRow]) -> dict[tuple[str, str], list[LineRow]]:
