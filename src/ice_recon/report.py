@@ -18,39 +18,40 @@ import itertools
 import json
 import operator
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Final, overload
 
 import attrs
 
-from ice_recon._csv import csv_cell, csv_line, text_cell
+from ice_recon._accumulate import Accumulator
+from ice_recon._accumulate import _finding_order as _finding_order
+from ice_recon._csv import csv_line, text_cell
 from ice_recon._gc import paused
 from ice_recon._result_lines import ChunkResult, IsoDays, untied
-from ice_recon._section9 import section9
 from ice_recon._version import __version__
-from ice_recon.controls import InvoiceFinding, PaymentLedgers, footing_findings
+from ice_recon._write_totals import (
+    _amounts,
+    _lines,
+    _policy,
+    _record_line,
+    _text,
+    _write_table,
+)
+from ice_recon._write_totals import _check_format as _check_format
+from ice_recon._write_totals import csv_cell_line as csv_cell_line
+from ice_recon.controls import InvoiceFinding, PaymentLedgers
 from ice_recon.errors import ArgumentError, Problem, UnknownStatusError
 from ice_recon.explain import Explainer, problem_columns
-from ice_recon.index import T_ROW, TripIndex
+from ice_recon.index import TripIndex
 from ice_recon.load import Inputs
 from ice_recon.match import MatchState
-from ice_recon.money import (
-    Rounding,
-    cents_to_decimal,
-    decimal_to_scaled,
-    format_cents,
-    to_cents,
-)
 from ice_recon.output import OUTPUT_TABLES, OutputSet, output_errors
 from ice_recon.oversight import (
     CAPACITY_COLUMNS,
     CONTRACT_COLUMNS,
     OVERSIGHT_COLUMNS,
-    CapacityRow,
-    ContractRow,
     Oversight,
-    OversightRow,
 )
 from ice_recon.policy import Policy
 from ice_recon.records import Status
@@ -167,39 +168,6 @@ class UnbilledTrip:
     trip_id: str
     service_date: dt.date
     status: str
-
-
-def _text(value: Decimal | None) -> str:
-    if value is None:
-        return ""
-    units, scale = decimal_to_scaled(value)
-    return format_cents(to_cents(units, scale, Rounding.HALF_UP))
-
-
-class _Totals:
-    __slots__ = ("billed", "erroneous", "expected", "underbilled", "unsupported")
-
-    def __init__(self) -> None:
-        self.billed = self.expected = self.erroneous = self.unsupported = self.underbilled = 0
-
-    def add(self, other: _Totals) -> None:
-        self.billed += other.billed
-        self.expected += other.expected
-        self.erroneous += other.erroneous
-        self.unsupported += other.unsupported
-        self.underbilled += other.underbilled
-
-    def ledgers(self) -> Ledgers:
-        d = cents_to_decimal
-        return Ledgers(
-            billed=d(self.billed),
-            expected=d(self.expected),
-            variance=d(self.billed - self.expected),
-            erroneous=d(self.erroneous),
-            unsupported=d(self.unsupported),
-            questioned=d(self.erroneous + self.unsupported),
-            underbilled=d(self.underbilled),
-        )
 
 
 class _Lines(Sequence[LineResult]):
@@ -558,75 +526,6 @@ class Totals:
             )
 
 
-def _cell(value: object) -> str:
-    """Return the cell of a section 9 record's value (DESIGN section 9.3 formats)."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return text_cell(value)
-    if isinstance(value, bool | int):
-        return str(int(value))
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, tuple):
-        return ";".join(f.value for f in value)
-    raise TypeError(f"no cell format for {value!r}")  # pragma: no cover
-
-
-def _record_line(row: OversightRow | ContractRow | CapacityRow) -> str:
-    """Return the CSV line of an oversight, contract or capacity row.
-
-    Money has 2 places, ``utilization`` 4, and people, seats and passengers are written as
-    the exact decimal without trailing zeros (``50``, ``12.5``).
-    """
-    cells = []
-    for name, value in attrs.asdict(row, recurse=False).items():
-        if isinstance(value, Decimal):
-            if name in _EXACT:
-                cells.append(_exact(value))
-            elif name == "utilization":
-                cells.append(format(value, "f"))
-            else:
-                cells.append(_text(value))
-        else:
-            cells.append(_cell(value))
-    return csv_line(cells)
-
-
-_EXACT: Final = frozenset({"people", "seats", "passengers"})
-
-
-def _exact(value: Decimal) -> str:
-    """Return a decimal as plain text without trailing fractional zeros: 50, 12.5."""
-    text = format(value, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def _lines(header: Sequence[str], rows: Iterable[str]) -> Iterator[str]:
-    yield csv_cell_line(header)
-    yield from rows
-
-
-def _policy(policy: Policy) -> dict[str, Any]:
-    return {
-        "tolerances": {
-            basis: f"{t.value}%" if t.percent else f"{t.value}"
-            for basis, t in policy.tolerances.items()
-        },
-        "window_days": policy.window_days,
-        "rounding": policy.rounding.value,
-        "passengers_measure": policy.passengers_measure,
-        "seats_measure": policy.seats_measure,
-        "utilization_floor": format(policy.utilization_floor, "f"),
-        "as_of": None if policy.as_of is None else policy.as_of.isoformat(),
-    }
-
-
-def _amounts(amounts: Mapping[Status, Decimal]) -> dict[str, str]:
-    zero = Decimal("0.00")
-    return {s.value: _text(amounts.get(s, zero)) for s in Status if s is not Status.INVALID}
-
-
 @attrs.frozen(kw_only=True, eq=False)
 class Report(Totals):
     """The result of :func:`ice_recon.reconcile`: the :class:`Totals` and every line's result.
@@ -741,30 +640,6 @@ class Report(Totals):
             write_report(folder, path=path, top=top)
 
 
-def _check_format(format: str) -> None:
-    if format != "csv":
-        from ice_recon.interop import check_format
-
-        check_format(format)
-
-
-def _write_table(
-    out: OutputSet, table: str, lines: Callable[[], Iterator[str]], format: str
-) -> None:
-    """Write the output *table* from its CSV *lines* as ``TABLE.FORMAT``."""
-    if format == "csv":
-        out.write_lines(f"{table}.csv", lines())
-    else:
-        from ice_recon.interop import write_table
-
-        write_table(out, table, lines, format)
-
-
-def csv_cell_line(cells: Sequence[str]) -> str:
-    """Return one CSV line of *cells* (quoted where a cell must be; no neutralisation)."""
-    return csv_line([csv_cell(c) for c in cells])
-
-
 class Unbilled(Sequence[UnbilledTrip]):
     """The trips no valid line was matched to, sorted; each record built when accessed.
 
@@ -822,201 +697,6 @@ class Unbilled(Sequence[UnbilledTrip]):
                 iso(t.service_date[r]),
                 "cancelled" if t.cancelled[r] else "completed",
             )
-
-
-class Accumulator:
-    """Counts and ledgers summed over chunks of classified lines (internal).
-
-    Both drivers add one chunk after another, then call :meth:`totals` once. One pass over
-    each chunk's lines sums them per invoice; the contracts' and the run's figures are sums
-    of the invoices' (an invoice belongs to one contract), made once in :meth:`totals`.
-    """
-
-    def __init__(self, policy: Policy | None = None) -> None:
-        #: The measure whose rules price people (their lines are not unused capacity).
-        self.passengers = (policy or Policy()).passengers_measure
-        self.lines = 0
-        # Per invoice: B (every invoice with a line), the ledgers of its valid lines, its
-        # lines per status (INVALID included) and the billed amount per status.
-        self.sums: dict[tuple[str, str], int] = {}
-        self.invoice_totals: dict[tuple[str, str], _Totals] = {}
-        self.invoice_counts: dict[tuple[str, str], dict[Status, int]] = {}
-        self.invoice_amounts: dict[tuple[str, str], dict[Status, int]] = {}
-        # For DESIGN section 9: each invoice's latest own service date (ordinal) of its valid
-        # lines; per matched trip (manifest row) the billed, expected and questioned cents of
-        # its valid lines and the expected cents of those priced, not per passenger; per
-        # (contract, date ordinal) the first three sums of the valid lines without a trip.
-        self.latest: dict[tuple[str, str], int] = {}
-        self.by_trip: dict[int, list[int]] = {}
-        self.loose: dict[tuple[str, int], list[int]] = {}
-
-    def add(self, result: ChunkResult) -> None:
-        """Add the lines of one chunk."""
-        chunk, c = result.chunk, result.classified
-        sums, invoice_totals, invoice_counts = self.sums, self.invoice_totals, self.invoice_counts
-        invoice_amounts = self.invoice_amounts
-        latest, by_trip, loose = self.latest, self.by_trip, self.loose
-        per_passenger = self.passengers
-        self.lines += len(chunk)
-        key: tuple[str, str] | None = None
-        t: _Totals | None = None
-        ic: dict[Status, int] = {}
-        ia: dict[Status, int] = {}
-        top = 0
-        for contract, invoice, status, billed, expected, err, uns, und, day, trip, pt, rule in zip(
-            chunk.contract, chunk.invoice, c.status, c.billed, c.expected, c.erroneous,
-            c.unsupported, c.underbilled, chunk.day, result.matched.trip, c.parts, c.rule,
-            strict=True,
-        ):  # fmt: skip
-            if key is None or key[1] != invoice or key[0] != contract:
-                if key is not None and top:
-                    latest[key] = max(top, latest.get(key, 0))
-                key = (contract, invoice)
-                sums.setdefault(key, 0)
-                t = None  # made at the invoice's first valid line
-                ic = invoice_counts.setdefault(key, {})
-                ia = invoice_amounts.setdefault(key, {})
-                top = 0
-            ic[status] = ic.get(status, 0) + 1
-            if billed is None or expected is None:
-                continue
-            ia[status] = ia.get(status, 0) + billed
-            sums[key] += billed
-            if t is None:
-                t = invoice_totals.get(key)
-                if t is None:
-                    t = invoice_totals[key] = _Totals()
-            t.billed += billed
-            t.expected += expected
-            t.erroneous += err
-            t.unsupported += uns
-            t.underbilled += und
-            if day > top:
-                top = day
-            if trip is None:
-                line_sums = loose.get((contract, day))
-                if line_sums is None:
-                    line_sums = loose[(contract, day)] = [0, 0, 0, 0]
-            else:
-                line_sums = by_trip.get(trip[T_ROW])
-                if line_sums is None:
-                    line_sums = by_trip[trip[T_ROW]] = [0, 0, 0, 0]
-                if pt is not None and rule.basis != per_passenger:
-                    line_sums[3] += expected
-            line_sums[0] += billed
-            line_sums[1] += expected
-            line_sums[2] += err + uns
-        if key is not None and top:
-            latest[key] = max(top, latest.get(key, 0))
-
-    def merge(self, other: Accumulator) -> None:
-        """Add the sums of *other*, made from lines of other contracts than this one's."""
-        self.lines += other.lines
-        assert not set(self.sums) & set(other.sums), "contract groups must not overlap"
-        self.sums.update(other.sums)
-        self.invoice_totals.update(other.invoice_totals)
-        self.invoice_counts.update(other.invoice_counts)
-        self.invoice_amounts.update(other.invoice_amounts)
-        self.latest.update(other.latest)
-        self.by_trip.update(other.by_trip)
-        self.loose.update(other.loose)
-
-    def _per_contract(
-        self,
-    ) -> dict[str, tuple[dict[Status, int], _Totals, dict[Status, int]]]:
-        """Return per contract its lines per status, ledgers and billed per status."""
-        out: dict[str, tuple[dict[Status, int], _Totals, dict[Status, int]]] = {}
-        for key, ic in self.invoice_counts.items():
-            entry = out.get(key[0])
-            if entry is None:
-                entry = out[key[0]] = (dict.fromkeys(Status, 0), _Totals(), {})
-            counts, total, amounts = entry
-            for status, n in ic.items():
-                counts[status] += n
-            t = self.invoice_totals.get(key)
-            if t is not None:
-                total.add(t)
-            for status, cents in self.invoice_amounts.get(key, {}).items():
-                amounts[status] = amounts.get(status, 0) + cents
-        return out
-
-    def totals(
-        self, inputs: Inputs, claimed: bytearray, pairs: int, policy: Policy
-    ) -> dict[str, Any]:
-        """Return the :class:`Totals` attributes, given the trips *claimed* by any line."""
-        unbilled = Unbilled(inputs.manifests, claimed)
-        d = cents_to_decimal
-        per_contract = self._per_contract()
-        counts = dict.fromkeys(Status, 0)
-        total = _Totals()
-        amounts_all: dict[Status, int] = {}
-        for cnt, t, amounts in per_contract.values():
-            for status, n in cnt.items():
-                counts[status] += n
-            total.add(t)
-            for status, cents in amounts.items():
-                amounts_all[status] = amounts_all.get(status, 0) + cents
-        contract_totals = {cid: entry[1] for cid, entry in per_contract.items()}
-        s9 = section9(
-            inputs,
-            policy,
-            claimed=claimed,
-            sums=self.sums,
-            invoice_totals=self.invoice_totals,
-            latest=self.latest,
-            by_trip=self.by_trip,
-            loose=self.loose,
-            contract_totals=contract_totals,
-        )
-        # Contracts with lines, as before, and those with an invoice header or terms.
-        empty: tuple[dict[Status, int], _Totals, dict[Status, int]] = (
-            dict.fromkeys(Status, 0),
-            _Totals(),
-            {},
-        )
-        listed = set(per_contract)
-        listed.update(h.record.contract_id for h in inputs.invoices)
-        listed.update(c.record.contract_id for c in inputs.contracts)
-        invoices = sorted(
-            (*footing_findings(inputs.invoices, self.sums), *s9.findings),
-            key=_finding_order,
-        )
-        return {
-            "line_count": self.lines,
-            "counts": StatusCounts(counts),
-            "ledgers": total.ledgers(),
-            "contracts": {
-                cid: ContractSummary(
-                    counts=cnt,
-                    ledgers=t.ledgers(),
-                    amounts={s: d(a) for s, a in amounts.items()},
-                    payments=s9.by_contract.get(cid, PaymentLedgers()),
-                )
-                for cid in sorted(listed)
-                for cnt, t, amounts in (per_contract.get(cid, empty),)
-            },
-            "unbilled": unbilled,
-            "invoices": tuple(invoices),
-            "payments": s9.payments,
-            "oversight": s9.oversight,
-            "problems": inputs.problems,
-            "digests": inputs.digests,
-            "stats": {"candidate_pairs": pairs},
-            "by_invoice": {key: t.ledgers() for key, t in sorted(self.invoice_totals.items())},
-            "amounts": {s: d(a) for s, a in amounts_all.items()},
-            "invoice_counts": self.invoice_counts,
-            "policy": policy,
-        }
-
-
-def _finding_order(f: InvoiceFinding) -> tuple[str, str, str, Decimal]:
-    """Sort invoice findings by contract, invoice, code, then header total (empty first)."""
-    return (
-        f.contract_id,
-        f.invoice_id,
-        f.finding.value,
-        Decimal(-1) if f.header_total is None else f.header_total,
-    )
 
 
 def report(
