@@ -12,6 +12,9 @@ rounded once to the rule's places.
 
 Everything is computed on scaled integers (see :mod:`ice_recon.money`); the public functions
 take and return ``Decimal``.
+The integer core (:class:`Tariff`, :class:`Compiled`, :func:`compiled`) is in
+:mod:`ice_recon._price_tariff`, the per-run lookups (:class:`Pricer`, :class:`Terms`) in
+:mod:`ice_recon._price_terms`; this module re-exports them.
 
 Worked examples (each is also a table-driven test):
 
@@ -42,7 +45,6 @@ Decimal('975.00')
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
@@ -50,28 +52,30 @@ from typing import Any, Final
 
 import attrs
 
+from ice_recon._price_tariff import Compiled as Compiled
+from ice_recon._price_tariff import Scaled
+from ice_recon._price_tariff import Tariff as Tariff
+from ice_recon._price_tariff import compiled as compiled
+from ice_recon._price_terms import ONE as ONE
+from ice_recon._price_terms import LinePrice as LinePrice
+from ice_recon._price_terms import Pricer as Pricer
+from ice_recon._price_terms import Terms as Terms
 from ice_recon.errors import ArgumentError, ArgumentTypeError, MissingEvidenceError
-from ice_recon.index import T_DAY, T_ID, T_NOTICE, FuelIndex, Index, PricingRule
+from ice_recon.index import T_DAY, T_ID, FuelIndex, Index, PricingRule
 from ice_recon.load import Inputs
 from ice_recon.money import (
     Rounding,
     cents_to_decimal,
     check_decimal,
     decimal_to_scaled,
-    pow10,
     round_div,
-    round_to_multiple,
     scaled_to_decimal,
-    to_cents,
 )
 from ice_recon.policy import Policy
 from ice_recon.records import (
     BASIS_CANCELLATION,
     BASIS_LABOR_HOURS,
     BASIS_TRIP,
-    NON_MEASURE_BASES,
-    ONE_UNIT_BASES,
-    TierMode,
     Trip,
     to_rounding,
 )
@@ -94,254 +98,6 @@ __all__ = [
     "price_line",
     "price_trip",
 ]
-
-Scaled = tuple[int, int]
-
-
-# ------------------------------------------------------------------------- the integer core
-
-
-class Tariff:
-    """How P(q) is computed for one rule on one date: a flat rate or a tier set, in integers.
-
-    Flat: ``rate`` is ``(units, scale)``. Tiers: ``froms`` are the tier starts at the common
-    scale ``from_scale``, ``rates`` the tier rates at the common scale ``rate_scale``.
-    """
-
-    __slots__ = ("from_scale", "froms", "graduated", "rate", "rate_scale", "rates")
-
-    def __init__(
-        self,
-        rate: Scaled | None = None,
-        froms: list[int] | None = None,
-        from_scale: int = 0,
-        rates: list[int] | None = None,
-        rate_scale: int = 0,
-        graduated: bool = False,
-    ) -> None:
-        self.rate = rate
-        self.froms = froms or []
-        self.from_scale = from_scale
-        self.rates = rates or []
-        self.rate_scale = rate_scale
-        self.graduated = graduated
-
-    def tier_rate(self, q: Scaled) -> Scaled:
-        """Return the rate of the tier that quantity *q* reaches."""
-        return self.rates[self._tier(q)], self.rate_scale
-
-    def tier_index(self, q: Scaled) -> int:
-        """Return the position of the tier that quantity *q* reaches."""
-        return self._tier(q)
-
-    def _tier(self, q: Scaled) -> int:
-        units, scale = q
-        if scale >= self.from_scale:
-            shift = pow10(scale - self.from_scale)
-            return bisect.bisect_right([f * shift for f in self.froms], units) - 1
-        # q written with fewer places than the tier starts: compare at the tier scale.
-        return bisect.bisect_right(self.froms, units * pow10(self.from_scale - scale)) - 1
-
-    def effective_rate(self, q: Scaled) -> Scaled | None:
-        """Return the single per-unit rate for *q*: flat, or the reached ``all_units`` tier's.
-
-        ``graduated`` tier sets have no single rate (``None``).
-        """
-        if self.rate is not None:
-            return self.rate
-        if self.graduated:
-            return None
-        return self.tier_rate(q)
-
-    def price_cents(self, q: Scaled, mode: Rounding) -> int:
-        """Return P(q) in cents: the exact amount for *q* units rounded once with *mode*."""
-        units, scale = q
-        if self.rate is not None:
-            return to_cents(units * self.rate[0], scale + self.rate[1], mode)
-        if not self.graduated:
-            r = self.rates[self._tier(q)]
-            return to_cents(units * r, scale + self.rate_scale, mode)
-        # Graduated: sum the exact slice amounts at a common scale, then round once.
-        s = max(scale, self.from_scale)
-        qa = units * pow10(s - scale)
-        shift = pow10(s - self.from_scale)
-        froms = [f * shift for f in self.froms]
-        total = 0
-        for i, start in enumerate(froms):
-            if qa <= start:
-                break
-            stop = froms[i + 1] if i + 1 < len(froms) else qa
-            total += (min(qa, stop) - start) * self.rates[i]
-        return to_cents(total, s + self.rate_scale, mode)
-
-
-def _align(a: Scaled, b: Scaled) -> tuple[int, int, int]:
-    """Return the units of *a* and *b* at their common (larger) scale, and that scale."""
-    s = max(a[1], b[1])
-    return a[0] * pow10(s - a[1]), b[0] * pow10(s - b[1]), s
-
-
-class Compiled:
-    """A :class:`~ice_recon.index.PricingRule` with its numbers as scaled integers."""
-
-    __slots__ = (
-        "free",
-        "fuel_base",
-        "fuel_mpg",
-        "increment",
-        "increment_mode",
-        "min_amount",
-        "min_quantity",
-        "rule",
-        "tariff",
-    )
-
-    def __init__(self, rule: PricingRule) -> None:
-        self.rule = rule
-        self.free = _scaled(rule.free_quantity)
-        self.increment = _scaled(rule.increment)
-        self.increment_mode = rule.increment_rounding
-        self.min_quantity = _scaled(rule.minimum_quantity)
-        self.min_amount = None if rule.minimum_amount is None else _cents_of(rule.minimum_amount)
-        self.tariff: Tariff | None = None
-        self.fuel_base: Scaled | None = None
-        self.fuel_mpg: Scaled | None = None
-        if rule.rate is not None:
-            self.tariff = Tariff(rate=decimal_to_scaled(rule.rate))
-        elif rule.tiers:
-            starts = [decimal_to_scaled(t.start) for t in rule.tiers]
-            rates = [decimal_to_scaled(t.rate) for t in rule.tiers]
-            fs = max(s for _, s in starts)
-            rs = max(s for _, s in rates)
-            self.tariff = Tariff(
-                froms=[u * pow10(fs - s) for u, s in starts],
-                from_scale=fs,
-                rates=[u * pow10(rs - s) for u, s in rates],
-                rate_scale=rs,
-                graduated=rule.tier_mode == TierMode.GRADUATED,
-            )
-        elif rule.fuel is not None:
-            self.fuel_base = decimal_to_scaled(rule.fuel.base_price)
-            self.fuel_mpg = decimal_to_scaled(rule.fuel.mpg)
-
-    def billable(self, q: Scaled) -> Scaled:
-        """Return the billable quantity: free quantity, then increment, then minimum quantity.
-
-        >>> from datetime import date
-        >>> from decimal import Decimal as D
-        >>> rule = PricingRule(rule_id="w", contract_id="C", clin="2", basis="wait_hours",
-        ...                    start=date(2021, 1, 1), end=date(2021, 12, 31), rate=D("55.00"),
-        ...                    free_quantity=D("1.00"), increment=D("0.25"))
-        >>> Compiled(rule).billable((233, 2))
-        (125, 2)
-        """
-        units, scale = q
-        if self.free is not None:
-            u, f, scale = _align((units, scale), self.free)
-            units = max(0, u - f)
-        if self.increment is not None:
-            u, step, scale = _align((units, scale), self.increment)
-            units = round_to_multiple(u, step, self.increment_mode)
-        if self.min_quantity is not None and units > 0:
-            u, m, scale = _align((units, scale), self.min_quantity)
-            units = max(u, m)
-        return units, scale
-
-    def fuel_rate(self, index_price: Scaled, mode: Rounding) -> Scaled:
-        """Return ``max(0, (index - base) / mpg)`` rounded once to the rule's places.
-
-        (5.157 - 2.500) / 6.0 = 0.44283... -> 0.44:
-
-        >>> from datetime import date
-        >>> from decimal import Decimal as D
-        >>> from ice_recon.index import FuelTerms
-        >>> rule = PricingRule(rule_id="f", contract_id="C", clin="9", basis="loaded_miles",
-        ...                    start=date(2021, 1, 1), end=date(2021, 12, 31),
-        ...                    fuel=FuelTerms(base_price=D("2.500"), mpg=D("6.0"), series="S"))
-        >>> Compiled(rule).fuel_rate((5157, 3), Rounding.HALF_UP)
-        (44, 2)
-        """
-        assert self.fuel_base is not None and self.fuel_mpg is not None and self.rule.fuel
-        places = self.rule.fuel.places
-        idx, base, s = _align(index_price, self.fuel_base)
-        diff = idx - base
-        if diff <= 0:
-            return 0, places
-        mpg_units, mpg_scale = self.fuel_mpg
-        # diff/10^s / (mpg_units/10^mpg_scale), at `places` decimals.
-        num = diff * pow10(mpg_scale + places)
-        den = mpg_units * pow10(s)
-        return round_div(num, den, mode), places
-
-    def tariff_on(
-        self,
-        day: int | None,
-        notice: Scaled | None,
-        fuel_index: FuelIndex | None,
-        mode: Rounding,
-    ) -> tuple[Tariff, int | None, Decimal | None] | str:
-        """Return how P(q) is computed on date ordinal *day*, or what evidence is missing.
-
-        A fuel rule's rate comes from the index week of *day*; a ``cancellation`` tier set
-        becomes the flat fee of the tier that the notice hours reach. The result is the
-        tariff, the index week (ordinal) and the index price used (fuel rules only).
-        """
-        rule = self.rule
-        if rule.fuel is not None:
-            if day is None or fuel_index is None:
-                return "a fuel index and service date"
-            week = FuelIndex.week_for(day, rule.fuel.week_rule)
-            index_price = fuel_index.price(rule.fuel.series, week)
-            if index_price is None:
-                if week < 1:  # the week before 0001-01-01 has no date, and no index
-                    return f"fuel index {rule.fuel.series!r} has no week before 0001-01-01"
-                monday = dt.date.fromordinal(week).isoformat()
-                return f"fuel index {rule.fuel.series!r} has no week {monday}"
-            rate = self.fuel_rate(decimal_to_scaled(index_price), mode)
-            return Tariff(rate=rate), week, index_price
-        tariff = self.tariff
-        assert tariff is not None
-        if rule.basis == BASIS_CANCELLATION and tariff.rate is None:
-            if notice is None:
-                return "cancel_notice_hours not recorded"
-            # The tier is chosen by the notice given; its rate is the flat fee.
-            tariff = Tariff(rate=tariff.tier_rate(notice))
-        return tariff, None, None
-
-    def expected_cents(self, billable: Scaled, price_cents: int) -> int:
-        """Apply the minimum amount: ``max(minimum_amount, P(q))`` when ``q > 0``."""
-        if self.min_amount is not None and billable[0] > 0:
-            return max(self.min_amount, price_cents)
-        return price_cents
-
-
-def _scaled(value: Decimal | None) -> Scaled | None:
-    return None if value is None else decimal_to_scaled(value)
-
-
-def _cents_of(value: Decimal) -> int:
-    units, scale = decimal_to_scaled(value)
-    return to_cents(units, scale, Rounding.HALF_UP)  # money has <= 2 places: exact
-
-
-_COMPILED: dict[int, tuple[PricingRule, Compiled]] = {}
-
-
-def compiled(rule: PricingRule) -> Compiled:
-    """Return the integer form of *rule* (cached: rules are few and immutable).
-
-    The cache is keyed by identity, not equality: ``Decimal("2.4") == Decimal("2.40")``,
-    but a rule written with 2.40 must show 2.40 in its evidence. The cache holds the rule
-    itself, so an id cannot be reused while its entry lives.
-    """
-    entry = _COMPILED.get(id(rule))
-    if entry is not None and entry[0] is rule:
-        return entry[1]
-    if len(_COMPILED) >= 65536:
-        _COMPILED.clear()
-    result = Compiled(rule)
-    _COMPILED[id(rule)] = (rule, result)
-    return result
 
 
 # --------------------------------------------------------------------------- the public edge
@@ -525,253 +281,6 @@ class LinePricing:
     category_mismatch: bool = False
     persons: tuple[str, ...] = ()
     category_unknown: bool = False
-
-
-class Terms:
-    """A rule's terms as the kernels use them, on one fuel week where the week matters.
-
-    Internal. ``slot`` is the position of the rule's measure in a trip tuple (``None`` for
-    the one-unit bases, ``labor_hours`` and a basis that is no measure column); ``tariff``
-    prices the billable quantity (``None`` when its evidence is missing: ``missing`` says
-    what); ``by_notice`` marks a ``cancellation`` tier set, whose fee the trip's notice
-    hours choose; ``flat`` is the flat rate as ``(units, scale)`` when P(q) is R(q x rate);
-    ``plain`` says that the billable quantity is the recorded one (no free quantity,
-    increment or minimum quantity).
-    """
-
-    __slots__ = (
-        "basis",
-        "by_notice",
-        "compiled",
-        "flat",
-        "index_price",
-        "labor",
-        "missing",
-        "mode",
-        "one",
-        "plain",
-        "rule",
-        "slot",
-        "tariff",
-        "week",
-    )
-
-    def __init__(
-        self, rule: PricingRule, mode: Rounding, slot: int | None, terms: _TariffTerms
-    ) -> None:
-        c = compiled(rule)
-        self.rule = rule
-        self.compiled = c
-        self.mode = mode
-        self.basis = rule.basis
-        self.slot = slot
-        self.one = rule.basis in ONE_UNIT_BASES
-        self.labor = rule.basis == BASIS_LABOR_HOURS
-        self.plain = c.free is None and c.increment is None and c.min_quantity is None
-        self.by_notice = False
-        self.missing: str | None = None
-        self.week: int | None = None
-        self.index_price: Decimal | None = None
-        self.tariff: Tariff | None = None
-        if isinstance(terms, str):
-            self.missing = terms
-        else:
-            self.tariff, self.week, self.index_price = terms
-        if rule.basis == BASIS_CANCELLATION and c.tariff is not None and c.tariff.rate is None:
-            self.by_notice = True
-            self.tariff = c.tariff
-        self.flat = None if self.by_notice or self.tariff is None else self.tariff.rate
-
-    def on_notice(self, notice: Scaled | None) -> Tariff | str:
-        """Return the flat fee tariff of a ``cancellation`` tier set for the notice given."""
-        if notice is None:
-            return "cancel_notice_hours not recorded"
-        assert self.tariff is not None
-        return Tariff(rate=self.tariff.tier_rate(notice))
-
-
-_TariffTerms = tuple[Tariff, int | None, Decimal | None] | str
-
-#: What pricing one line gives (internal): rule, category unknown, missing evidence, the
-#: measured and billable quantities, P(billable) and E in cents, the terms, the tariff used,
-#: the persons billed, the labor category priced and whether it differs from the billed one.
-LinePrice = tuple[
-    PricingRule | None,
-    bool,
-    str | None,
-    Scaled | None,
-    Scaled | None,
-    int | None,
-    int | None,
-    Terms | None,
-    Tariff | None,
-    tuple[str, ...],
-    str | None,
-    bool,
-]
-
-
-class Pricer:
-    """The price stage's lookups for one run: rules by date, terms, labor CLINs (internal).
-
-    Every lookup is memoized by its key — (contract, CLIN, category, date) for rules, the
-    rule and fuel week for terms — so a line costs one dictionary lookup for its rule, and
-    each rule is compiled once (:class:`Compiled`).
-    """
-
-    def __init__(self, index: Index, rounding: Rounding) -> None:
-        self.index = index
-        self.rates = index.rates
-        self.roster = index.roster
-        self.trips = index.trips
-        self.rounding = rounding
-        self.rules: dict[tuple[str, str, str | None, int], PricingRule | None] = {}
-        self._any: dict[tuple[str, str, int], PricingRule | None] = {}
-        self.labor: dict[tuple[str, str], bool] = {}
-        self._terms: dict[tuple[int, int | None], tuple[PricingRule, Terms]] = {}
-        self._on: dict[tuple[str, str, str | None, int], tuple[PricingRule | None, Terms | None]]
-        self._on = {}
-
-    def rule(self, contract: str, clin: str, category: str | None, day: int) -> PricingRule | None:
-        """Return the rule of (contract, CLIN, category) in force on *day* (memoized)."""
-        key = (contract, clin, category, day)
-        try:
-            return self.rules[key]
-        except KeyError:
-            found = self.rules[key] = self.rates.find(contract, clin, day, category)
-            return found
-
-    def any_rule(self, contract: str, clin: str, day: int) -> PricingRule | None:
-        """Return a rule of the CLIN in force on *day* in any category (memoized)."""
-        key = (contract, clin, day)
-        try:
-            return self._any[key]
-        except KeyError:
-            found = self._any[key] = self.rates.find_any(contract, clin, day)
-            return found
-
-    def is_labor(self, contract: str, clin: str) -> bool:
-        """Return whether the CLIN is priced on ``labor_hours`` (memoized)."""
-        key = (contract, clin)
-        try:
-            return self.labor[key]
-        except KeyError:
-            found = self.labor[key] = self.rates.is_labor(contract, clin)
-            return found
-
-    def on(
-        self, contract: str, clin: str, category: str | None, day: int
-    ) -> tuple[PricingRule | None, Terms | None]:
-        """Return the rule of (contract, CLIN, category) on *day* and its terms (memoized)."""
-        key = (contract, clin, category, day)
-        found = self._on.get(key)
-        if found is None:
-            rule = self.rule(contract, clin, category, day)
-            found = self._on[key] = (rule, None if rule is None else self.terms(rule, day))
-        return found
-
-    def terms(self, rule: PricingRule, day: int) -> Terms:
-        """Return the terms of *rule* on *day* (per fuel week for fuel rules)."""
-        week = FuelIndex.week_for(day, rule.fuel.week_rule) if rule.fuel is not None else None
-        entry = self._terms.get((id(rule), week))
-        if entry is not None and entry[0] is rule:
-            return entry[1]
-        c = compiled(rule)
-        mode = rule.rounding or self.rounding
-        slot = None if rule.basis in NON_MEASURE_BASES else self.trips.slot(rule.basis)
-        found = Terms(rule, mode, slot, c.tariff_on(day, None, self.index.fuel, mode))
-        self._terms[(id(rule), week)] = (rule, found)
-        return found
-
-    def line(
-        self,
-        contract: str,
-        clin: str,
-        category: str | None,
-        person: str | None,
-        day: int,
-        trip: tuple[Any, ...] | None,
-        *,
-        quantity_only: bool = False,
-    ) -> LinePrice:
-        """Price one line against *trip* (or only find its rule on *day*, without a trip).
-
-        The trip's service date governs the rule. For ``labor_hours`` CLINs the category and
-        hours come from the roster (DESIGN section 4.1). With *quantity_only*, stop after the
-        billable quantity (what inference compares), without pricing.
-        """
-        trip_id = ""
-        if trip is not None:
-            trip_id, day = trip[T_ID], trip[T_DAY]
-        persons: tuple[str, ...] = ()
-        mismatch = False
-        quantity: Scaled | None = None
-        if self.is_labor(contract, clin):
-            roster = self.roster
-            if person is not None:
-                found = roster.person(contract, trip_id, person) if trip is not None else None
-                if found is not None:
-                    on_roster, units, scale = found
-                    mismatch = category is not None and on_roster != category
-                    category = on_roster
-                    quantity = (units, scale)
-                persons = (person,)
-            elif trip is not None:
-                persons = tuple(roster.people(contract, trip_id, category))
-                if persons:
-                    quantity = roster.total_hours(contract, trip_id, persons)
-            rule = self.rule(contract, clin, category, day)
-            if category is None and rule is None:
-                # The category cannot be known: NO_RATE is judged on the CLIN alone.
-                rule = self.any_rule(contract, clin, day)
-                if rule is not None:
-                    missing = (
-                        None
-                        if trip is None
-                        else f"the labor category of {person or 'the line'} on trip {trip_id} "
-                        "(the line names none and the roster does not list the person)"
-                    )
-                    return (rule, True, missing, None, None, None, None, None, None, persons,
-                            None, False)  # fmt: skip
-        else:
-            rule = self.rule(contract, clin, category, day)
-        if rule is None or trip is None:
-            return (rule, False, None, None, None, None, None, None, None, persons, category,
-                    mismatch)  # fmt: skip
-        terms = self.terms(rule, day)
-        if terms.labor:
-            if quantity is None:
-                missing = f"no roster hours on trip {trip_id} for " + (
-                    ", ".join(persons) if persons else f"labor category {category or 'any'}"
-                )
-                return (rule, False, missing, None, None, None, None, terms, None, persons,
-                        category, mismatch)  # fmt: skip
-        elif terms.one:
-            quantity = ONE
-        else:
-            quantity = None if terms.slot is None else trip[terms.slot]
-            if quantity is None:
-                missing = f"measure {rule.basis!r} not recorded on trip {trip_id}"
-                return (rule, False, missing, None, None, None, None, terms, None, persons,
-                        category, mismatch)  # fmt: skip
-        qe = quantity if terms.plain else terms.compiled.billable(quantity)
-        if quantity_only:
-            return (rule, False, None, quantity, qe, None, None, terms, None, persons, category,
-                    mismatch)  # fmt: skip
-        tariff: Tariff | str | None = terms.tariff
-        if terms.by_notice:
-            tariff = terms.on_notice(trip[T_NOTICE])
-        if tariff is None or isinstance(tariff, str):
-            missing = terms.missing if tariff is None else tariff
-            return (rule, False, missing, quantity, qe, None, None, terms, None, persons,
-                    category, mismatch)  # fmt: skip
-        p = tariff.price_cents(qe, terms.mode)
-        return (rule, False, None, quantity, qe, p, terms.compiled.expected_cents(qe, p), terms,
-                tariff, persons, category, mismatch)  # fmt: skip
-
-
-#: The quantity of the one-unit bases (trip, cancellation).
-ONE: Final[Scaled] = (1, 0)
 
 
 def price_line(
