@@ -293,6 +293,10 @@ def test_balanced_groups_take_the_largest_partitions_first() -> None:
     assert loads == [70, 80]  # LPT: a+d+e = 80, b+c = 70
     assert sorted(p.contract_id for g in groups for p in g) == sorted(sizes)
     assert len(balanced_groups(parts, 9)) == 5  # never an empty group
+    # Partitions without lines (size 0) add no load: they must not leave a group empty.
+    light = [Partition(c, f"contract_id={c}", (), s) for c, s in [("x", 5), ("y", 0), ("z", 0)]]
+    groups = balanced_groups(light, 3)
+    assert all(groups) and sorted(p.contract_id for g in groups for p in g) == ["x", "y", "z"]
     with pytest.raises(ArgumentError):
         balanced_groups(parts, 0)
 

@@ -35,6 +35,7 @@ completed.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import importlib
 import os
@@ -74,6 +75,7 @@ from ice_recon.stream import (
     _read_batch,
     _reconcile_group,
     _Sink,
+    balance,
     prepare,
 )
 from ice_recon.tables import InvoiceLineTable, ManifestTable, StaffTable
@@ -311,15 +313,7 @@ def _line_groups(contract_ids: list[str], count: int) -> list[list[int]]:
     >>> _line_groups(["a", "b", "a", "c", "a"], 2)
     [[0, 2, 4], [1, 3]]
     """
-    lines: dict[str, int] = {}
-    for c in contract_ids:
-        lines[c] = lines.get(c, 0) + 1
-    load = [0] * count
-    group: dict[str, int] = {}
-    for contract, n in sorted(lines.items(), key=lambda item: (-item[1], item[0])):
-        g = min(range(count), key=load.__getitem__)
-        group[contract] = g
-        load[g] += n
+    group = balance(collections.Counter(contract_ids), count)
     rows: list[list[int]] = [[] for _ in range(count)]
     for i, c in enumerate(contract_ids):
         rows[group[c]].append(i)

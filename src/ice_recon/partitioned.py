@@ -268,23 +268,23 @@ def _csv_name(name: str) -> str:
 
 
 def balanced_groups(partitions: Sequence[Partition], count: int) -> list[list[Partition]]:
-    """Split *partitions* into at most *count* groups of similar size (largest first).
+    """Split *partitions* into at most *count* non-empty groups of similar size.
+
+    As :func:`ice_recon.stream.balance` groups contracts (largest first, to the lightest).
 
     >>> parts = [Partition(c, c, (), s) for c, s in [("a", 9), ("b", 5), ("c", 4), ("d", 1)]]
     >>> [[p.contract_id for p in g] for g in balanced_groups(parts, 2)]
     [['a', 'd'], ['b', 'c']]
     """
+    from ice_recon.stream import balance
+
     if count < 1:
         raise ArgumentError(f"the number of groups must be at least 1 (got {count})")
-    groups: list[list[Partition]] = [[] for _ in range(min(count, len(partitions)))]
-    load = [0] * len(groups)
-    for p in sorted(partitions, key=lambda p: (-p.size, p.name)):
-        g = min(range(len(groups)), key=lambda k: (load[k], k))
-        groups[g].append(p)
-        load[g] += p.size
-    for group in groups:
-        group.sort(key=lambda p: p.name)
-    return groups
+    of = balance({p.name: p.size for p in partitions}, count)
+    groups: list[list[Partition]] = [[] for _ in range(count)]
+    for p in sorted(partitions, key=lambda p: p.name):
+        groups[of[p.name]].append(p)
+    return [g for g in groups if g]  # partitions of size 0 may leave a group empty
 
 
 # ------------------------------------------------------------------------------- split

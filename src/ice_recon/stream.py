@@ -38,6 +38,7 @@ whatever ``batch_lines``, ``workers`` and ``memory_bytes`` are (a property test 
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import hashlib
 import heapq
@@ -50,7 +51,7 @@ import shutil
 import tempfile
 import time
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Final
 
@@ -416,14 +417,22 @@ def _contract_groups(inputs: Inputs, workers: int) -> dict[str, int]:
     """Assign the contracts of the manifest to *workers* groups, balancing their trips."""
     if workers == 1:
         return {}
-    trips: dict[str, int] = {}
-    for c in inputs.manifests.contract_id:
-        trips[c] = trips.get(c, 0) + 1
-    load = [0] * workers
+    return balance(collections.Counter(inputs.manifests.contract_id), workers)
+
+
+def balance(sizes: Mapping[str, int], count: int) -> dict[str, int]:
+    """Assign each key of *sizes* to one of *count* groups, largest first, to the lightest.
+
+    Contracts are never split; ties go to the smaller key and the lower group.
+
+    >>> balance({"a": 9, "b": 5, "c": 4, "d": 1}, 2)
+    {'a': 0, 'b': 1, 'c': 1, 'd': 0}
+    """
+    load = [0] * count
     groups: dict[str, int] = {}
-    for contract, n in sorted(trips.items(), key=lambda item: (-item[1], item[0])):
-        g = min(range(workers), key=load.__getitem__)
-        groups[contract] = g
+    for key, n in sorted(sizes.items(), key=lambda item: (-item[1], item[0])):
+        g = min(range(count), key=load.__getitem__)
+        groups[key] = g
         load[g] += n
     return groups
 
