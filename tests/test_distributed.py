@@ -7,11 +7,13 @@ distributed run must write the same files, byte for byte (the section 9 files in
 
 from __future__ import annotations
 
+import importlib
 import io
+import os
 import shutil
 import tempfile
-from collections.abc import Iterator
-from contextlib import redirect_stdout
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
 from typing import Any
 
@@ -65,16 +67,65 @@ def client1() -> Iterator[Any]:
         yield client
 
 
-def _restore(name: str, module: str = "ice_recon.distributed") -> None:
-    """Put back a function a sabotage replaced on a worker (not a restart: under load the
-    workers' reconnection after ``client.restart()`` timed out)."""
-    import importlib
-
+def _restore(name: str, module: str) -> None:
+    """Put back the function :func:`_on_workers` replaced (a worker started since has none)."""
     m = importlib.import_module(module)
     saved = getattr(m, "_saved", None)
     if saved is not None:
         setattr(m, name, saved)
         del m._saved
+
+
+@contextmanager
+def _on_workers(
+    client: Any, module: str, name: str, replacement: Callable[[Any], Any]
+) -> Iterator[None]:
+    """Within the block, *module.name* is ``replacement(original)`` on every worker.
+
+    Put back with ``client.run`` rather than ``client.restart()``: under load the workers'
+    reconnection after a restart timed out.
+    """
+
+    def swap() -> None:
+        m = importlib.import_module(module)
+        m._saved = getattr(m, name)
+        setattr(m, name, replacement(m._saved))
+
+    client.run(swap)
+    try:
+        yield
+    finally:
+        client.run(_restore, name, module)
+
+
+def _boom(message: str) -> Callable[[Any], Any]:
+    """A replacement that raises RuntimeError(*message*)."""
+
+    def make(original: Any) -> Any:
+        def boom(*args: object, **kwargs: object) -> object:
+            raise RuntimeError(message)
+
+        return boom
+
+    return make
+
+
+def _die_once(marker: str) -> Callable[[Any], Any]:
+    """A replacement whose first call (on any worker) kills its process, as the OOM killer
+    would, and creates *marker*; later calls run the original."""
+
+    def make(original: Any) -> Any:
+        def die_once(*args: Any, **kwargs: Any) -> Any:
+            try:
+                fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                return original(*args, **kwargs)
+            os.close(fd)
+            os._exit(9)
+
+        return die_once
+
+    return make
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -163,26 +214,10 @@ def test_a_failing_task_fails_the_run_without_a_summary(
     # An earlier complete run: its summary.json must not survive a failed run.
     reconcile_to(folder, out)
 
-    def sabotage() -> None:
-        import ice_recon.distributed as d
-
-        def boom(*args: object, **kwargs: object) -> object:
-            raise RuntimeError("boom in the task")
-
-        d._saved = d._reconcile_group  # type: ignore[attr-defined]
-        d._reconcile_group = boom  # type: ignore[assignment]
-
-    def repair() -> None:
-        import ice_recon.distributed as d
-
-        d._reconcile_group = d._saved  # type: ignore[attr-defined]
-
-    client1.run(sabotage)
-    try:
-        with pytest.raises(DistributedRunError, match=r"contract group \d of 2 failed.*boom"):
-            reconcile_on(client1, folder, out, partitions=2)
-    finally:
-        client1.run(repair)
+    boom = _boom("boom in the task")
+    failed = pytest.raises(DistributedRunError, match=r"contract group \d of 2 failed.*boom")
+    with _on_workers(client1, "ice_recon.distributed", "_reconcile_group", boom), failed:
+        reconcile_on(client1, folder, out, partitions=2)
     assert not (out / "summary.json").exists()
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary files
     # The cluster is usable again afterwards.
@@ -198,29 +233,10 @@ def test_a_worker_killed_mid_task_is_replaced_and_the_bytes_are_the_same(
     folder, ref = generated
     marker = str(tmp_path / "killed-once")
 
-    def sabotage() -> None:
-        import os
-
-        import ice_recon.distributed as d
-
-        original = d._reconcile_group
-        d._saved = original  # type: ignore[attr-defined]
-
-        def die_once(*args: Any, **kwargs: Any) -> Any:
-            try:
-                fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            except FileExistsError:
-                return original(*args, **kwargs)
-            os.close(fd)
-            os._exit(9)
-
-        d._reconcile_group = die_once
-
-    client2.run(sabotage)
-    reconcile_on(client2, folder, tmp_path / "out", partitions=4)
+    with _on_workers(client2, "ice_recon.distributed", "_reconcile_group", _die_once(marker)):
+        reconcile_on(client2, folder, tmp_path / "out", partitions=4)
     assert Path(marker).exists()  # a worker did die
     assert _files(tmp_path / "out") == ref
-    client2.run(_restore, "_reconcile_group")  # no sabotaged worker is left for other tests
 
 
 @pytest.mark.parametrize("scheduler", ["local:0", "local:two"])
@@ -355,26 +371,10 @@ def test_a_failing_partition_task_fails_the_run_without_a_summary(
     out = tmp_path / "out"
     reconcile_dataset(root, out)  # an earlier complete run
 
-    def sabotage() -> None:
-        import ice_recon.partitioned as p
-
-        def boom(*args: object, **kwargs: object) -> object:
-            raise RuntimeError("boom in the partition task")
-
-        p._saved = p.reconcile_group  # type: ignore[attr-defined]
-        p.reconcile_group = boom  # type: ignore[assignment]
-
-    def repair() -> None:
-        import ice_recon.partitioned as p
-
-        p.reconcile_group = p._saved  # type: ignore[attr-defined]
-
-    client1.run(sabotage)
-    try:
-        with pytest.raises(DistributedRunError, match=r"group of partitions .* failed.*boom"):
-            reconcile_on(client1, root, out, partitions=2)
-    finally:
-        client1.run(repair)
+    boom = _boom("boom in the partition task")
+    failed = pytest.raises(DistributedRunError, match=r"group of partitions .* failed.*boom")
+    with _on_workers(client1, "ice_recon.partitioned", "reconcile_group", boom), failed:
+        reconcile_on(client1, root, out, partitions=2)
     assert not (out / "summary.json").exists()
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
 
@@ -385,26 +385,7 @@ def test_a_worker_killed_in_a_partition_task_is_replaced_with_the_same_bytes(
     root, ref = dataset
     marker = str(tmp_path / "killed-once")
 
-    def sabotage() -> None:
-        import os
-
-        import ice_recon.partitioned as p
-
-        original = p.reconcile_group
-        p._saved = original  # type: ignore[attr-defined]
-
-        def die_once(*args: Any, **kwargs: Any) -> Any:
-            try:
-                fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            except FileExistsError:
-                return original(*args, **kwargs)
-            os.close(fd)
-            os._exit(9)
-
-        p.reconcile_group = die_once
-
-    client2.run(sabotage)
-    reconcile_on(client2, root, tmp_path / "out", partitions=3)
+    with _on_workers(client2, "ice_recon.partitioned", "reconcile_group", _die_once(marker)):
+        reconcile_on(client2, root, tmp_path / "out", partitions=3)
     assert Path(marker).exists()  # a worker did die
     assert _files(tmp_path / "out") == ref
-    client2.run(_restore, "reconcile_group", "ice_recon.partitioned")
