@@ -627,12 +627,23 @@ def _rows(lines: Iterable[str]) -> Iterator[tuple[InvoiceKey, str]]:
         pending += line
         if pending.count('"') % 2:
             continue
-        cells = next(csv.reader([pending]))
-        yield (cells[0], cells[1]), pending
+        yield _key(pending), pending
         pending = ""
     if pending:
-        cells = next(csv.reader([pending]))
-        yield (cells[0], cells[1]), pending
+        yield _key(pending), pending
+
+
+def _key(row: str) -> InvoiceKey:
+    """Return the first two cells of a CSV row: split at the commas when neither is quoted.
+
+    >>> _key('C,I1,1,"a, b"\\n'), _key('"C,1","I ""x",3\\n')
+    (('C', 'I1'), ('C,1', 'I "x'))
+    """
+    cells = row.split(",", 2)
+    if len(cells) == 3 and '"' not in cells[0] and '"' not in cells[1]:
+        return cells[0], cells[1]  # unquoted cells hold no comma
+    cells = next(csv.reader([row]))
+    return cells[0], cells[1]
 
 
 def _order(key: InvoiceKey, dates: dict[InvoiceKey, str]) -> tuple[int, str, str, str]:
