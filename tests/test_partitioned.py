@@ -199,11 +199,12 @@ def test_encoded_names_and_the_default_partition(tmp_path: Path) -> None:
     reconcile_dataset(tmp_path / "parts", tmp_path / "out")
     assert_same_as_flat(tmp_path / "flat", tmp_path / "out")
     with open(tmp_path / "out" / "results.csv", encoding="utf-8") as f:
-        rows = {(r["contract_id"], r["invoice_id"]): r["status"] for r in csv.DictReader(f)}
+        rows = {(r["contract_id"], r["invoice_id"]): r for r in csv.DictReader(f)}
     # 100.00 billed for a 100.00 trip; 300.00 for a 250.00 trip; no contract id.
-    assert rows[("A/B 7", "I1")] == "MATCHED"
-    assert rows[("C", "I2")] not in {"MATCHED", "INVALID"}
-    assert rows[("", "I3")] == "INVALID"
+    assert rows[("A/B 7", "I1")]["status"] == "MATCHED"
+    c = rows[("C", "I2")]
+    assert (c["billed"], c["expected"], c["variance"]) == ("300.00", "250.00", "50.00")
+    assert rows[("", "I3")]["status"] == "INVALID"
 
 
 def test_partition_name_round_trips_through_scan(tmp_path: Path) -> None:
